@@ -1,0 +1,377 @@
+"""The commissioning domain: organisations, cycles, stage visits and the three gate records.
+
+Gate records are append-only versions: a new role boundary agreement or budget disclosure is a new
+row with the next version number, and a sign-off names the exact versions it attests to. A sign-off
+given against an old version therefore stops counting by construction (``cycle.gates``). Writes go
+through ``cycle.services``; nothing here has behaviour in ``save()``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    """A commissioning body (a CCG, ICB, council or trust)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="organisations",
+        blank=True,
+        help_text=_("Commissioners and decision-makers who work for this organisation."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CycleQuerySet(models.QuerySet["CommissioningCycle"]):
+    def active(self) -> CycleQuerySet:
+        return self.filter(status=CommissioningCycle.Status.ACTIVE)
+
+
+class CommissioningCycle(models.Model):
+    """One programme of commissioning moving through the stages of a template."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+
+    title = models.CharField(_("title"), max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="cycles"
+    )
+    service_area = models.CharField(_("service area"), max_length=200, blank=True)
+    lead_commissioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_cycles"
+    )
+    involvement_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="involvement_led_cycles",
+        null=True,
+        blank=True,
+    )
+    template_key = models.CharField(_("stage template"), max_length=40, default="default")
+    current_stage = models.CharField(_("current stage"), max_length=40)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("lead_cycle", "Lead a commissioning cycle: record gate evidence and advance stages"),
+            ("represent_on_cycle", "Sit on a cycle's panel as a user representative"),
+            ("override_gate", "Override an involvement gate with written reasons"),
+            ("audit_cycle", "Audit a cycle's gate records and ledger"),
+            ("record_decision", "Record a decision as the decision-maker"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StageVisit(models.Model):
+    """One stay of a cycle in one stage: opened, then closed by advance, override or reopening."""
+
+    class Closure(models.TextChoices):
+        PASSED = "passed", _("Gate passed")
+        OVERRIDDEN = "overridden", _("Gate overridden")
+        REOPENED = "reopened", _("Left to reopen an earlier stage")
+
+    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="visits")
+    stage_key = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField()
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_reason = models.TextField(blank=True, help_text=_("Why a stage was reopened."))
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    closure = models.CharField(max_length=20, choices=Closure.choices, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_visit_per_cycle",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}:{self.stage_key}#{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class RoleBoundaryAgreement(models.Model):
+    """What users and commissioners agreed about involvement in one stage (a version)."""
+
+    class Influence(models.TextChoices):
+        INFORM = "inform", _("Inform")
+        CONSULT = "consult", _("Consult")
+        INFLUENCE = "influence", _("Influence")
+        CO_DECIDE = "co-decide", _("Co-decide")
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="boundary_agreements"
+    )
+    stage_key = models.CharField(max_length=40)
+    version = models.PositiveIntegerField()
+    purpose = models.TextField(_("purpose of involvement"))
+    user_role = models.TextField(_("the users' role"))
+    influence = models.CharField(_("level of influence"), max_length=20, choices=Influence.choices)
+    decision_maker = models.TextField(_("who actually decides"))
+    commissioner_authority = models.TextField(_("the commissioner's real authority"), blank=True)
+    fixed_matters = models.TextField(_("what is fixed"), blank=True)
+    open_matters = models.TextField(_("what can still change"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cycle", "stage_key", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "stage_key", "version"], name="boundary_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage_key} boundaries v{self.version}"
+
+
+class BoundaryAcknowledgement(models.Model):
+    """A panel member's acknowledgement of one version of a stage's role boundaries."""
+
+    agreement = models.ForeignKey(
+        RoleBoundaryAgreement, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "member"], name="acknowledge_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} acknowledged {self.agreement}"
+
+
+class BudgetDisclosure(models.Model):
+    """A version of what the panel has been told about the budget: a figure, or why not."""
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="budget_disclosures"
+    )
+    version = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="GBP")
+    constraints = models.TextField(_("constraints on the budget"), blank=True)
+    withheld_reason = models.TextField(_("why the amount cannot be given"), blank=True)
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    disclosed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cycle", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "version"], name="budget_version_unique"),
+            models.CheckConstraint(
+                condition=(Q(amount__isnull=False) & Q(withheld_reason=""))
+                | (Q(amount__isnull=True) & ~Q(withheld_reason="")),
+                name="budget_amount_xor_withheld_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.amount is None:
+            return f"budget v{self.version}: withheld"
+        return f"budget v{self.version}: {self.currency} {self.amount:,.2f}"
+
+
+class SignOff(models.Model):
+    """A representative's attestation that involvement happened as agreed, or their dissent.
+
+    An attestation is not approval of any decision. It names the exact boundary and budget
+    versions it attests to, so it stops counting when either changes.
+    """
+
+    class Kind(models.TextChoices):
+        ATTEST = "attest", _("Attestation")
+        DISSENT = "dissent", _("Dissent")
+
+    visit = models.ForeignKey(StageVisit, on_delete=models.CASCADE, related_name="signoffs")
+    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="signoffs")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    boundary = models.ForeignKey(
+        RoleBoundaryAgreement, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    budget = models.ForeignKey(
+        BudgetDisclosure, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reasons = models.TextField(blank=True)
+    recorded_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the member recorded a newer position or withdrew this one."),
+    )
+    withdrawn = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "member"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_signoff_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="attest") | ~Q(reasons=""), name="dissent_needs_reasons"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.member_id} on {self.visit}"
+
+
+class GateOverride(models.Model):
+    """A governance board member's recorded departure from a gate, with reasons. Never hidden."""
+
+    visit = models.ForeignKey(StageVisit, on_delete=models.CASCADE, related_name="overrides")
+    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="overrides")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    unmet_codes = models.CharField(
+        max_length=400, help_text=_("The conditions that were unmet when the override was made.")
+    )
+    boundary_version = models.PositiveIntegerField(null=True)
+    budget_version = models.PositiveIntegerField(null=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"override of {self.visit} by {self.by_id}"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise LedgerImmutableError("the audit ledger is append-only: rows cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise LedgerImmutableError("the audit ledger is append-only: rows cannot be deleted")
+
+
+class LedgerImmutableError(Exception):
+    """Raised on any attempt to change or remove a ledger row."""
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only, hash-chained ledger. Written only by ``cycle.ledger``.
+
+    ``hash`` is the SHA-256 of the canonical form of the entry, which includes ``prev_hash`` (the
+    previous entry of the whole ledger) and ``cycle_prev_hash`` (the previous entry of the same
+    cycle), so both the whole ledger and one cycle's events can be verified on their own.
+    """
+
+    class Outcome(models.TextChoices):
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.DONE)
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.PROTECT, null=True, related_name="audit_events"
+    )
+    stage_key = models.CharField(max_length=40, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    payload = models.TextField(help_text=_("Canonical JSON: sorted keys, no spaces."))
+    prev_hash = models.CharField(max_length=64)
+    cycle_prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["cycle", "seq"], name="audit_cycle_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise LedgerImmutableError(f"ledger event #{self.seq} cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise LedgerImmutableError(f"ledger event #{self.seq} cannot be deleted")
+
+
+class LedgerHead(models.Model):
+    """The single row that serialises ledger appends: the last sequence number and hash."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"ledger head #{self.seq}"
+
+
+class Decision(models.Model):
+    """A decision recorded by the decision-maker, kept apart from users' sign-off.
+
+    Users inform and influence; they are never shown as having made a decision (003:L174).
+    """
+
+    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="decisions")
+    visit = models.ForeignKey(StageVisit, on_delete=models.PROTECT, related_name="decisions")
+    stage_key = models.CharField(max_length=40)
+    summary = models.TextField(_("what was decided"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    forum = models.CharField(_("where it was decided"), max_length=200, blank=True)
+    decided_at = models.DateTimeField()
+    veto_used = models.BooleanField(default=False)
+    veto_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(veto_used=False) | ~Q(veto_reason=""), name="veto_needs_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"decision on {self.stage_key}: {self.summary[:40]}"

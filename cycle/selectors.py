@@ -1,0 +1,187 @@
+"""Reads that need more than one query: gate snapshots, cycle views, visibility.
+
+Each selector issues a fixed number of queries, whatever the cycle's history or panel size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from processes.stages import get_template
+from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
+
+from .gates import Condition, GateResult, Signoff, SignoffKind, StageSnapshot, evaluate
+from .models import (
+    BoundaryAcknowledgement,
+    BudgetDisclosure,
+    CommissioningCycle,
+    GateOverride,
+    RoleBoundaryAgreement,
+    SignOff,
+    StageVisit,
+)
+
+
+def open_visit(cycle: CommissioningCycle) -> StageVisit | None:
+    return StageVisit.objects.filter(cycle=cycle, closed_at__isnull=True).first()
+
+
+def current_boundaries(cycle: CommissioningCycle, stage_key: str) -> RoleBoundaryAgreement | None:
+    return (
+        RoleBoundaryAgreement.objects.filter(cycle=cycle, stage_key=stage_key)
+        .order_by("-version")
+        .first()
+    )
+
+
+def current_budget(cycle: CommissioningCycle) -> BudgetDisclosure | None:
+    return BudgetDisclosure.objects.filter(cycle=cycle).order_by("-version").first()
+
+
+def active_member_ids(cycle: CommissioningCycle) -> set[int]:
+    return set(PanelMembership.objects.active().filter(cycle=cycle).values_list("member_id", flat=True))
+
+
+def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) -> StageSnapshot:
+    """Everything the gate of the cycle's current stage visit depends on, in constant queries."""
+    visit = visit if visit is not None else open_visit(cycle)
+    stage_key = visit.stage_key if visit is not None else cycle.current_stage
+    requires = get_template(cycle.template_key).gate_requires(stage_key)
+
+    members: set[int] = set()
+    tender_panel: set[int] = set()
+    for member_id, on_tender_panel in PanelMembership.objects.active().filter(cycle=cycle).values_list(
+        "member_id", "tender_panel"
+    ):
+        members.add(member_id)
+        if on_tender_panel:
+            tender_panel.add(member_id)
+
+    boundaries = current_boundaries(cycle, stage_key)
+    acknowledged: frozenset[int] = frozenset()
+    if boundaries is not None:
+        acknowledged = frozenset(
+            BoundaryAcknowledgement.objects.filter(agreement=boundaries).values_list("member_id", flat=True)
+        )
+    budget = current_budget(cycle)
+
+    signoffs: tuple[Signoff, ...] = ()
+    override_versions = None
+    if visit is not None:
+        signoffs = tuple(
+            Signoff(
+                member_id=row["member_id"],
+                kind=SignoffKind(row["kind"]),
+                boundary_version=row["boundary__version"],
+                budget_version=row["budget__version"],
+            )
+            for row in SignOff.objects.filter(
+                visit=visit, superseded_at__isnull=True, withdrawn=False
+            ).values("member_id", "kind", "boundary__version", "budget__version")
+        )
+        override = GateOverride.objects.filter(visit=visit).order_by("-id").first()
+        if override is not None:
+            override_versions = (override.boundary_version, override.budget_version)
+
+    agreement_signed: frozenset[int] = frozenset()
+    if Condition.WORKING_AGREEMENT in requires:
+        agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
+        if agreement is not None:
+            agreement_signed = frozenset(
+                AgreementSignature.objects.filter(agreement=agreement).values_list("member_id", flat=True)
+            )
+    conflicts_declared: frozenset[int] = frozenset()
+    if Condition.CONFLICTS_DECLARED in requires and tender_panel:
+        conflicts_declared = frozenset(
+            ConflictDeclaration.objects.filter(cycle=cycle, member_id__in=tender_panel).values_list(
+                "member_id", flat=True
+            )
+        )
+
+    return StageSnapshot(
+        stage_key=stage_key,
+        active_members=frozenset(members),
+        boundary_version=boundaries.version if boundaries is not None else None,
+        acknowledged_by=acknowledged,
+        budget_version=budget.version if budget is not None else None,
+        signoffs=signoffs,
+        requires=requires,
+        agreement_signed_by=agreement_signed,
+        involvement_lead_named=cycle.involvement_lead_id is not None,
+        tender_panel=frozenset(tender_panel),
+        conflicts_declared_by=conflicts_declared,
+        override_versions=override_versions,
+    )
+
+
+def gate_state(cycle: CommissioningCycle) -> GateResult:
+    return evaluate(gate_snapshot(cycle))
+
+
+def cycle_summary(cycle: CommissioningCycle) -> dict[str, Any]:
+    """The cycle as ``cycle show --json`` prints it."""
+    template = get_template(cycle.template_key)
+    result = gate_state(cycle)
+    visits = list(StageVisit.objects.filter(cycle=cycle).order_by("id"))
+    budget = current_budget(cycle)
+    return {
+        "id": cycle.pk,
+        "title": cycle.title,
+        "organisation": cycle.organisation.name,
+        "template": template.key,
+        "stage": cycle.current_stage,
+        "stage_name": template.get(cycle.current_stage).name,
+        "status": cycle.status,
+        "gate": {
+            "open": result.open,
+            "overridden": result.overridden,
+            "quorum": result.quorum,
+            "attesting": len(result.attesting),
+            "unmet": [{"code": item.code, "message": item.message} for item in result.unmet],
+        },
+        "budget": None
+        if budget is None
+        else {
+            "version": budget.version,
+            "amount": None if budget.amount is None else str(budget.amount),
+            "currency": budget.currency,
+            "withheld_reason": budget.withheld_reason,
+        },
+        "stages": [
+            {
+                "key": stage.key,
+                "name": stage.name,
+                "position": index,
+                "visits": [
+                    {
+                        "opened_at": visit.opened_at.isoformat(),
+                        "closed_at": visit.closed_at.isoformat() if visit.closed_at else None,
+                        "closure": visit.closure or None,
+                        "reason": visit.opened_reason or None,
+                    }
+                    for visit in visits
+                    if visit.stage_key == stage.key
+                ],
+            }
+            for index, stage in enumerate(template.stages, 1)
+        ],
+    }
+
+
+def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
+    """Cycles a user may see: their own panels and cycles, their organisations', their boards'."""
+    from django.db.models import Q
+
+    if not user.is_authenticated:
+        return CommissioningCycle.objects.none()
+    if user.is_superuser:
+        return CommissioningCycle.objects.all()
+    return CommissioningCycle.objects.filter(
+        Q(lead_commissioner=user)
+        | Q(involvement_lead=user)
+        | Q(memberships__member=user)
+        | Q(organisation__staff=user)
+        | Q(organisation__governance_boards__members=user)
+    ).distinct()

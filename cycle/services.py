@@ -1,0 +1,545 @@
+"""Every change to a commissioning cycle, one function each.
+
+Each service locks the cycle row, re-checks permission, evaluates the gate where it matters,
+changes state and appends one ledger event, all in one transaction (``service_support.service``).
+Callers (views, the command line, the flow, celery tasks) never write models themselves.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from processes.stages import TEMPLATES, get_template
+from roles.permissions import LEAD_PERM, Action, require
+
+from . import ledger, selectors
+from .errors import Conflict, Forbidden, GateClosed, InvalidRequest
+from .gates import GateResult, evaluate
+from .models import (
+    BoundaryAcknowledgement,
+    BudgetDisclosure,
+    CommissioningCycle,
+    Decision,
+    GateOverride,
+    Organisation,
+    RoleBoundaryAgreement,
+    SignOff,
+    StageVisit,
+)
+from .service_support import lock_cycle, service
+
+
+def _require_text(value: str, field: str, limit: int | None = None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidRequest(f"{field} must not be empty.", code=f"invalid.{field.replace(' ', '_')}")
+    if limit is not None and len(text) > limit:
+        raise InvalidRequest(f"{field} must be at most {limit} characters.", code="invalid.too_long")
+    return text
+
+
+def _require_active(cycle: CommissioningCycle) -> StageVisit:
+    if cycle.status != CommissioningCycle.Status.ACTIVE:
+        raise Conflict("The cycle is completed; reopen a stage first.", code="cycle.completed")
+    visit = selectors.open_visit(cycle)
+    if visit is None:  # pragma: no cover - an active cycle always has an open visit
+        raise Conflict("The cycle has no open stage.", code="cycle.no_open_stage")
+    return visit
+
+
+def _open_visit(cycle: CommissioningCycle, stage_key: str, actor: Any, reason: str = "") -> StageVisit:
+    template = get_template(cycle.template_key)
+    return StageVisit.objects.create(
+        cycle=cycle,
+        stage_key=stage_key,
+        position=template.position(stage_key),
+        opened_at=timezone.now(),
+        opened_by=actor,
+        opened_reason=reason,
+    )
+
+
+@service
+def cycle_create(
+    *,
+    actor: Any,
+    title: str,
+    organisation: Organisation,
+    lead: Any,
+    template_key: str = "default",
+    service_area: str = "",
+) -> CommissioningCycle:
+    """Start a cycle at the first stage of its template, led by ``lead``."""
+    require(actor, Action.CREATE_CYCLE, organisation=organisation)
+    title = _require_text(title, "title", 200)
+    if template_key not in TEMPLATES:
+        raise InvalidRequest(
+            f"Unknown stage template {template_key!r}; choose one of: {', '.join(TEMPLATES)}.",
+            code="invalid.template",
+        )
+    if not lead.has_perm(LEAD_PERM):
+        raise InvalidRequest(
+            f"{lead.get_username()} cannot lead a cycle: they do not hold the commissioner role.",
+            code="invalid.lead",
+        )
+    template = get_template(template_key)
+    cycle = CommissioningCycle.objects.create(
+        title=title,
+        organisation=organisation,
+        service_area=service_area.strip(),
+        lead_commissioner=lead,
+        template_key=template_key,
+        current_stage=template.first().key,
+    )
+    assign_perm(LEAD_PERM, lead, cycle)
+    visit = _open_visit(cycle, cycle.current_stage, actor)
+    ledger.append(
+        actor=actor,
+        action="cycle.created",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=cycle,
+        payload={
+            "title": cycle.title,
+            "organisation": organisation.name,
+            "lead": lead.get_username(),
+            "template": template_key,
+        },
+    )
+    return cycle
+
+
+@service
+def boundaries_agree(
+    *,
+    actor: Any,
+    cycle_id: int,
+    purpose: str,
+    user_role: str,
+    influence: str,
+    decision_maker: str,
+    commissioner_authority: str = "",
+    fixed_matters: str = "",
+    open_matters: str = "",
+) -> RoleBoundaryAgreement:
+    """Record a new version of the current stage's role boundaries."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _require_active(cycle)
+    if influence not in RoleBoundaryAgreement.Influence.values:
+        raise InvalidRequest(
+            f"Influence must be one of {', '.join(RoleBoundaryAgreement.Influence.values)}.",
+            code="invalid.influence",
+        )
+    previous = selectors.current_boundaries(cycle, visit.stage_key)
+    agreement = RoleBoundaryAgreement.objects.create(
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        version=(previous.version + 1) if previous else 1,
+        purpose=_require_text(purpose, "purpose"),
+        user_role=_require_text(user_role, "user role"),
+        influence=influence,
+        decision_maker=_require_text(decision_maker, "decision maker"),
+        commissioner_authority=commissioner_authority.strip(),
+        fixed_matters=fixed_matters.strip(),
+        open_matters=open_matters.strip(),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    unchanged = previous is not None and all(
+        getattr(previous, name) == getattr(agreement, name) for name in _BOUNDARY_TERMS
+    )
+    ledger.append(
+        actor=actor,
+        action="boundaries.agreed",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=agreement,
+        payload={
+            "version": agreement.version,
+            "influence": influence,
+            "decision_maker": agreement.decision_maker,
+            "unchanged_from_previous": unchanged,
+        },
+    )
+    return agreement
+
+
+_BOUNDARY_TERMS = (
+    "purpose",
+    "user_role",
+    "influence",
+    "decision_maker",
+    "commissioner_authority",
+    "fixed_matters",
+    "open_matters",
+)
+
+
+@service
+def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgement:
+    """A panel member acknowledges the current version of the current stage's boundaries."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.REPRESENT, cycle)
+    visit = _require_active(cycle)
+    _require_member(cycle, actor)
+    agreement = selectors.current_boundaries(cycle, visit.stage_key)
+    if agreement is None:
+        raise Conflict("There are no role boundaries to acknowledge for this stage yet.",
+                       code="boundaries.missing")
+    acknowledgement, created = BoundaryAcknowledgement.objects.get_or_create(
+        agreement=agreement, member=actor, defaults={"acknowledged_at": timezone.now()}
+    )
+    if created:
+        ledger.append(
+            actor=actor,
+            action="boundaries.acknowledged",
+            cycle=cycle,
+            stage_key=visit.stage_key,
+            obj=acknowledgement,
+            payload={"version": agreement.version},
+        )
+    return acknowledgement
+
+
+def _require_member(cycle: CommissioningCycle, actor: Any) -> None:
+    if actor.pk not in selectors.active_member_ids(cycle):
+        raise Forbidden(
+            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+        )
+
+
+def _parse_amount(amount: Decimal | str | int | None) -> Decimal | None:
+    if amount is None or amount == "":
+        return None
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise InvalidRequest(f"{amount!r} is not an amount of money.", code="invalid.amount") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidRequest("The amount must be zero or more.", code="invalid.amount")
+    if value != value.quantize(Decimal("0.01")) or value >= Decimal("1e12"):
+        raise InvalidRequest("The amount must have at most two decimal places and 12 digits.",
+                             code="invalid.amount")
+    return value
+
+
+@service
+def budget_disclose(
+    *,
+    actor: Any,
+    cycle_id: int,
+    amount: Decimal | str | int | None = None,
+    currency: str = "GBP",
+    constraints: str = "",
+    withheld_reason: str = "",
+) -> BudgetDisclosure:
+    """Disclose the budget (or why it is withheld) as a new version.
+
+    Sign-offs given against an earlier version stop counting at once: each names the version it
+    attested to, and the gate compares it with this one.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _require_active(cycle)
+    value = _parse_amount(amount)
+    withheld_reason = withheld_reason.strip()
+    if (value is None) == (not withheld_reason):
+        raise InvalidRequest(
+            "Give either the amount or the reason it cannot be disclosed, not both.",
+            code="invalid.budget",
+        )
+    currency = (currency or "GBP").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidRequest("The currency must be a three-letter code such as GBP.",
+                             code="invalid.currency")
+    previous = selectors.current_budget(cycle)
+    disclosure = BudgetDisclosure.objects.create(
+        cycle=cycle,
+        version=(previous.version + 1) if previous else 1,
+        amount=value,
+        currency=currency,
+        constraints=constraints.strip(),
+        withheld_reason=withheld_reason,
+        disclosed_by=actor,
+        disclosed_at=timezone.now(),
+    )
+    voided = 0
+    if previous is not None:
+        voided = SignOff.objects.filter(
+            cycle=cycle, budget=previous, superseded_at__isnull=True, withdrawn=False,
+            kind=SignOff.Kind.ATTEST, visit=visit,
+        ).count()
+    ledger.append(
+        actor=actor,
+        action="budget.disclosed",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=disclosure,
+        payload={
+            "version": disclosure.version,
+            "amount": None if value is None else str(value),
+            "currency": currency,
+            "withheld": bool(withheld_reason),
+            "previous_amount": None
+            if previous is None or previous.amount is None
+            else str(previous.amount),
+            "signoffs_voided": voided,
+            "panel_to_tell": sorted(selectors.active_member_ids(cycle)),
+        },
+    )
+    return disclosure
+
+
+@service
+def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> SignOff:
+    """A representative attests that involvement happened as agreed, or records dissent.
+
+    The attestation is bound to the current boundary and budget versions. It is not approval of
+    any decision; disagreement with a decision's substance is input, not dissent.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.REPRESENT, cycle)
+    visit = _require_active(cycle)
+    _require_member(cycle, actor)
+    boundaries = selectors.current_boundaries(cycle, visit.stage_key)
+    budget = selectors.current_budget(cycle)
+    is_dissent = dissent is not None
+    reasons = _require_text(dissent or "", "dissent reasons") if is_dissent else ""
+    if not is_dissent and (boundaries is None or budget is None):
+        raise Conflict(
+            "There is nothing to attest to yet: the role boundaries and the budget must be on "
+            "record first.",
+            code="signoff.nothing_to_attest",
+        )
+    if not is_dissent:
+        assert boundaries is not None
+        if not BoundaryAcknowledgement.objects.filter(agreement=boundaries, member=actor).exists():
+            raise Conflict(
+                f"Acknowledge version {boundaries.version} of the role boundaries before attesting.",
+                code="signoff.unacknowledged",
+            )
+    now = timezone.now()
+    SignOff.objects.filter(visit=visit, member=actor, superseded_at__isnull=True).update(
+        superseded_at=now
+    )
+    signoff = SignOff.objects.create(
+        visit=visit,
+        cycle=cycle,
+        member=actor,
+        kind=SignOff.Kind.DISSENT if is_dissent else SignOff.Kind.ATTEST,
+        boundary=boundaries,
+        budget=budget,
+        reasons=reasons,
+        recorded_at=now,
+    )
+    ledger.append(
+        actor=actor,
+        action="signoff.dissented" if is_dissent else "signoff.attested",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=signoff,
+        payload={
+            "boundary_version": boundaries.version if boundaries else None,
+            "budget_version": budget.version if budget else None,
+            "reasons": reasons,
+        },
+    )
+    return signoff
+
+
+@service
+def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
+    """A representative withdraws their own open dissent on the current stage."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.REPRESENT, cycle)
+    visit = _require_active(cycle)
+    signoff = SignOff.objects.filter(
+        visit=visit, member=actor, superseded_at__isnull=True, kind=SignOff.Kind.DISSENT
+    ).first()
+    if signoff is None:
+        raise Conflict("You have no open dissent on this stage.", code="dissent.none")
+    SignOff.objects.filter(pk=signoff.pk).update(superseded_at=timezone.now(), withdrawn=True)
+    ledger.append(
+        actor=actor, action="signoff.dissent_withdrawn", cycle=cycle, stage_key=visit.stage_key,
+        obj=signoff, payload={},
+    )
+    signoff.refresh_from_db()
+    return signoff
+
+
+def _evaluate(cycle: CommissioningCycle, visit: StageVisit) -> GateResult:
+    return evaluate(selectors.gate_snapshot(cycle, visit))
+
+
+@service
+def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
+    """Leave the current stage through its gate, into the next stage of the template.
+
+    Raises ``GateClosed`` (listing every unmet condition) unless the gate is open or an override
+    stands. Returns the new visit, or None when the last stage was passed and the cycle completed.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _require_active(cycle)
+    result = _evaluate(cycle, visit)
+    if not result.passable:
+        raise GateClosed(result, visit.stage_key)
+    now = timezone.now()
+    closure = StageVisit.Closure.PASSED if result.open else StageVisit.Closure.OVERRIDDEN
+    StageVisit.objects.filter(pk=visit.pk).update(closed_at=now, closed_by=actor, closure=closure)
+    following = get_template(cycle.template_key).next_after(visit.stage_key)
+    new_visit = None
+    if following is None:
+        cycle.status = CommissioningCycle.Status.COMPLETED
+    else:
+        cycle.current_stage = following.key
+        new_visit = _open_visit(cycle, following.key, actor)
+    cycle.save(update_fields=["status", "current_stage", "updated_at"])
+    ledger.append(
+        actor=actor,
+        action="stage.advanced",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=visit,
+        payload={
+            "from": visit.stage_key,
+            "to": following.key if following else None,
+            "closure": str(closure),
+            "attesting": sorted(result.attesting),
+            "overridden_unmet": list(result.codes),
+        },
+    )
+    return new_visit
+
+
+@service
+def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> StageVisit:
+    """Go back to an earlier stage (the cycle is iterative). The stage's gate must be met again."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    reason = _require_text(reason, "reason")
+    template = get_template(cycle.template_key)
+    if stage_key not in template.keys:
+        raise InvalidRequest(
+            f"{stage_key!r} is not a stage of this cycle; stages are: {', '.join(template.keys)}.",
+            code="invalid.stage",
+        )
+    current = template.position(cycle.current_stage)
+    completed = cycle.status == CommissioningCycle.Status.COMPLETED
+    if template.position(stage_key) > current or (
+        template.position(stage_key) == current and not completed
+    ):
+        raise Conflict(
+            f"Only a stage before the current one ({cycle.current_stage}) can be reopened.",
+            code="reopen.not_earlier",
+        )
+    now = timezone.now()
+    left = selectors.open_visit(cycle)
+    if left is not None:
+        StageVisit.objects.filter(pk=left.pk).update(
+            closed_at=now, closed_by=actor, closure=StageVisit.Closure.REOPENED
+        )
+    cycle.current_stage = stage_key
+    cycle.status = CommissioningCycle.Status.ACTIVE
+    cycle.save(update_fields=["status", "current_stage", "updated_at"])
+    visit = _open_visit(cycle, stage_key, actor, reason)
+    ledger.append(
+        actor=actor,
+        action="stage.reopened",
+        cycle=cycle,
+        stage_key=stage_key,
+        obj=visit,
+        payload={"from": left.stage_key if left else None, "to": stage_key, "reason": reason},
+    )
+    return visit
+
+
+@service
+def gate_override(*, actor: Any, cycle_id: int, reason: str) -> GateOverride:
+    """A governance board member departs from the gate, with written reasons, on the record."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.OVERRIDE, cycle)
+    visit = _require_active(cycle)
+    reason = _require_text(reason, "reason")
+    snapshot = selectors.gate_snapshot(cycle, visit)
+    result = evaluate(snapshot)
+    if result.open:
+        raise Conflict("The gate is already open; there is nothing to override.",
+                       code="override.gate_open")
+    override = GateOverride.objects.create(
+        visit=visit,
+        cycle=cycle,
+        by=actor,
+        reason=reason,
+        unmet_codes=",".join(result.codes)[:400],
+        boundary_version=snapshot.boundary_version,
+        budget_version=snapshot.budget_version,
+        recorded_at=timezone.now(),
+    )
+    ledger.append(
+        actor=actor,
+        action="gate.overridden",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=override,
+        payload={"reason": reason, "unmet": list(result.codes)},
+    )
+    return override
+
+
+@service
+def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> CommissioningCycle:
+    """Name the person responsible for involvement in this cycle (seed 001 L647)."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    if cycle.involvement_lead_id == lead.pk:
+        return cycle
+    cycle.involvement_lead = lead
+    cycle.save(update_fields=["involvement_lead", "updated_at"])
+    ledger.append(
+        actor=actor, action="cycle.involvement_lead_named", cycle=cycle,
+        stage_key=cycle.current_stage, obj=cycle, payload={"lead": lead.get_username()},
+    )
+    return cycle
+
+
+@service
+def decision_record(
+    *,
+    actor: Any,
+    cycle_id: int,
+    summary: str,
+    forum: str = "",
+    veto_used: bool = False,
+    veto_reason: str = "",
+) -> Decision:
+    """The decision-maker records a decision on the current stage (never the users' sign-off)."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.DECIDE, cycle)
+    visit = _require_active(cycle)
+    veto_reason = veto_reason.strip()
+    if veto_used and not veto_reason:
+        raise InvalidRequest("A veto needs its reasons on the record.", code="invalid.veto_reason")
+    decision = Decision.objects.create(
+        cycle=cycle,
+        visit=visit,
+        stage_key=visit.stage_key,
+        summary=_require_text(summary, "summary"),
+        decided_by=actor,
+        forum=forum.strip(),
+        decided_at=timezone.now(),
+        veto_used=veto_used,
+        veto_reason=veto_reason if veto_used else "",
+    )
+    ledger.append(
+        actor=actor, action="decision.recorded", cycle=cycle, stage_key=visit.stage_key,
+        obj=decision,
+        payload={"summary": decision.summary, "forum": decision.forum, "veto_used": veto_used,
+                 "veto_reason": decision.veto_reason},
+    )
+    return decision

@@ -1,0 +1,8 @@
+import pytest
+
+
+@pytest.fixture
+def world(db):
+    from tests.factories import CycleWorld
+
+    return CycleWorld()

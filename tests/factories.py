@@ -1,0 +1,140 @@
+"""Factories and small builders shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from cycle import services
+from cycle.models import CommissioningCycle, Organisation
+from roles import definitions
+from roles import services as role_services
+from roles.models import GovernanceBoard
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("pw")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+
+
+def user_with_role(role: str, username: str | None = None, **kwargs: Any) -> User:
+    user = UserFactory(**({"username": username} if username else {}), **kwargs)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def commissioner(organisation: Organisation, username: str | None = None) -> User:
+    user = user_with_role(definitions.COMMISSIONER, username)
+    organisation.staff.add(user)
+    return user
+
+
+def representative(username: str | None = None) -> User:
+    return user_with_role(definitions.REPRESENTATIVE, username)
+
+
+def governance_member(*organisations: Organisation, username: str | None = None) -> User:
+    user = user_with_role(definitions.GOVERNANCE, username)
+    board, _ = GovernanceBoard.objects.get_or_create(name=f"Board of {user.username}")
+    board.members.add(user)
+    board.organisations.add(*organisations)
+    return user
+
+
+def fresh(user: User) -> User:
+    """The same user without cached permissions (as a new request would see them)."""
+    return User.objects.get(pk=user.pk)
+
+
+class CycleWorld:
+    """A cycle with a lead, a panel and a governance member, ready for gate evidence."""
+
+    def __init__(self, panel_size: int = 3, template_key: str = "default", title: str = "Day services") -> None:
+        self.organisation = OrganisationFactory()
+        self.lead = commissioner(self.organisation)
+        self.cycle = services.cycle_create(
+            actor=self.lead, title=title, organisation=self.organisation, lead=self.lead,
+            template_key=template_key,
+        )
+        self.panel = [representative() for _ in range(panel_size)]
+        for member in self.panel:
+            role_services.membership_add(actor=self.lead, cycle_id=self.cycle.pk, member=member)
+        self.governor = governance_member(self.organisation)
+
+    @property
+    def id(self) -> int:
+        return self.cycle.pk
+
+    def refresh(self) -> CommissioningCycle:
+        self.cycle.refresh_from_db()
+        return self.cycle
+
+    def agree_boundaries(self, **overrides: Any) -> Any:
+        terms = {
+            "purpose": "Shape the service specification with people who use day services.",
+            "user_role": "Co-author the outcomes section; comment on the rest.",
+            "influence": "influence",
+            "decision_maker": "The council's cabinet member for adult social care.",
+            "fixed_matters": "The total budget and the tender timetable.",
+            "open_matters": "Outcomes, locations and opening hours.",
+        }
+        terms.update(overrides)
+        return services.boundaries_agree(actor=self.lead, cycle_id=self.id, **terms)
+
+    def disclose_budget(self, amount: str = "1200000", **kwargs: Any) -> Any:
+        return services.budget_disclose(actor=self.lead, cycle_id=self.id, amount=amount, **kwargs)
+
+    def acknowledge_all(self) -> None:
+        for member in self.panel:
+            services.boundaries_acknowledge(actor=member, cycle_id=self.id)
+
+    def attest(self, members: list[User] | None = None) -> None:
+        for member in self.panel if members is None else members:
+            services.signoff_record(actor=member, cycle_id=self.id)
+
+    def meet_stage_conditions(self) -> None:
+        """Whatever extra conditions the current stage's gate asks for."""
+        from processes.stages import get_template
+
+        requires = get_template(self.cycle.template_key).gate_requires(self.refresh().current_stage)
+        if "working_agreement" in requires:
+            role_services.agreement_record(
+                actor=self.lead, cycle_id=self.id, task="Help re-design day services.",
+                responsibilities="Attend, read papers, speak for the group.",
+                support="Pre-meetings, a buddy, papers in plain English.",
+            )
+            for member in self.panel:
+                role_services.agreement_sign(actor=member, cycle_id=self.id)
+        if "involvement_lead" in requires and self.cycle.involvement_lead_id is None:
+            services.involvement_lead_name(actor=self.lead, cycle_id=self.id, lead=self.lead)
+        if "conflicts_declared" in requires:
+            from roles.models import ConflictDeclaration, PanelMembership
+
+            for membership in PanelMembership.objects.active().filter(cycle=self.cycle, tender_panel=True):
+                if not ConflictDeclaration.objects.filter(cycle=self.cycle, member=membership.member).exists():
+                    role_services.conflict_declare(actor=membership.member, cycle_id=self.id, interest="none")
+
+    def pass_gate(self) -> Any:
+        """Record everything the current gate needs, then advance."""
+        self.agree_boundaries()
+        if self.cycle.budget_disclosures.count() == 0:
+            self.disclose_budget()
+        self.acknowledge_all()
+        self.meet_stage_conditions()
+        self.attest()
+        return services.stage_advance(actor=self.lead, cycle_id=self.id)
