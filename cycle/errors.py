@@ -50,8 +50,7 @@ class GateClosed(ServiceError):
 
     def __init__(self, result: GateResult, stage_key: str) -> None:
         super().__init__(
-            f"The involvement gate of stage {stage_key!r} is closed: "
-            + "; ".join(result.codes)
+            f"The involvement gate of stage {stage_key!r} is closed: " + "; ".join(result.codes)
         )
         self.result = result
         self.stage_key = stage_key

@@ -96,6 +96,10 @@ def _people(count: int) -> str:
     return "1 member" if count == 1 else f"{count} members"
 
 
+def _have(count: int) -> str:
+    return "has" if count == 1 else "have"
+
+
 def evaluate(snapshot: StageSnapshot) -> GateResult:
     """Evaluate the gate at the end of ``snapshot.stage_key``."""
     unmet: list[Unmet] = []
@@ -119,7 +123,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
             unmet.append(
                 Unmet(
                     "boundaries.unacknowledged",
-                    f"{_people(len(waiting))} of the panel {'has' if len(waiting) == 1 else 'have'} "
+                    f"{_people(len(waiting))} of the panel {_have(len(waiting))} "
                     f"not acknowledged version {snapshot.boundary_version} of the role boundaries.",
                 )
             )
@@ -197,14 +201,12 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
             unmet.append(
                 Unmet(
                     "agreement.unsigned",
-                    f"{_people(len(unsigned))} of the panel {'has' if len(unsigned) == 1 else 'have'}"
-                    " not signed the working agreement.",
+                    f"{_people(len(unsigned))} of the panel {_have(len(unsigned))} "
+                    "not signed the working agreement.",
                 )
             )
     if Condition.INVOLVEMENT_LEAD in requires and not snapshot.involvement_lead_named:
-        unmet.append(
-            Unmet("lead.missing", "No involvement lead has been named for this cycle.")
-        )
+        unmet.append(Unmet("lead.missing", "No involvement lead has been named for this cycle."))
     if Condition.CONFLICTS_DECLARED in requires:
         undeclared = snapshot.tender_panel - snapshot.conflicts_declared_by
         if undeclared:
@@ -212,7 +214,7 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
                 Unmet(
                     "conflicts.undeclared",
                     f"{_people(len(undeclared))} of the tender panel "
-                    f"{'has' if len(undeclared) == 1 else 'have'} not declared their interests "
+                    f"{_have(len(undeclared))} not declared their interests "
                     "(a declaration of none counts).",
                 )
             )

@@ -35,7 +35,9 @@ def _default(value: Any) -> Any:
 
 def canonical_json(value: Mapping[str, Any]) -> str:
     """Sorted keys, no insignificant white space, UTF-8 kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    )
 
 
 HASHED_FIELDS = (
@@ -80,7 +82,10 @@ def append(
     cycle_prev = ""
     if cycle is not None:
         cycle_prev = (
-            AuditEvent.objects.filter(cycle=cycle).order_by("-seq").values_list("hash", flat=True).first()
+            AuditEvent.objects.filter(cycle=cycle)
+            .order_by("-seq")
+            .values_list("hash", flat=True)
+            .first()
             or GENESIS
         )
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
@@ -89,7 +94,7 @@ def append(
         "seq": head.seq + 1,
         "at": _timestamp(now),
         "actor_id": actor_id,
-        "actor_name": actor.get_username() if actor_id is not None else "",
+        "actor_name": actor.get_username() if actor is not None and actor_id is not None else "",
         "action": action,
         "outcome": str(outcome),
         "cycle_id": cycle.pk if cycle is not None else None,
@@ -137,7 +142,9 @@ class Verification:
         return self.first_bad_seq is None
 
 
-def verify_records(records: Iterable[Mapping[str, Any]], *, per_cycle: bool = False) -> Verification:
+def verify_records(
+    records: Iterable[Mapping[str, Any]], *, per_cycle: bool = False
+) -> Verification:
     """Verify a sequence of exported events: each hash, and each link to the one before.
 
     With ``per_cycle`` the records are one cycle's events and links are checked through
@@ -164,7 +171,9 @@ def verify_records(records: Iterable[Mapping[str, Any]], *, per_cycle: bool = Fa
     return Verification(checked)
 
 
-def iter_records(queryset: models.QuerySet[AuditEvent], chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+def iter_records(
+    queryset: models.QuerySet[AuditEvent], chunk_size: int = 2000
+) -> Iterator[dict[str, Any]]:
     for event in queryset.order_by("seq").iterator(chunk_size=chunk_size):
         yield event_fields(event)
 

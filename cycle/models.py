@@ -45,9 +45,7 @@ class CommissioningCycle(models.Model):
         COMPLETED = "completed", _("Completed")
 
     title = models.CharField(_("title"), max_length=200)
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="cycles"
-    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cycles")
     service_area = models.CharField(_("service area"), max_length=200, blank=True)
     lead_commissioner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_cycles"
@@ -261,7 +259,9 @@ class GateOverride(models.Model):
     """A governance board member's recorded departure from a gate, with reasons. Never hidden."""
 
     visit = models.ForeignKey(StageVisit, on_delete=models.CASCADE, related_name="overrides")
-    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="overrides")
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="overrides"
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     unmet_codes = models.CharField(
@@ -333,7 +333,7 @@ class AuditEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise LedgerImmutableError(f"ledger event #{self.seq} cannot be changed")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise LedgerImmutableError(f"ledger event #{self.seq} cannot be deleted")
@@ -355,11 +355,15 @@ class Decision(models.Model):
     Users inform and influence; they are never shown as having made a decision (003:L174).
     """
 
-    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="decisions")
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="decisions"
+    )
     visit = models.ForeignKey(StageVisit, on_delete=models.PROTECT, related_name="decisions")
     stage_key = models.CharField(max_length=40)
     summary = models.TextField(_("what was decided"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     forum = models.CharField(_("where it was decided"), max_length=200, blank=True)
     decided_at = models.DateTimeField()
     veto_used = models.BooleanField(default=False)

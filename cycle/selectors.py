@@ -41,7 +41,9 @@ def current_budget(cycle: CommissioningCycle) -> BudgetDisclosure | None:
 
 
 def active_member_ids(cycle: CommissioningCycle) -> set[int]:
-    return set(PanelMembership.objects.active().filter(cycle=cycle).values_list("member_id", flat=True))
+    return set(
+        PanelMembership.objects.active().filter(cycle=cycle).values_list("member_id", flat=True)
+    )
 
 
 def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) -> StageSnapshot:
@@ -52,8 +54,10 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
 
     members: set[int] = set()
     tender_panel: set[int] = set()
-    for member_id, on_tender_panel in PanelMembership.objects.active().filter(cycle=cycle).values_list(
-        "member_id", "tender_panel"
+    for member_id, on_tender_panel in (
+        PanelMembership.objects.active()
+        .filter(cycle=cycle)
+        .values_list("member_id", "tender_panel")
     ):
         members.add(member_id)
         if on_tender_panel:
@@ -63,7 +67,9 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
     acknowledged: frozenset[int] = frozenset()
     if boundaries is not None:
         acknowledged = frozenset(
-            BoundaryAcknowledgement.objects.filter(agreement=boundaries).values_list("member_id", flat=True)
+            BoundaryAcknowledgement.objects.filter(agreement=boundaries).values_list(
+                "member_id", flat=True
+            )
         )
     budget = current_budget(cycle)
 
@@ -90,7 +96,9 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
         if agreement is not None:
             agreement_signed = frozenset(
-                AgreementSignature.objects.filter(agreement=agreement).values_list("member_id", flat=True)
+                AgreementSignature.objects.filter(agreement=agreement).values_list(
+                    "member_id", flat=True
+                )
             )
     conflicts_declared: frozenset[int] = frozenset()
     if Condition.CONFLICTS_DECLARED in requires and tender_panel:

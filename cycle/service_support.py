@@ -19,8 +19,8 @@ R = TypeVar("R")
 def service(func: Callable[P, R]) -> Callable[P, R]:
     """Run a service in one transaction; when it is refused, roll back and record the refusal.
 
-    A refusal (``Forbidden``, or ``GateClosed`` for an advance) leaves nothing changed and writes one
-    ``refused`` event to the ledger in a transaction of its own, naming the action and the reason.
+    A refusal (``Forbidden``, or ``GateClosed`` for an advance) leaves nothing changed and writes
+    one ``refused`` event to the ledger in a transaction of its own, naming the action and why.
     """
 
     @functools.wraps(func)
@@ -57,4 +57,6 @@ def lock_cycle(cycle_id: int) -> CommissioningCycle:
     try:
         return CommissioningCycle.objects.select_for_update().get(pk=cycle_id)
     except CommissioningCycle.DoesNotExist:
-        raise NotFound(f"There is no commissioning cycle {cycle_id}.", code="cycle.not_found") from None
+        raise NotFound(
+            f"There is no commissioning cycle {cycle_id}.", code="cycle.not_found"
+        ) from None

@@ -36,9 +36,13 @@ from .service_support import lock_cycle, service
 def _require_text(value: str, field: str, limit: int | None = None) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidRequest(f"{field} must not be empty.", code=f"invalid.{field.replace(' ', '_')}")
+        raise InvalidRequest(
+            f"{field} must not be empty.", code=f"invalid.{field.replace(' ', '_')}"
+        )
     if limit is not None and len(text) > limit:
-        raise InvalidRequest(f"{field} must be at most {limit} characters.", code="invalid.too_long")
+        raise InvalidRequest(
+            f"{field} must be at most {limit} characters.", code="invalid.too_long"
+        )
     return text
 
 
@@ -51,7 +55,9 @@ def _require_active(cycle: CommissioningCycle) -> StageVisit:
     return visit
 
 
-def _open_visit(cycle: CommissioningCycle, stage_key: str, actor: Any, reason: str = "") -> StageVisit:
+def _open_visit(
+    cycle: CommissioningCycle, stage_key: str, actor: Any, reason: str = ""
+) -> StageVisit:
     template = get_template(cycle.template_key)
     return StageVisit.objects.create(
         cycle=cycle,
@@ -189,8 +195,10 @@ def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgem
     _require_member(cycle, actor)
     agreement = selectors.current_boundaries(cycle, visit.stage_key)
     if agreement is None:
-        raise Conflict("There are no role boundaries to acknowledge for this stage yet.",
-                       code="boundaries.missing")
+        raise Conflict(
+            "There are no role boundaries to acknowledge for this stage yet.",
+            code="boundaries.missing",
+        )
     acknowledgement, created = BoundaryAcknowledgement.objects.get_or_create(
         agreement=agreement, member=actor, defaults={"acknowledged_at": timezone.now()}
     )
@@ -219,12 +227,15 @@ def _parse_amount(amount: Decimal | str | int | None) -> Decimal | None:
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
-        raise InvalidRequest(f"{amount!r} is not an amount of money.", code="invalid.amount") from None
+        raise InvalidRequest(
+            f"{amount!r} is not an amount of money.", code="invalid.amount"
+        ) from None
     if not value.is_finite() or value < 0:
         raise InvalidRequest("The amount must be zero or more.", code="invalid.amount")
     if value != value.quantize(Decimal("0.01")) or value >= Decimal("1e12"):
-        raise InvalidRequest("The amount must have at most two decimal places and 12 digits.",
-                             code="invalid.amount")
+        raise InvalidRequest(
+            "The amount must have at most two decimal places and 12 digits.", code="invalid.amount"
+        )
     return value
 
 
@@ -255,8 +266,9 @@ def budget_disclose(
         )
     currency = (currency or "GBP").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise InvalidRequest("The currency must be a three-letter code such as GBP.",
-                             code="invalid.currency")
+        raise InvalidRequest(
+            "The currency must be a three-letter code such as GBP.", code="invalid.currency"
+        )
     previous = selectors.current_budget(cycle)
     disclosure = BudgetDisclosure.objects.create(
         cycle=cycle,
@@ -271,8 +283,12 @@ def budget_disclose(
     voided = 0
     if previous is not None:
         voided = SignOff.objects.filter(
-            cycle=cycle, budget=previous, superseded_at__isnull=True, withdrawn=False,
-            kind=SignOff.Kind.ATTEST, visit=visit,
+            cycle=cycle,
+            budget=previous,
+            superseded_at__isnull=True,
+            withdrawn=False,
+            kind=SignOff.Kind.ATTEST,
+            visit=visit,
         ).count()
     ledger.append(
         actor=actor,
@@ -320,7 +336,8 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
         assert boundaries is not None
         if not BoundaryAcknowledgement.objects.filter(agreement=boundaries, member=actor).exists():
             raise Conflict(
-                f"Acknowledge version {boundaries.version} of the role boundaries before attesting.",
+                f"Acknowledge version {boundaries.version} of the role boundaries "
+                "before attesting.",
                 code="signoff.unacknowledged",
             )
     now = timezone.now()
@@ -365,8 +382,12 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
         raise Conflict("You have no open dissent on this stage.", code="dissent.none")
     SignOff.objects.filter(pk=signoff.pk).update(superseded_at=timezone.now(), withdrawn=True)
     ledger.append(
-        actor=actor, action="signoff.dissent_withdrawn", cycle=cycle, stage_key=visit.stage_key,
-        obj=signoff, payload={},
+        actor=actor,
+        action="signoff.dissent_withdrawn",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=signoff,
+        payload={},
     )
     signoff.refresh_from_db()
     return signoff
@@ -469,8 +490,9 @@ def gate_override(*, actor: Any, cycle_id: int, reason: str) -> GateOverride:
     snapshot = selectors.gate_snapshot(cycle, visit)
     result = evaluate(snapshot)
     if result.open:
-        raise Conflict("The gate is already open; there is nothing to override.",
-                       code="override.gate_open")
+        raise Conflict(
+            "The gate is already open; there is nothing to override.", code="override.gate_open"
+        )
     override = GateOverride.objects.create(
         visit=visit,
         cycle=cycle,
@@ -502,8 +524,12 @@ def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> Commission
     cycle.involvement_lead = lead
     cycle.save(update_fields=["involvement_lead", "updated_at"])
     ledger.append(
-        actor=actor, action="cycle.involvement_lead_named", cycle=cycle,
-        stage_key=cycle.current_stage, obj=cycle, payload={"lead": lead.get_username()},
+        actor=actor,
+        action="cycle.involvement_lead_named",
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=cycle,
+        payload={"lead": lead.get_username()},
     )
     return cycle
 
@@ -537,9 +563,16 @@ def decision_record(
         veto_reason=veto_reason if veto_used else "",
     )
     ledger.append(
-        actor=actor, action="decision.recorded", cycle=cycle, stage_key=visit.stage_key,
+        actor=actor,
+        action="decision.recorded",
+        cycle=cycle,
+        stage_key=visit.stage_key,
         obj=decision,
-        payload={"summary": decision.summary, "forum": decision.forum, "veto_used": veto_used,
-                 "veto_reason": decision.veto_reason},
+        payload={
+            "summary": decision.summary,
+            "forum": decision.forum,
+            "veto_used": veto_used,
+            "veto_reason": decision.veto_reason,
+        },
     )
     return decision

@@ -28,7 +28,9 @@ class PanelMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panel_memberships"
     )
     represents = models.CharField(
-        _("whom the member represents"), max_length=200, blank=True,
+        _("whom the member represents"),
+        max_length=200,
+        blank=True,
         help_text=_("Their constituency or group, e.g. 'carers' or 'day service users'."),
     )
     tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.REFERENCE_GROUP)
@@ -72,7 +74,9 @@ class WorkingAgreement(models.Model):
             "equal opportunities; how to complain."
         ),
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField()
 
     class Meta:
@@ -86,7 +90,9 @@ class WorkingAgreement(models.Model):
 
 
 class AgreementSignature(models.Model):
-    agreement = models.ForeignKey(WorkingAgreement, on_delete=models.CASCADE, related_name="signatures")
+    agreement = models.ForeignKey(
+        WorkingAgreement, on_delete=models.CASCADE, related_name="signatures"
+    )
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField()
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def get_concrete_content_type(obj: models.Model | type[models.Model]) -> ContentType:
-    """Guardian's content type lookup, resolving proxy models (viewflow's) to their concrete model."""
+    """Guardian's content type lookup; proxy models (viewflow's) resolve to the concrete model."""
     return ContentType.objects.get_for_model(obj, for_concrete_model=True)
 
 
@@ -45,7 +45,8 @@ DECIDE_PERM = "cycle.record_decision"
 _REFUSALS = {
     Action.CREATE_CYCLE: "Only a commissioner of the organisation can start a cycle for it.",
     Action.LEAD: "Only the cycle's lead commissioner can record gate evidence or move its stages.",
-    Action.MANAGE_PANEL: "Only the lead commissioner or the named involvement lead can change the panel.",
+    Action.MANAGE_PANEL: "Only the lead commissioner or the named involvement lead can change "
+    "the panel.",
     Action.REPRESENT: "Only an active user representative on this cycle's panel can do this, "
     "and only for themselves.",
     Action.OVERRIDE: "Only a member of a governance board that oversees this organisation can "
@@ -62,8 +63,12 @@ def oversees(user: Any, organisation: Organisation | int) -> bool:
     return GovernanceBoard.objects.filter(members=user, organisations=org_id).exists()
 
 
-def allowed(user: Any, action: Action, cycle: CommissioningCycle | None = None,
-            organisation: Organisation | None = None) -> bool:
+def allowed(
+    user: Any,
+    action: Action,
+    cycle: CommissioningCycle | None = None,
+    organisation: Organisation | None = None,
+) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if action is Action.CREATE_CYCLE:
@@ -91,7 +96,11 @@ def allowed(user: Any, action: Action, cycle: CommissioningCycle | None = None,
     raise ValueError(action)
 
 
-def require(user: Any, action: Action, cycle: CommissioningCycle | None = None,
-            organisation: Organisation | None = None) -> None:
+def require(
+    user: Any,
+    action: Action,
+    cycle: CommissioningCycle | None = None,
+    organisation: Organisation | None = None,
+) -> None:
     if not allowed(user, action, cycle=cycle, organisation=organisation):
         raise Forbidden(_REFUSALS[action], code=f"forbidden.{action}")

@@ -13,15 +13,18 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from cycle import ledger, selectors
 from cycle.errors import Conflict, Forbidden, InvalidRequest
-from cycle.service_support import lock_cycle, service
 from cycle.models import CommissioningCycle
+from cycle.service_support import lock_cycle, service
 
 from .models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
 from .permissions import REPRESENT_PERM, Action, require
 
 
 def _not_decision_side(cycle: CommissioningCycle, member: Any) -> None:
-    if member.pk in (cycle.lead_commissioner_id,) or cycle.organisation.staff.filter(pk=member.pk).exists():
+    if (
+        member.pk in (cycle.lead_commissioner_id,)
+        or cycle.organisation.staff.filter(pk=member.pk).exists()
+    ):
         raise Forbidden(
             f"{member.get_username()} works for the commissioning organisation and cannot sit on "
             "the user panel of its cycle.",
@@ -49,10 +52,13 @@ def membership_add(
         )
     _not_decision_side(cycle, member)
     if tier not in PanelMembership.Tier.values:
-        raise InvalidRequest(f"Tier must be one of {', '.join(PanelMembership.Tier.values)}.",
-                             code="invalid.tier")
+        raise InvalidRequest(
+            f"Tier must be one of {', '.join(PanelMembership.Tier.values)}.", code="invalid.tier"
+        )
     if PanelMembership.objects.active().filter(cycle=cycle, member=member).exists():
-        raise Conflict(f"{member.get_username()} is already on the panel.", code="panel.already_member")
+        raise Conflict(
+            f"{member.get_username()} is already on the panel.", code="panel.already_member"
+        )
     membership = PanelMembership.objects.create(
         cycle=cycle,
         member=member,
@@ -64,16 +70,25 @@ def membership_add(
     )
     assign_perm(REPRESENT_PERM, member, cycle)
     ledger.append(
-        actor=actor, action="panel.joined", cycle=cycle, stage_key=cycle.current_stage,
+        actor=actor,
+        action="panel.joined",
+        cycle=cycle,
+        stage_key=cycle.current_stage,
         obj=membership,
-        payload={"member": member.get_username(), "represents": membership.represents,
-                 "tier": tier, "tender_panel": tender_panel},
+        payload={
+            "member": member.get_username(),
+            "represents": membership.represents,
+            "tier": tier,
+            "tender_panel": tender_panel,
+        },
     )
     return membership
 
 
 @service
-def membership_remove(*, actor: Any, cycle_id: int, member: Any, reason: str = "") -> PanelMembership:
+def membership_remove(
+    *, actor: Any, cycle_id: int, member: Any, reason: str = ""
+) -> PanelMembership:
     """End a member's place on the panel. Their sign-offs stop counting for open stages."""
     cycle = lock_cycle(cycle_id)
     if actor.pk != member.pk:  # a member may always step down themselves
@@ -86,8 +101,12 @@ def membership_remove(*, actor: Any, cycle_id: int, member: Any, reason: str = "
     membership.save(update_fields=["left_at", "left_reason"])
     remove_perm(REPRESENT_PERM, member, cycle)
     ledger.append(
-        actor=actor, action="panel.left", cycle=cycle, stage_key=cycle.current_stage,
-        obj=membership, payload={"member": member.get_username(), "reason": membership.left_reason},
+        actor=actor,
+        action="panel.left",
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=membership,
+        payload={"member": member.get_username(), "reason": membership.left_reason},
     )
     return membership
 
@@ -111,7 +130,11 @@ def agreement_record(
         if not value.strip():
             raise InvalidRequest(f"The working agreement needs its {name}.", code=f"invalid.{name}")
     previous = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
-    extra = {k: v.strip() for k, v in {"expenses": expenses, "ground_rules": ground_rules}.items() if v.strip()}
+    extra = {
+        k: v.strip()
+        for k, v in {"expenses": expenses, "ground_rules": ground_rules}.items()
+        if v.strip()
+    }
     agreement = WorkingAgreement.objects.create(
         cycle=cycle,
         version=(previous.version + 1) if previous else 1,
@@ -121,8 +144,12 @@ def agreement_record(
         **extra,
     )
     ledger.append(
-        actor=actor, action="agreement.recorded", cycle=cycle, stage_key=cycle.current_stage,
-        obj=agreement, payload={"version": agreement.version},
+        actor=actor,
+        action="agreement.recorded",
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=agreement,
+        payload={"version": agreement.version},
     )
     return agreement
 
@@ -133,8 +160,9 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
     if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden("You are not an active member of this cycle's panel.",
-                        code="forbidden.not_on_panel")
+        raise Forbidden(
+            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+        )
     agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
     if agreement is None:
         raise Conflict("There is no working agreement to sign yet.", code="agreement.missing")
@@ -143,20 +171,27 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     )
     if created:
         ledger.append(
-            actor=actor, action="agreement.signed", cycle=cycle, stage_key=cycle.current_stage,
-            obj=signature, payload={"version": agreement.version},
+            actor=actor,
+            action="agreement.signed",
+            cycle=cycle,
+            stage_key=cycle.current_stage,
+            obj=signature,
+            payload={"version": agreement.version},
         )
     return signature
 
 
 @service
-def conflict_declare(*, actor: Any, cycle_id: int, interest: str, details: str = "") -> ConflictDeclaration:
+def conflict_declare(
+    *, actor: Any, cycle_id: int, interest: str, details: str = ""
+) -> ConflictDeclaration:
     """A panel member declares their interests ('none' is a declaration)."""
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
     if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden("You are not an active member of this cycle's panel.",
-                        code="forbidden.not_on_panel")
+        raise Forbidden(
+            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+        )
     if interest not in ConflictDeclaration.Interest.values:
         raise InvalidRequest(
             f"Interest must be one of {', '.join(ConflictDeclaration.Interest.values)}.",
@@ -164,13 +199,18 @@ def conflict_declare(*, actor: Any, cycle_id: int, interest: str, details: str =
         )
     details = details.strip()
     if interest != ConflictDeclaration.Interest.NONE and not details:
-        raise InvalidRequest("Say which service, provider or bidder the interest concerns.",
-                             code="invalid.details")
+        raise InvalidRequest(
+            "Say which service, provider or bidder the interest concerns.", code="invalid.details"
+        )
     declaration = ConflictDeclaration.objects.create(
         cycle=cycle, member=actor, interest=interest, details=details, declared_at=timezone.now()
     )
     ledger.append(
-        actor=actor, action="conflict.declared", cycle=cycle, stage_key=cycle.current_stage,
-        obj=declaration, payload={"interest": interest, "details": details},
+        actor=actor,
+        action="conflict.declared",
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=declaration,
+        payload={"interest": interest, "details": details},
     )
     return declaration

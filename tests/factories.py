@@ -64,11 +64,16 @@ def fresh(user: User) -> User:
 class CycleWorld:
     """A cycle with a lead, a panel and a governance member, ready for gate evidence."""
 
-    def __init__(self, panel_size: int = 3, template_key: str = "default", title: str = "Day services") -> None:
+    def __init__(
+        self, panel_size: int = 3, template_key: str = "default", title: str = "Day services"
+    ) -> None:
         self.organisation = OrganisationFactory()
         self.lead = commissioner(self.organisation)
         self.cycle = services.cycle_create(
-            actor=self.lead, title=title, organisation=self.organisation, lead=self.lead,
+            actor=self.lead,
+            title=title,
+            organisation=self.organisation,
+            lead=self.lead,
             template_key=template_key,
         )
         self.panel = [representative() for _ in range(panel_size)]
@@ -114,7 +119,9 @@ class CycleWorld:
         requires = get_template(self.cycle.template_key).gate_requires(self.refresh().current_stage)
         if "working_agreement" in requires:
             role_services.agreement_record(
-                actor=self.lead, cycle_id=self.id, task="Help re-design day services.",
+                actor=self.lead,
+                cycle_id=self.id,
+                task="Help re-design day services.",
                 responsibilities="Attend, read papers, speak for the group.",
                 support="Pre-meetings, a buddy, papers in plain English.",
             )
@@ -125,9 +132,15 @@ class CycleWorld:
         if "conflicts_declared" in requires:
             from roles.models import ConflictDeclaration, PanelMembership
 
-            for membership in PanelMembership.objects.active().filter(cycle=self.cycle, tender_panel=True):
-                if not ConflictDeclaration.objects.filter(cycle=self.cycle, member=membership.member).exists():
-                    role_services.conflict_declare(actor=membership.member, cycle_id=self.id, interest="none")
+            for membership in PanelMembership.objects.active().filter(
+                cycle=self.cycle, tender_panel=True
+            ):
+                if not ConflictDeclaration.objects.filter(
+                    cycle=self.cycle, member=membership.member
+                ).exists():
+                    role_services.conflict_declare(
+                        actor=membership.member, cycle_id=self.id, interest="none"
+                    )
 
     def pass_gate(self) -> Any:
         """Record everything the current gate needs, then advance."""
