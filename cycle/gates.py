@@ -20,6 +20,7 @@ class Condition(StrEnum):
     WORKING_AGREEMENT = "working_agreement"
     INVOLVEMENT_LEAD = "involvement_lead"
     CONFLICTS_DECLARED = "conflicts_declared"
+    INPUT_ANSWERED = "input_answered"
 
 
 class SignoffKind(StrEnum):
@@ -54,6 +55,8 @@ class StageSnapshot:
     conflicts_declared_by: frozenset[int] = frozenset()
     override_versions: tuple[int | None, int | None] | None = None
     """(boundary, budget) versions an override was recorded against, if there is one."""
+    unanswered_inputs: int = 0
+    """Input anywhere in the cycle without "we did" or "we couldn't" (still considering counts)."""
 
 
 @dataclass(frozen=True)
@@ -218,4 +221,14 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
                     "(a declaration of none counts).",
                 )
             )
+    if Condition.INPUT_ANSWERED in requires and snapshot.unanswered_inputs:
+        count = snapshot.unanswered_inputs
+        unmet.append(
+            Unmet(
+                "input.unanswered",
+                f"{count} {'input' if count == 1 else 'inputs'} from the panel "
+                f'{"has" if count == 1 else "have"} no answer yet: each needs "we did" or '
+                '"we couldn\'t, because …"; "still considering" is not an answer.',
+            )
+        )
     return unmet

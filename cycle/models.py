@@ -379,3 +379,147 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"decision on {self.stage_key}: {self.summary[:40]}"
+
+
+# The influence register: "you said, we did" (001:L649-654, 000:L995, 002:L84).
+
+
+class UserInputQuerySet(models.QuerySet["UserInput"]):
+    def unanswered(self) -> UserInputQuerySet:
+        """Input with no answer yet; "still considering" is not an answer."""
+        return self.exclude(status__in=UserInput.ANSWERED)
+
+
+class UserInput(models.Model):
+    """What a representative, or the panel as a whole, told the commissioners in one stage visit.
+
+    Each input waits for the lead commissioner's response (:class:`InputResponse`). ``status``
+    holds the kind of the current response, and ``answered_at`` when it was given, as real columns
+    so that gates, governance boards and reports can query them; every response is kept.
+    """
+
+    class Source(models.TextChoices):
+        REPRESENTATIVE = "representative", _("A representative")
+        PANEL = "panel", _("The panel as a whole")
+
+    class Method(models.TextChoices):
+        MEETING = "meeting", _("Panel meeting")
+        WRITTEN = "written", _("Written comments")
+        WORKSHOP = "workshop", _("Workshop or event")
+        SURVEY = "survey", _("Survey or questionnaire")
+        VISIT = "visit", _("Visit to a service")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting", _("Awaiting a response")
+        CONSIDERING = "considering", _("Still considering")
+        WE_DID = "we-did", _("We did")
+        WE_COULD_NOT = "we-could-not", _("We couldn't, because …")
+
+    ANSWERED = (Status.WE_DID, Status.WE_COULD_NOT)
+
+    cycle = models.ForeignKey(CommissioningCycle, on_delete=models.CASCADE, related_name="inputs")
+    visit = models.ForeignKey(StageVisit, on_delete=models.PROTECT, related_name="inputs")
+    stage_key = models.CharField(max_length=40)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(
+        _("on whose behalf"), max_length=20, choices=Source.choices, default=Source.REPRESENTATIVE
+    )
+    method = models.CharField(
+        _("how it was given"), max_length=20, choices=Method.choices, default=Method.MEETING
+    )
+    text = models.TextField(_("what they said"))
+    attachment_reference = models.CharField(
+        _("attachment reference"),
+        max_length=500,
+        blank=True,
+        help_text=_("A document reference or link; the document itself is kept elsewhere."),
+    )
+    submitted_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING)
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the current answer was given; empty until then.")
+    )
+    overdue_flagged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the input was flagged as waiting too long for an answer."),
+    )
+
+    objects = UserInputQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        indexes = [
+            models.Index(fields=["cycle", "status"], name="input_cycle_status"),
+            models.Index(fields=["status", "submitted_at"], name="input_status_submitted"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status__in=["we-did", "we-could-not"]) & Q(answered_at__isnull=False))
+                | (Q(status__in=["awaiting", "considering"]) & Q(answered_at__isnull=True)),
+                name="input_answered_at_matches_status",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"input #{self.pk} on {self.stage_key}: {self.text[:40]}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status in self.ANSWERED
+
+
+class InputResponse(models.Model):
+    """The lead commissioner's response to one input: what was done, why not, or still open.
+
+    A newer response supersedes the current one (``superseded_at``) and never erases it. The
+    response is also the feedback given to the people who gave the input.
+    """
+
+    class Kind(models.TextChoices):
+        WE_DID = "we-did", _("We did")
+        WE_COULD_NOT = "we-could-not", _("We couldn't, because …")
+        CONSIDERING = "considering", _("Still considering")
+
+    user_input = models.ForeignKey(UserInput, on_delete=models.CASCADE, related_name="responses")
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="input_responses"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField(
+        _("what was done, or why not"),
+        blank=True,
+        help_text=_("Required unless still considering."),
+    )
+    decision = models.ForeignKey(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="input_responses",
+        help_text=_("The decision the input touched."),
+    )
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["responded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_input"],
+                condition=Q(superseded_at__isnull=True),
+                name="one_current_response_per_input",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="considering") | ~Q(text=""), name="answer_needs_text"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to input #{self.user_input_id}"

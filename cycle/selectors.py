@@ -5,9 +5,12 @@ Each selector issues a fixed number of queries, whatever the cycle's history or 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from processes.stages import get_template
 from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
@@ -21,6 +24,7 @@ from .models import (
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
+    UserInput,
 )
 
 
@@ -107,6 +111,9 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
                 "member_id", flat=True
             )
         )
+    unanswered_inputs = 0
+    if Condition.INPUT_ANSWERED in requires:
+        unanswered_inputs = UserInput.objects.filter(cycle=cycle).unanswered().count()
 
     return StageSnapshot(
         stage_key=stage_key,
@@ -121,6 +128,7 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         tender_panel=frozenset(tender_panel),
         conflicts_declared_by=conflicts_declared,
         override_versions=override_versions,
+        unanswered_inputs=unanswered_inputs,
     )
 
 
@@ -193,3 +201,20 @@ def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
         | Q(organisation__staff=user)
         | Q(organisation__governance_boards__members=user)
     ).distinct()
+
+
+def input_response_due(submitted_at: datetime) -> datetime:
+    """When input must have an answer: ``INPUT_RESPONSE_DAYS`` calendar days after it was given."""
+    return submitted_at + timedelta(days=settings.INPUT_RESPONSE_DAYS)
+
+
+def overdue_input_ids(now: datetime | None = None) -> list[int]:
+    """Unanswered input older than ``INPUT_RESPONSE_DAYS`` that has not been flagged yet."""
+    now = now if now is not None else timezone.now()
+    cutoff = now - timedelta(days=settings.INPUT_RESPONSE_DAYS)
+    return list(
+        UserInput.objects.unanswered()
+        .filter(overdue_flagged_at__isnull=True, submitted_at__lte=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )

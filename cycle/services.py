@@ -7,9 +7,11 @@ Callers (views, the command line, the flow, celery tasks) never write models the
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -17,7 +19,7 @@ from processes.stages import TEMPLATES, get_template
 from roles.permissions import LEAD_PERM, Action, require
 
 from . import ledger, selectors
-from .errors import Conflict, Forbidden, GateClosed, InvalidRequest
+from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import GateResult, evaluate
 from .models import (
     BoundaryAcknowledgement,
@@ -25,10 +27,12 @@ from .models import (
     CommissioningCycle,
     Decision,
     GateOverride,
+    InputResponse,
     Organisation,
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
+    UserInput,
 )
 from .service_support import lock_cycle, service
 
@@ -576,3 +580,164 @@ def decision_record(
         },
     )
     return decision
+
+
+# The influence register: "you said, we did" (001:L649-654, 000:L995).
+
+
+@service
+def input_submit(
+    *,
+    actor: Any,
+    cycle_id: int,
+    text: str,
+    source: str = UserInput.Source.REPRESENTATIVE,
+    method: str = UserInput.Method.MEETING,
+    attachment_reference: str = "",
+) -> UserInput:
+    """A panel member records input (for themselves or for the panel) on the current stage."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.REPRESENT, cycle)
+    visit = _require_active(cycle)
+    _require_member(cycle, actor)
+    if source not in UserInput.Source.values:
+        raise InvalidRequest(
+            f"Source must be one of {', '.join(UserInput.Source.values)}.", code="invalid.source"
+        )
+    if method not in UserInput.Method.values:
+        raise InvalidRequest(
+            f"Method must be one of {', '.join(UserInput.Method.values)}.", code="invalid.method"
+        )
+    attachment_reference = (attachment_reference or "").strip()
+    if len(attachment_reference) > 500:
+        raise InvalidRequest(
+            "The attachment reference must be at most 500 characters.", code="invalid.too_long"
+        )
+    user_input = UserInput.objects.create(
+        cycle=cycle,
+        visit=visit,
+        stage_key=visit.stage_key,
+        submitted_by=actor,
+        source=source,
+        method=method,
+        text=_require_text(text, "text"),
+        attachment_reference=attachment_reference,
+        submitted_at=timezone.now(),
+    )
+    ledger.append(
+        actor=actor,
+        action="input.submitted",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=user_input,
+        payload={
+            "source": source,
+            "method": method,
+            "text": user_input.text,
+            "attachment_reference": attachment_reference,
+        },
+    )
+    return user_input
+
+
+@service
+def input_respond(
+    *,
+    actor: Any,
+    cycle_id: int,
+    input_id: int,
+    kind: str,
+    text: str = "",
+    decision_id: int | None = None,
+) -> InputResponse:
+    """The lead commissioner responds to input: "we did", "we couldn't, because …" or "still
+    considering". A newer response supersedes the current one; the earlier ones are kept."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    user_input = UserInput.objects.filter(pk=input_id, cycle=cycle).first()
+    if user_input is None:
+        raise NotFound(f"Cycle {cycle.pk} has no input {input_id}.", code="input.not_found")
+    if kind not in InputResponse.Kind.values:
+        raise InvalidRequest(
+            f"The response must be one of {', '.join(InputResponse.Kind.values)}.",
+            code="invalid.response_kind",
+        )
+    if kind == InputResponse.Kind.WE_COULD_NOT:
+        text = _require_text(text, "reason")
+    elif kind == InputResponse.Kind.WE_DID:
+        text = _require_text(text, "what was done")
+    else:
+        text = (text or "").strip()
+    decision = None
+    if decision_id is not None:
+        decision = Decision.objects.filter(pk=decision_id, cycle=cycle).first()
+        if decision is None:
+            raise NotFound(
+                f"Cycle {cycle.pk} has no decision {decision_id}.", code="decision.not_found"
+            )
+    now = timezone.now()
+    previous_kind = user_input.status
+    InputResponse.objects.filter(user_input=user_input, superseded_at__isnull=True).update(
+        superseded_at=now
+    )
+    response = InputResponse.objects.create(
+        user_input=user_input,
+        cycle=cycle,
+        kind=kind,
+        text=text,
+        decision=decision,
+        responded_by=actor,
+        responded_at=now,
+    )
+    answered = kind in UserInput.ANSWERED
+    UserInput.objects.filter(pk=user_input.pk).update(
+        status=kind, answered_at=now if answered else None
+    )
+    ledger.append(
+        actor=actor,
+        action="input.responded",
+        cycle=cycle,
+        stage_key=user_input.stage_key,
+        obj=response,
+        payload={
+            "input": user_input.pk,
+            "kind": kind,
+            "text": text,
+            "decision": decision.pk if decision is not None else None,
+            "previous": previous_kind,
+        },
+    )
+    return response
+
+
+@service
+def input_flag_overdue(*, input_id: int, now: datetime | None = None) -> bool:
+    """Flag input that has waited longer than ``INPUT_RESPONSE_DAYS`` for an answer.
+
+    A system action (the periodic task calls it): returns False, changing nothing, when the input
+    is gone, answered, not yet due or already flagged, so running it twice is harmless.
+    """
+    cycle_id = UserInput.objects.filter(pk=input_id).values_list("cycle_id", flat=True).first()
+    if cycle_id is None:
+        return False
+    cycle = lock_cycle(cycle_id)
+    user_input = UserInput.objects.get(pk=input_id)
+    now = now if now is not None else timezone.now()
+    due = selectors.input_response_due(user_input.submitted_at)
+    if user_input.is_answered or user_input.overdue_flagged_at is not None or now < due:
+        return False
+    UserInput.objects.filter(pk=user_input.pk).update(overdue_flagged_at=now)
+    ledger.append(
+        actor=None,
+        action="input.flagged_overdue",
+        cycle=cycle,
+        stage_key=user_input.stage_key,
+        obj=user_input,
+        payload={
+            "submitted_at": user_input.submitted_at,
+            "due": due,
+            "status": user_input.status,
+            "response_days": settings.INPUT_RESPONSE_DAYS,
+        },
+    )
+    return True

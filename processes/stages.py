@@ -15,6 +15,7 @@ from cycle.gates import Condition
 WORKING_AGREEMENT = Condition.WORKING_AGREEMENT
 INVOLVEMENT_LEAD = Condition.INVOLVEMENT_LEAD
 CONFLICTS_DECLARED = Condition.CONFLICTS_DECLARED
+INPUT_ANSWERED = Condition.INPUT_ANSWERED
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ DEFAULT = StageTemplate(
             "Review with users, and tell them what became of their input.",
             "001:L278",
             "003:L1152",
+            exit_requires=frozenset({INPUT_ANSWERED}),
         ),
     ),
 )
@@ -203,6 +205,7 @@ GUIDE_NINE_STEPS = StageTemplate(
             "Revisit the stakeholders",
             "Check it fits; users feel valued; money not wasted.",
             "001:L284",
+            exit_requires=frozenset({INPUT_ANSWERED}),
         ),
     ),
 )
@@ -230,7 +233,13 @@ SELF_ASSESSMENT_EIGHT = StageTemplate(
         ),
         _stage("demand", "Manage demand and ensure appropriate access to care", "", "001:L1007"),
         _stage("clinical-decisions", "Clinical decision making", "", "001:L1016"),
-        _stage("quality", "Manage quality, performance and outcomes", "", "001:L1025"),
+        _stage(
+            "quality",
+            "Manage quality, performance and outcomes",
+            "",
+            "001:L1025",
+            exit_requires=frozenset({INPUT_ANSWERED}),
+        ),
     ),
 )
 

@@ -141,6 +141,17 @@ class CycleWorld:
                     role_services.conflict_declare(
                         actor=membership.member, cycle_id=self.id, interest="none"
                     )
+        if "input_answered" in requires:
+            from cycle.models import UserInput
+
+            for user_input in UserInput.objects.filter(cycle=self.cycle).unanswered():
+                services.input_respond(
+                    actor=self.lead,
+                    cycle_id=self.id,
+                    input_id=user_input.pk,
+                    kind="we-did",
+                    text="Taken into the review of the service.",
+                )
 
     def pass_gate(self) -> Any:
         """Record everything the current gate needs, then advance."""

@@ -8,6 +8,7 @@ eagerly in-process, e-mail printed to the console. Production sets ``DATABASE_UR
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CYCLE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -112,6 +113,18 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="cycle")
+# Periodic tasks, run by `celery -A cycle.conf beat`.
+CELERY_BEAT_SCHEDULE = {
+    "flag-overdue-input": {
+        "task": "processes.tasks.flag_overdue_inputs",
+        "schedule": crontab(minute=15, hour=6),
+    },
+}
+
+# Input from the panel is flagged when it has waited this many calendar days for an answer. Four
+# weeks: about 20 working days, without a bank-holiday calendar that differs between the nations.
+INPUT_RESPONSE_DAYS = env.int("INPUT_RESPONSE_DAYS", default=28)
+
 
 LOGGING = {
     "version": 1,
