@@ -1,0 +1,388 @@
+"""The hash chain of the audit ledger: the canonical form of an event, its hash, and verification.
+
+This module is deliberately free of Django (standard library only), so that an exported ledger can
+be verified anywhere with nothing but Python (``python -m cycle.verify_export``). The database side
+(``cycle.ledger``) uses the same functions to write and verify events, so there is one definition
+of what is hashed.
+
+An event's hash is the SHA-256 of the canonical JSON (sorted keys, no insignificant white space,
+UTF-8 kept as is) of its :data:`HASHED_FIELDS`. ``prev_hash`` links it to the event before it in the
+whole ledger and ``cycle_prev_hash`` to the event before it in the same cycle; the first link of
+each chain is :data:`GENESIS`, and an event outside any cycle has an empty ``cycle_prev_hash``.
+
+The export form of an event is its hashed fields plus ``hash``, with plain JSON types (integers,
+``null`` and strings; ``at`` as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``). JSON Lines and CSV both convert to
+and from exactly that form (:func:`jsonl_line`, :func:`record_from_jsonl`, :func:`csv_row`,
+:func:`record_from_csv`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any
+
+GENESIS = "0" * 64
+
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "outcome",
+    "cycle_id",
+    "stage_key",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "cycle_prev_hash",
+)
+EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
+INTEGER_FIELDS = frozenset({"seq", "actor_id", "cycle_id"})
+NULLABLE_FIELDS = frozenset({"actor_id", "cycle_id"})
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in a ledger payload")
+
+
+def canonical_json(value: Mapping[str, Any]) -> str:
+    """Sorted keys, no insignificant white space, UTF-8 kept as is."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    )
+
+
+def format_timestamp(value: datetime) -> str:
+    """An aware time as hashed and exported: UTC, microseconds, ``Z``."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# The hashed fields in the order canonical JSON puts them (sorted by name).
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+_sorted_values = itemgetter(*_SORTED_FIELDS)
+_CONTROL_BYTES = bytes(range(0x20))
+
+
+def canonical_event(fields: Mapping[str, Any]) -> bytes:
+    """The bytes whose SHA-256 is an event's hash.
+
+    Always equal to ``canonical_json({name: fields[name] for name in HASHED_FIELDS}).encode()``.
+    Ledger events are plain (integers or null, strings without control characters), so the body
+    is built directly, which is several times faster; anything else takes the general path.
+    """
+    (
+        action,
+        actor_id,
+        actor_name,
+        at,
+        cycle_id,
+        cycle_prev_hash,
+        object_id,
+        object_type,
+        outcome,
+        payload,
+        prev_hash,
+        seq,
+        stage_key,
+    ) = _sorted_values(fields)
+    if (
+        type(seq) is int
+        and (actor_id is None or type(actor_id) is int)
+        and (cycle_id is None or type(cycle_id) is int)
+        and type(payload) is str
+    ):
+        try:
+            plain = "".join(
+                (
+                    action,
+                    actor_name,
+                    at,
+                    cycle_prev_hash,
+                    object_id,
+                    object_type,
+                    outcome,
+                    prev_hash,
+                    stage_key,
+                )
+            )
+        except TypeError:
+            plain = '"'  # a field that is not a string: take the general path
+        if '"' not in plain and "\\" not in plain:
+            quotes = payload.count('"')
+            backslashes = payload.count("\\")
+            if quotes or backslashes:
+                payload = payload.replace("\\", "\\\\").replace('"', '\\"')
+            body = (
+                f'{{"action":"{action}",'
+                f'"actor_id":{"null" if actor_id is None else actor_id},'
+                f'"actor_name":"{actor_name}",'
+                f'"at":"{at}",'
+                f'"cycle_id":{"null" if cycle_id is None else cycle_id},'
+                f'"cycle_prev_hash":"{cycle_prev_hash}",'
+                f'"object_id":"{object_id}",'
+                f'"object_type":"{object_type}",'
+                f'"outcome":"{outcome}",'
+                f'"payload":"{payload}",'
+                f'"prev_hash":"{prev_hash}",'
+                f'"seq":{seq},'
+                f'"stage_key":"{stage_key}"}}'
+            ).encode()
+            # JSON escapes control characters; without any, the direct body is the canonical one.
+            if len(body.translate(None, _CONTROL_BYTES)) == len(body):
+                return body
+    return canonical_json({name: fields[name] for name in HASHED_FIELDS}).encode()
+
+
+def event_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) over the canonical JSON of the hashed fields of one event."""
+    return hashlib.sha256(canonical_event(fields)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of verifying a run of events.
+
+    When it fails, ``first_bad_seq`` (with ``action`` and ``cycle_id`` where the event exists) names
+    the first event that does not verify, ``position`` its place among the records given (the line
+    of an export counts the header of a CSV file separately), and ``problem`` says why.
+    """
+
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+    action: str = ""
+    cycle_id: int | None = None
+    position: int | None = None
+    last_seq: int | None = None
+    last_hash: str = GENESIS
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None and not self.problem
+
+    def describe(self) -> str:
+        """``event #12 (budget.disclosed, cycle 3): its contents do not match its hash``."""
+        if self.ok:
+            return f"{self.checked} events verified"
+        return f"{describe_event(self.first_bad_seq, self.action, self.cycle_id)}: {self.problem}"
+
+
+def describe_event(seq: Any, action: str, cycle_id: Any) -> str:
+    """How an event is named in messages: its number, action and cycle."""
+    if not action:
+        return f"event #{seq} (missing)"
+    where = "no cycle" if cycle_id is None else f"cycle {cycle_id}"
+    return f"event #{seq} ({action}, {where})"
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """``SEQ:HASH`` as printed by ``audit verify`` and ``audit export``."""
+    seq, sep, digest = text.partition(":")
+    if not sep or not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise ValueError(f"expected SEQ:HASH (a number, a colon, 64 hex digits), not {text!r}")
+    return int(seq), digest
+
+
+def verify_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    per_cycle: bool = False,
+    head: tuple[int, str] | None = None,
+) -> Verification:
+    """Verify a run of events in the export form: each hash, each link, their order.
+
+    Without ``per_cycle`` the records are the whole ledger in order: numbered 1, 2, 3 … with no
+    gap, each linked by ``prev_hash`` to the one before, and each linked by ``cycle_prev_hash`` to
+    the one before it in its cycle. With ``per_cycle`` they are one cycle's events: in increasing
+    order, all of that cycle, linked by ``cycle_prev_hash`` from :data:`GENESIS`.
+
+    ``head`` (sequence number and hash of the last event, e.g. from the ledger head or kept from an
+    earlier verification) makes a missing tail or an event beyond it detectable too.
+    """
+    per_cycle_last: dict[Any, str] = {}
+    previous_hash = GENESIS
+    previous_seq: Any = None
+    previous_action: str = ""
+    previous_cycle: Any = None
+    first_cycle: Any = None
+    sha256 = hashlib.sha256
+    position = 0
+
+    def failed(record: Mapping[str, Any], problem: str) -> Verification:
+        return Verification(
+            checked=position - 1,
+            first_bad_seq=record.get("seq"),
+            problem=problem,
+            action=str(record.get("action") or "?"),
+            cycle_id=record.get("cycle_id"),
+            position=position,
+            last_seq=previous_seq,
+            last_hash=previous_hash,
+        )
+
+    for position, record in enumerate(records, start=1):
+        seq = record["seq"]
+        cycle_id = record["cycle_id"]
+        if per_cycle:
+            if position == 1:
+                first_cycle = cycle_id
+                if cycle_id is None:
+                    return failed(record, "belongs to no cycle")
+            elif cycle_id != first_cycle:
+                return failed(record, f"belongs to cycle {cycle_id}, not cycle {first_cycle}")
+            if previous_seq is not None and not seq > previous_seq:
+                return failed(record, f"is out of order: it comes after event #{previous_seq}")
+        elif seq != (1 if previous_seq is None else previous_seq + 1):
+            expected = 1 if previous_seq is None else previous_seq + 1
+            return failed(
+                record, f"is out of place: event #{expected} should come here (missing or moved)"
+            )
+        if head is not None and seq > head[0]:
+            return failed(record, f"comes after the head #{head[0]}")
+        digest = record["hash"]
+        try:
+            body = canonical_event(record)
+        except (TypeError, ValueError) as exc:
+            return failed(record, f"cannot be put in canonical form: {exc}")
+        if sha256(body).hexdigest() != digest:
+            return failed(record, "its contents do not match its hash")
+        if per_cycle:
+            if record["cycle_prev_hash"] != previous_hash:
+                after = "the start of the cycle" if previous_seq is None else f"#{previous_seq}"
+                return failed(record, f"does not follow the cycle's event before it ({after})")
+        else:
+            if record["prev_hash"] != previous_hash:
+                after = "the start of the ledger" if previous_seq is None else f"#{previous_seq}"
+                return failed(record, f"does not follow the event before it ({after})")
+            if cycle_id is None:
+                if record["cycle_prev_hash"] != "":
+                    return failed(record, "has a cycle link but no cycle")
+            elif record["cycle_prev_hash"] != per_cycle_last.get(cycle_id, GENESIS):
+                return failed(record, f"does not follow the event before it in cycle {cycle_id}")
+            else:
+                per_cycle_last[cycle_id] = digest
+        previous_hash = digest
+        previous_seq = seq
+        previous_action, previous_cycle = record["action"], cycle_id
+    checked = position
+    if head is not None and (previous_seq or 0, previous_hash) != head:
+        last = previous_seq or 0
+        if last < head[0]:
+            # The whole ledger has no gaps, so the next event is missing; a cycle's events have
+            # gaps, so only the head event itself is known to be missing.
+            return Verification(
+                checked=checked,
+                first_bad_seq=head[0] if per_cycle else last + 1,
+                problem=f"the events end at #{last} but the head is #{head[0]}",
+                position=checked + 1,
+                last_seq=previous_seq,
+                last_hash=previous_hash,
+            )
+        return Verification(
+            checked=checked,
+            first_bad_seq=previous_seq,
+            problem=f"its hash is not the one recorded for the head #{head[0]}",
+            action=previous_action,
+            cycle_id=previous_cycle,
+            position=checked,
+            last_seq=previous_seq,
+            last_hash=previous_hash,
+        )
+    return Verification(checked=checked, last_seq=previous_seq, last_hash=previous_hash)
+
+
+# The export form --------------------------------------------------------------------------------
+
+
+class ExportFormatError(ValueError):
+    """A line of an export that is not a well-formed event."""
+
+
+def _check_types(record: Mapping[str, Any]) -> None:
+    if set(record) != set(EXPORT_FIELDS):
+        missing = [name for name in EXPORT_FIELDS if name not in record]
+        extra = [name for name in record if name not in EXPORT_FIELDS]
+        raise ExportFormatError(
+            "fields do not match the export form"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unexpected: {', '.join(map(str, extra))}" if extra else "")
+        )
+    for name in EXPORT_FIELDS:
+        value = record[name]
+        if name in INTEGER_FIELDS:
+            if not (type(value) is int or (value is None and name in NULLABLE_FIELDS)):
+                raise ExportFormatError(f"{name} is not a whole number: {value!r}")
+        elif type(value) is not str:
+            raise ExportFormatError(f"{name} is not text: {value!r}")
+
+
+def jsonl_line(record: Mapping[str, Any]) -> str:
+    """One event as a line of JSON Lines (fields in export order, UTF-8 kept as is)."""
+    return (
+        json.dumps(
+            {name: record[name] for name in EXPORT_FIELDS},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
+
+
+def record_from_jsonl(line: str) -> dict[str, Any]:
+    """The event on one line of JSON Lines; :class:`ExportFormatError` unless well formed."""
+    try:
+        record = json.loads(line, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise ExportFormatError(f"not a complete JSON record ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise ExportFormatError("not a JSON object")
+    _check_types(record)
+    return record
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        # Two values for one field: a reader could be shown one and the verifier check the other.
+        raise ExportFormatError("a field appears twice")
+    return record
+
+
+def csv_row(record: Mapping[str, Any]) -> list[str]:
+    """One event as a CSV row: integers in decimal, null as an empty cell, text as is."""
+    return ["" if record[name] is None else str(record[name]) for name in EXPORT_FIELDS]
+
+
+def _whole_number(name: str, text: str) -> int | None:
+    if text == "" and name in NULLABLE_FIELDS:
+        return None
+    if re.fullmatch(r"0|[1-9][0-9]*", text) is None:
+        raise ExportFormatError(f"{name} is not a whole number: {text!r}")
+    return int(text)
+
+
+def record_from_csv(row: Sequence[str]) -> dict[str, Any]:
+    """The event in one CSV row; :class:`ExportFormatError` unless well formed."""
+    if len(row) != len(EXPORT_FIELDS):
+        raise ExportFormatError(
+            f"expected {len(EXPORT_FIELDS)} fields, found {len(row)} (a cut or damaged row)"
+        )
+    return {
+        name: _whole_number(name, text) if name in INTEGER_FIELDS else text
+        for name, text in zip(EXPORT_FIELDS, row, strict=True)
+    }

@@ -1,0 +1,119 @@
+"""``manage.py audit …``: verify the audit ledger, and export it for verification elsewhere.
+
+``audit verify`` checks every event's hash, every link and the ledger head, and names the first
+event that does not verify. ``audit export`` writes the ledger (or one cycle's events) as JSON Lines
+or CSV; ``python -m cycle.verify_export`` checks such a file without the database.
+
+Exit codes: 0 verified (or exported); 1 an event does not verify, or the cycle does not exist;
+2 usage error. Failures are one line on standard error:
+``event #SEQ (action, cycle ID): problem``.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from contextlib import ExitStack
+from typing import Any, NoReturn, TextIO
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+
+from cycle import chain, ledger
+from cycle.models import AuditEvent, CommissioningCycle
+
+EXIT_NOT_VERIFIED = 1
+
+
+class AuditCommandError(CommandError):
+    """A failure already written to standard error; carries the exit code."""
+
+
+class _Unadorned:
+    """Standard output as a plain text stream: written as given, no line ending added."""
+
+    def __init__(self, wrapper: OutputWrapper) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, ending="")
+
+
+class Command(BaseCommand):
+    help = "Verify the audit ledger, or export it as JSON Lines or CSV."
+    requires_system_checks = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        subcommands.add_parser(
+            "verify",
+            help="Check the whole ledger and name the first event that does not verify.",
+            description="Check the whole ledger and name the first event that does not verify.",
+        )
+        export = subcommands.add_parser(
+            "export",
+            help="Write the ledger (or one cycle's events) as JSON Lines or CSV.",
+            description="Write the ledger (or one cycle's events) as JSON Lines or CSV.",
+        )
+        export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+        export.add_argument(
+            "--cycle", type=int, metavar="ID", help="Only this cycle's events (its own chain)."
+        )
+        export.add_argument(
+            "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output."
+        )
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except AuditCommandError as failure:
+            if getattr(self, "_called_from_command_line", False):
+                sys.exit(failure.returncode)
+            raise
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "verify":
+            self.verify()
+        else:
+            self.export(options["format"], options["cycle"], options["output"])
+
+    def verify(self) -> None:
+        result = ledger.verify_ledger()
+        if not result.ok:
+            self.fail(result.describe())
+        self.stdout.write(f"ledger verified: {result.checked} events")
+        if result.last_seq is not None:
+            self.stdout.write(f"head: {result.last_seq}:{result.last_hash}")
+
+    def export(self, fmt: str, cycle_id: int | None, output: str | None) -> None:
+        head_seq, _ = ledger.head()
+        # Up to the head as read now, so that appends made meanwhile do not cut a chain in two.
+        events = AuditEvent.objects.filter(seq__lte=head_seq)
+        if cycle_id is not None:
+            if not CommissioningCycle.objects.filter(pk=cycle_id).exists():
+                self.fail(f"There is no commissioning cycle {cycle_id}.")
+            events = events.filter(cycle_id=cycle_id)
+        count, last = 0, None
+        with ExitStack() as stack:
+            stream: TextIO | _Unadorned
+            if output:
+                stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
+            else:
+                stream = _Unadorned(self.stdout)
+            write_csv = csv.writer(stream).writerow if fmt == "csv" else None
+            if write_csv is not None:
+                write_csv(chain.EXPORT_FIELDS)
+            for record in ledger.iter_records(events):
+                if write_csv is not None:
+                    write_csv(chain.csv_row(record))
+                else:
+                    stream.write(chain.jsonl_line(record))
+                count, last = count + 1, record
+        what = f"cycle {cycle_id}" if cycle_id is not None else "the ledger"
+        summary = f"exported {count} events of {what}"
+        if last is not None:
+            summary += f"; head {last['seq']}:{last['hash']}"
+        self.stderr.write(summary)
+
+    def fail(self, line: str) -> NoReturn:
+        self.stderr.write(line)
+        raise AuditCommandError(line, returncode=EXIT_NOT_VERIFIED)
