@@ -51,19 +51,26 @@ def active_member_ids(cycle: CommissioningCycle) -> set[int]:
 
 
 def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) -> StageSnapshot:
-    """Everything the gate of the cycle's current stage visit depends on, in constant queries."""
+    """Everything the gate of the cycle's current stage visit depends on, in constant queries.
+
+    Only active members count, and a member's sign-off counts only if it was given since they
+    (last) joined the panel: whoever leaves stops counting at once, and whoever rejoins must
+    attest again.
+    """
     visit = visit if visit is not None else open_visit(cycle)
     stage_key = visit.stage_key if visit is not None else cycle.current_stage
     requires = get_template(cycle.template_key).gate_requires(stage_key)
 
     members: set[int] = set()
+    joined_at: dict[int, Any] = {}
     tender_panel: set[int] = set()
-    for member_id, on_tender_panel in (
+    for member_id, on_tender_panel, joined in (
         PanelMembership.objects.active()
         .filter(cycle=cycle)
-        .values_list("member_id", "tender_panel")
+        .values_list("member_id", "tender_panel", "joined_at")
     ):
         members.add(member_id)
+        joined_at[member_id] = joined
         if on_tender_panel:
             tender_panel.add(member_id)
 
@@ -89,7 +96,9 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
             )
             for row in SignOff.objects.filter(
                 visit=visit, superseded_at__isnull=True, withdrawn=False
-            ).values("member_id", "kind", "boundary__version", "budget__version")
+            ).values("member_id", "kind", "boundary__version", "budget__version", "recorded_at")
+            if row["member_id"] not in joined_at
+            or row["recorded_at"] >= joined_at[row["member_id"]]
         )
         override = GateOverride.objects.filter(visit=visit).order_by("-id").first()
         if override is not None:
@@ -187,20 +196,37 @@ def cycle_summary(cycle: CommissioningCycle) -> dict[str, Any]:
 
 
 def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
-    """Cycles a user may see: their own panels and cycles, their organisations', their boards'."""
+    """Cycles a user may see, in one query however much data there is.
+
+    Those they take part in (as lead commissioner, involvement lead or active panel member), those
+    of the organisations they work for, and those of the organisations their governance boards
+    oversee. Only users whose role lets them see cycles at all see any; former panel members no
+    longer do.
+    """
     from django.db.models import Q
 
-    if not user.is_authenticated:
+    from cycle.models import Organisation
+    from roles.models import GovernanceBoard
+    from roles.permissions import VIEW_PERM
+
+    if not user.is_authenticated or not user.is_active:
         return CommissioningCycle.objects.none()
     if user.is_superuser:
         return CommissioningCycle.objects.all()
+    if not user.has_perm(VIEW_PERM):
+        return CommissioningCycle.objects.none()
+    panels = PanelMembership.objects.active().filter(member_id=user.pk).values("cycle_id")
+    staff_of = Organisation.staff.through.objects.filter(user_id=user.pk).values("organisation_id")
+    overseen = GovernanceBoard.organisations.through.objects.filter(
+        governanceboard__members=user.pk
+    ).values("organisation_id")
     return CommissioningCycle.objects.filter(
-        Q(lead_commissioner=user)
-        | Q(involvement_lead=user)
-        | Q(memberships__member=user)
-        | Q(organisation__staff=user)
-        | Q(organisation__governance_boards__members=user)
-    ).distinct()
+        Q(lead_commissioner_id=user.pk)
+        | Q(involvement_lead_id=user.pk)
+        | Q(pk__in=panels)
+        | Q(organisation_id__in=staff_of)
+        | Q(organisation_id__in=overseen)
+    )
 
 
 def input_response_due(submitted_at: datetime) -> datetime:

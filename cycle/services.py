@@ -16,7 +16,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from processes.stages import TEMPLATES, get_template
-from roles.permissions import LEAD_PERM, Action, require
+from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
 from . import ledger, selectors
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
@@ -523,6 +523,15 @@ def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> Commission
     """Name the person responsible for involvement in this cycle (seed 001 L647)."""
     cycle = lock_cycle(cycle_id)
     require(actor, Action.LEAD, cycle)
+    if not lead.has_perm(PANEL_PERM):
+        raise InvalidRequest(
+            f"{lead.get_username()} cannot be the involvement lead: they hold neither the "
+            "involvement lead role nor the commissioner role.",
+            code="invalid.involvement_lead",
+        )
+    bar = involvement_lead_bar(lead, cycle)
+    if bar is not None:
+        raise bar
     if cycle.involvement_lead_id == lead.pk:
         return cycle
     cycle.involvement_lead = lead

@@ -1,7 +1,9 @@
 """Changes to who takes part in a cycle and on what terms. Every write is one service.
 
 Joining and leaving the panel grant and revoke the guardian object permission that lets a member
-act on the cycle; leaving ends the member's part in quorum at once, by construction.
+act on the cycle. Leaving ends the member's part in quorum at once, by construction: the gate counts
+only active members, and only the sign-offs they gave since they (last) joined
+(``cycle.selectors.gate_snapshot``).
 """
 
 from __future__ import annotations
@@ -13,22 +15,21 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from cycle import ledger, selectors
 from cycle.errors import Conflict, Forbidden, InvalidRequest
-from cycle.models import CommissioningCycle
+from cycle.models import CommissioningCycle, SignOff
 from cycle.service_support import lock_cycle, service
 
 from .models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
-from .permissions import REPRESENT_PERM, Action, require
+from .permissions import REPRESENT_PERM, Action, panel_bar, require
 
 
-def _not_decision_side(cycle: CommissioningCycle, member: Any) -> None:
-    if (
-        member.pk in (cycle.lead_commissioner_id,)
-        or cycle.organisation.staff.filter(pk=member.pk).exists()
-    ):
+def _active_membership(cycle: CommissioningCycle, member: Any) -> PanelMembership | None:
+    return PanelMembership.objects.active().filter(cycle=cycle, member=member).first()
+
+
+def _require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:
+    if actor.pk not in selectors.active_member_ids(cycle):
         raise Forbidden(
-            f"{member.get_username()} works for the commissioning organisation and cannot sit on "
-            "the user panel of its cycle.",
-            code="forbidden.commissioner_on_panel",
+            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
         )
 
 
@@ -42,7 +43,11 @@ def membership_add(
     tier: str = PanelMembership.Tier.REFERENCE_GROUP,
     tender_panel: bool = False,
 ) -> PanelMembership:
-    """Add a user representative to the cycle's panel from now on."""
+    """Add a user representative to the cycle's panel from now on.
+
+    A member who joins part-way through a stage counts towards its quorum at once, so the gate
+    stays closed until they have acknowledged the stage's current role boundaries.
+    """
     cycle = lock_cycle(cycle_id)
     require(actor, Action.MANAGE_PANEL, cycle)
     if not member.has_perm(REPRESENT_PERM):
@@ -50,12 +55,14 @@ def membership_add(
             f"{member.get_username()} does not hold the user representative role.",
             code="invalid.not_representative",
         )
-    _not_decision_side(cycle, member)
+    bar = panel_bar(member, cycle)
+    if bar is not None:
+        raise bar
     if tier not in PanelMembership.Tier.values:
         raise InvalidRequest(
             f"Tier must be one of {', '.join(PanelMembership.Tier.values)}.", code="invalid.tier"
         )
-    if PanelMembership.objects.active().filter(cycle=cycle, member=member).exists():
+    if _active_membership(cycle, member) is not None:
         raise Conflict(
             f"{member.get_username()} is already on the panel.", code="panel.already_member"
         )
@@ -85,17 +92,21 @@ def membership_add(
     return membership
 
 
-@service
-def membership_remove(
-    *, actor: Any, cycle_id: int, member: Any, reason: str = ""
+def _has_open_dissent(cycle: CommissioningCycle, member: Any) -> bool:
+    return SignOff.objects.filter(
+        cycle=cycle,
+        member=member,
+        visit__closed_at__isnull=True,
+        kind=SignOff.Kind.DISSENT,
+        superseded_at__isnull=True,
+    ).exists()
+
+
+def _end_membership(
+    *, actor: Any, cycle: CommissioningCycle, membership: PanelMembership, reason: str
 ) -> PanelMembership:
-    """End a member's place on the panel. Their sign-offs stop counting for open stages."""
-    cycle = lock_cycle(cycle_id)
-    if actor.pk != member.pk:  # a member may always step down themselves
-        require(actor, Action.MANAGE_PANEL, cycle)
-    membership = PanelMembership.objects.active().filter(cycle=cycle, member=member).first()
-    if membership is None:
-        raise Conflict(f"{member.get_username()} is not on the panel.", code="panel.not_member")
+    member = membership.member
+    open_dissent = _has_open_dissent(cycle, member)
     membership.left_at = timezone.now()
     membership.left_reason = reason.strip()
     membership.save(update_fields=["left_at", "left_reason"])
@@ -106,7 +117,78 @@ def membership_remove(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
-        payload={"member": member.get_username(), "reason": membership.left_reason},
+        payload={
+            "member": member.get_username(),
+            "reason": membership.left_reason,
+            "stepped_down": actor.pk == member.pk,
+            "had_open_dissent": open_dissent,
+        },
+    )
+    return membership
+
+
+@service
+def membership_remove(
+    *, actor: Any, cycle_id: int, member: Any, reason: str = ""
+) -> PanelMembership:
+    """End someone's place on the panel. Their sign-offs stop counting for open stages.
+
+    A member with an open dissent on the current stage cannot be removed by someone else: the
+    dissent must be withdrawn, or the gate overridden, first. Members may always step down
+    themselves (:func:`membership_leave`).
+    """
+    cycle = lock_cycle(cycle_id)
+    if actor.pk != member.pk:
+        require(actor, Action.MANAGE_PANEL, cycle)
+    membership = _active_membership(cycle, member)
+    if membership is None:
+        raise Conflict(f"{member.get_username()} is not on the panel.", code="panel.not_member")
+    if actor.pk != member.pk and _has_open_dissent(cycle, member):
+        raise Conflict(
+            f"{member.get_username()} has recorded dissent on this stage. Removing them would "
+            "silence it: the dissent must be withdrawn by them, or the gate overridden by a "
+            "governance board member, first.",
+            code="panel.dissent_open",
+        )
+    return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
+
+
+@service
+def membership_leave(*, actor: Any, cycle_id: int, reason: str = "") -> PanelMembership:
+    """A member steps down from the panel. Their sign-offs stop counting for open stages."""
+    cycle = lock_cycle(cycle_id)
+    membership = _active_membership(cycle, actor)
+    if membership is None:
+        raise Forbidden(
+            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+        )
+    return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
+
+
+@service
+def membership_set_tender_panel(
+    *, actor: Any, cycle_id: int, member: Any, tender_panel: bool
+) -> PanelMembership:
+    """Put an active panel member on the tender panel, or take them off it.
+
+    A member put on the tender panel must declare their interests before procurement starts.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.MANAGE_PANEL, cycle)
+    membership = _active_membership(cycle, member)
+    if membership is None:
+        raise Conflict(f"{member.get_username()} is not on the panel.", code="panel.not_member")
+    if membership.tender_panel == tender_panel:
+        return membership
+    membership.tender_panel = tender_panel
+    membership.save(update_fields=["tender_panel"])
+    ledger.append(
+        actor=actor,
+        action="panel.tender_panel_joined" if tender_panel else "panel.tender_panel_left",
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=membership,
+        payload={"member": member.get_username(), "tender_panel": tender_panel},
     )
     return membership
 
@@ -122,7 +204,11 @@ def agreement_record(
     expenses: str = "",
     ground_rules: str = "",
 ) -> WorkingAgreement:
-    """Record a new version of the panel's working agreement; every member signs it again."""
+    """Record a new version of the panel's working agreement; every member signs it again.
+
+    Expenses and ground rules default to seed 004's: expenses paid on the day; respect,
+    listening, prompt reimbursement, attendance, confidentiality, equal opportunities, complaints.
+    """
     cycle = lock_cycle(cycle_id)
     require(actor, Action.MANAGE_PANEL, cycle)
     fields = {"task": task, "responsibilities": responsibilities, "support": support}
@@ -149,20 +235,24 @@ def agreement_record(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=agreement,
-        payload={"version": agreement.version},
+        payload={
+            "version": agreement.version,
+            "task": agreement.task,
+            "responsibilities": agreement.responsibilities,
+            "support": agreement.support,
+            "expenses": str(agreement.expenses),
+            "ground_rules": str(agreement.ground_rules),
+        },
     )
     return agreement
 
 
 @service
 def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
-    """A panel member signs the current working agreement."""
+    """A panel member signs the current working agreement, for themselves only."""
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden(
-            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
-        )
+    _require_on_panel(cycle, actor)
     agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
     if agreement is None:
         raise Conflict("There is no working agreement to sign yet.", code="agreement.missing")
@@ -185,13 +275,14 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
 def conflict_declare(
     *, actor: Any, cycle_id: int, interest: str, details: str = ""
 ) -> ConflictDeclaration:
-    """A panel member declares their interests ('none' is a declaration)."""
+    """A panel member declares their interests, for themselves only ('none' is a declaration).
+
+    Declarations add up: a later 'none' does not cancel an interest declared earlier, so tender
+    scoring keeps every declared interest in view (``roles.selectors.scoring_recusals``).
+    """
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden(
-            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
-        )
+    _require_on_panel(cycle, actor)
     if interest not in ConflictDeclaration.Interest.values:
         raise InvalidRequest(
             f"Interest must be one of {', '.join(ConflictDeclaration.Interest.values)}.",

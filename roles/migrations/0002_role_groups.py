@@ -9,10 +9,10 @@ def create_role_groups(apps, schema_editor):
     from roles.definitions import sync_role_groups
 
     for app_config in global_apps.get_app_configs():
-        app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    sync_role_groups(
+        apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False
+    )
 
 
 class Migration(migrations.Migration):

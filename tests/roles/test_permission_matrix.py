@@ -1,0 +1,300 @@
+"""The permission matrix in docs/permissions.md, tried cell by cell against the services.
+
+The tables are read from the document, so the document and the code cannot drift apart: a cell
+that says "yes" must go ahead without any error, and a cell that says "no" must be refused with
+``Forbidden``, write exactly one ``refused`` ledger event and change nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cycle import selectors, services
+from cycle.errors import Forbidden
+from cycle.models import AuditEvent
+from roles import services as role_services
+from tests.roles.cast import AGREEMENT, Cast, build_cast
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+
+ROLE_COLUMNS = {
+    "Lead commissioner": "lead",
+    "Commissioner, same organisation": "colleague",
+    "Involvement lead": "involvement_lead",
+    "User representative on the panel": "representative",
+    "Decision-maker": "decision_maker",
+    "Governance board member": "governor",
+    "Administrator": "administrator",
+}
+TABLES = {"own": "## On their own cycle", "other": "## On another organisation's cycle"}
+VISIBILITY = "cycles_visible_to"
+
+
+@dataclass(frozen=True)
+class Cell:
+    scope: str  # "own" or "other"
+    service: str
+    role: str  # an attribute of Cast
+    allowed: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}-{self.role}-{self.service}"
+
+
+def _table_after(text: str, heading: str) -> list[list[str]]:
+    lines = text[text.index(heading) :].splitlines()[1:]
+    rows: list[list[str]] = []
+    for line in lines:
+        if line.startswith("## "):
+            break
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif rows:
+            break
+    return rows
+
+
+def read_matrix() -> list[Cell]:
+    text = DOC.read_text()
+    cells: list[Cell] = []
+    for scope, heading in TABLES.items():
+        header, rule, *body = _table_after(text, heading)
+        assert set(rule) == {"---"}, f"{heading}: the second line must be the header rule"
+        roles = header[2:]
+        assert sorted(roles) == sorted(ROLE_COLUMNS), f"{heading}: unexpected columns {roles}"
+        for row in body:
+            match = re.fullmatch(r"`(\w+)`", row[1])
+            assert match, f"{heading}: {row[1]!r} is not a `service` name"
+            for role, value in zip(roles, row[2:], strict=True):
+                assert value in ("yes", "no"), f"{heading}: {row[1]} / {role}: {value!r}"
+                cells.append(Cell(scope, match.group(1), ROLE_COLUMNS[role], value == "yes"))
+    return cells
+
+
+MATRIX = read_matrix()
+
+
+# --- how to try each service: what the cycle needs first, then the call ---------------------
+
+
+def _nothing(target: Cast) -> None:
+    return None
+
+
+def _signoff_ready(target: Cast) -> None:
+    target.agree_boundaries()
+    target.disclose_budget()
+    target.acknowledge(target.representative)
+
+
+def _dissent_open(target: Cast) -> None:
+    services.signoff_record(
+        actor=target.representative,
+        cycle_id=target.id,
+        dissent="We were not shown the budget before the meeting.",
+    )
+
+
+def _framework_passed(target: Cast) -> None:
+    target.open_framework_gate()
+    target.advance()
+
+
+def _input_given(target: Cast) -> None:
+    services.input_submit(
+        actor=target.representative,
+        cycle_id=target.id,
+        text="Fewer, bigger hubs mean longer bus rides.",
+    )
+
+
+def _agreement_on_record(target: Cast) -> None:
+    target.record_agreement()
+
+
+Try = tuple[Callable[[Cast], None], Callable[[Any, Cast], Any]]
+
+TRIES: dict[str, Try] = {
+    "cycle_create": (
+        _nothing,
+        lambda actor, t: services.cycle_create(
+            actor=actor, title="Carers' breaks", organisation=t.organisation, lead=t.lead
+        ),
+    ),
+    "involvement_lead_name": (
+        _nothing,
+        lambda actor, t: services.involvement_lead_name(
+            actor=actor, cycle_id=t.id, lead=t.colleague
+        ),
+    ),
+    "boundaries_agree": (
+        _nothing,
+        lambda actor, t: services.boundaries_agree(
+            actor=actor,
+            cycle_id=t.id,
+            purpose="Agree how the panel works.",
+            user_role="Write the working agreement with us.",
+            influence="co-decide",
+            decision_maker="The joint commissioning board.",
+        ),
+    ),
+    "budget_disclose": (
+        _nothing,
+        lambda actor, t: services.budget_disclose(actor=actor, cycle_id=t.id, amount="900000"),
+    ),
+    "boundaries_acknowledge": (
+        lambda t: t.agree_boundaries() and None,
+        lambda actor, t: services.boundaries_acknowledge(actor=actor, cycle_id=t.id),
+    ),
+    "signoff_record": (
+        _signoff_ready,
+        lambda actor, t: services.signoff_record(actor=actor, cycle_id=t.id),
+    ),
+    "dissent_withdraw": (
+        _dissent_open,
+        lambda actor, t: services.dissent_withdraw(actor=actor, cycle_id=t.id),
+    ),
+    "input_submit": (
+        _nothing,
+        lambda actor, t: services.input_submit(
+            actor=actor, cycle_id=t.id, text="Keep a hub open on Saturdays for people in work."
+        ),
+    ),
+    "input_respond": (
+        _input_given,
+        lambda actor, t: services.input_respond(
+            actor=actor,
+            cycle_id=t.id,
+            input_id=t.cycle.inputs.get().pk,
+            kind="we-did",
+            text="The specification asks for Saturday opening at two hubs.",
+        ),
+    ),
+    "stage_advance": (
+        lambda t: t.open_framework_gate(),
+        lambda actor, t: services.stage_advance(actor=actor, cycle_id=t.id),
+    ),
+    "stage_reopen": (
+        _framework_passed,
+        lambda actor, t: services.stage_reopen(
+            actor=actor, cycle_id=t.id, stage_key="framework", reason="A new carers' group formed."
+        ),
+    ),
+    "gate_override": (
+        _nothing,
+        lambda actor, t: services.gate_override(
+            actor=actor, cycle_id=t.id, reason="The panel asked to start before the summer break."
+        ),
+    ),
+    "decision_record": (
+        _nothing,
+        lambda actor, t: services.decision_record(
+            actor=actor, cycle_id=t.id, summary="Re-commission day services as six hubs."
+        ),
+    ),
+    "membership_add": (
+        _nothing,
+        lambda actor, t: role_services.membership_add(
+            actor=actor, cycle_id=t.id, member=t.newcomer, represents="young carers"
+        ),
+    ),
+    "membership_remove": (
+        _nothing,
+        lambda actor, t: role_services.membership_remove(
+            actor=actor, cycle_id=t.id, member=t.second_representative, reason="Moved away."
+        ),
+    ),
+    "membership_leave": (
+        _nothing,
+        lambda actor, t: role_services.membership_leave(
+            actor=actor, cycle_id=t.id, reason="No longer able to attend."
+        ),
+    ),
+    "membership_set_tender_panel": (
+        _nothing,
+        lambda actor, t: role_services.membership_set_tender_panel(
+            actor=actor, cycle_id=t.id, member=t.second_representative, tender_panel=False
+        ),
+    ),
+    "agreement_record": (
+        _nothing,
+        lambda actor, t: role_services.agreement_record(actor=actor, cycle_id=t.id, **AGREEMENT),
+    ),
+    "agreement_sign": (
+        _agreement_on_record,
+        lambda actor, t: role_services.agreement_sign(actor=actor, cycle_id=t.id),
+    ),
+    "conflict_declare": (
+        _nothing,
+        lambda actor, t: role_services.conflict_declare(
+            actor=actor, cycle_id=t.id, interest="none"
+        ),
+    ),
+}
+
+
+def _ledger_counts() -> tuple[int, int]:
+    done = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DONE).count()
+    refused = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.REFUSED).count()
+    return done, refused
+
+
+def _refused(service: str, actor: Any, target: Cast) -> bool:
+    if service == VISIBILITY:
+        return not selectors.cycles_visible_to(actor).filter(pk=target.id).exists()
+    prepare, call = TRIES[service]
+    prepare(target)
+    done_before, refused_before = _ledger_counts()
+    try:
+        call(actor, target)
+    except Forbidden:
+        assert _ledger_counts() == (done_before, refused_before + 1), "one refused event only"
+        return True
+    assert _ledger_counts()[1] == refused_before
+    return False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cell", MATRIX, ids=[cell.id for cell in MATRIX])
+def test_the_matrix_cell_holds(cell: Cell) -> None:
+    own = build_cast("north")
+    target = own if cell.scope == "own" else build_cast("south")
+    actor = getattr(own, cell.role)
+
+    refused = _refused(cell.service, actor, target)
+
+    assert refused is not cell.allowed, (
+        f"docs/permissions.md says {cell.role} {'may' if cell.allowed else 'may not'} "
+        f"{cell.service} on {'their own' if cell.scope == 'own' else 'another'} cycle"
+    )
+
+
+def _service_functions() -> dict[str, Any]:
+    return {
+        name: function
+        for module in (services, role_services)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
+        and not name.startswith("_")
+        and hasattr(function, "__wrapped__")
+    }
+
+
+def test_every_service_a_person_calls_has_a_row_in_both_tables() -> None:
+    functions = _service_functions()
+    acted = {name for name, f in functions.items() if "actor" in inspect.signature(f).parameters}
+    for scope in TABLES:
+        documented = {cell.service for cell in MATRIX if cell.scope == scope} - {VISIBILITY}
+        assert documented == acted, f"{scope}: rows differ from the services"
+    assert set(TRIES) == acted
+    text = DOC.read_text()
+    for name in set(functions) - acted:
+        assert f"`{name}`" in text, f"system action {name} is not mentioned in the document"
