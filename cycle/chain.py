@@ -69,7 +69,7 @@ def format_timestamp(value: datetime) -> str:
     """An aware time as hashed and exported: UTC, microseconds, ``Z``."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" becomes "Z"
 
 
 # The hashed fields in the order canonical JSON puts them (sorted by name).
@@ -123,10 +123,7 @@ def canonical_event(fields: Mapping[str, Any]) -> bytes:
         except TypeError:
             plain = '"'  # a field that is not a string: take the general path
         if '"' not in plain and "\\" not in plain:
-            quotes = payload.count('"')
-            backslashes = payload.count("\\")
-            if quotes or backslashes:
-                payload = payload.replace("\\", "\\\\").replace('"', '\\"')
+            payload = payload.replace("\\", "\\\\").replace('"', '\\"')
             body = (
                 f'{{"action":"{action}",'
                 f'"actor_id":{"null" if actor_id is None else actor_id},'

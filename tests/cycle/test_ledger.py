@@ -17,8 +17,10 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -545,6 +547,14 @@ def chain_of(*cycles: int | None) -> list[dict[str, Any]]:
         record["hash"] = last[cycle_id] = chain.event_hash(record)
         records.append(record)
     return records
+
+
+def test_times_are_hashed_in_utc_to_the_microsecond():
+    summer = datetime(2025, 7, 1, 10, 0, 0, 7, tzinfo=ZoneInfo("Europe/London"))
+    assert chain.format_timestamp(summer) == "2025-07-01T09:00:00.000007Z"
+    assert chain.format_timestamp(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+        "2025-01-02T03:04:05.000000Z"
+    )
 
 
 def test_a_forked_cycle_chain_is_named_when_the_whole_ledger_is_verified():
