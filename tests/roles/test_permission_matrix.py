@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from cycle import selectors, services
 from cycle.errors import Forbidden
 from cycle.models import AuditEvent
 from roles import services as role_services
+from tests.factories import fresh
 from tests.roles.cast import AGREEMENT, Cast, build_cast
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
@@ -262,12 +264,20 @@ def _refused(service: str, actor: Any, target: Cast) -> bool:
     return False
 
 
+@pytest.fixture(scope="module")
+def casts(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[Cast, Cast]]:
+    """Two organisations' casts, built once; each test runs in a savepoint rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_cast("north"), build_cast("south")
+        transaction.set_rollback(True)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("cell", MATRIX, ids=[cell.id for cell in MATRIX])
-def test_the_matrix_cell_holds(cell: Cell) -> None:
-    own = build_cast("north")
-    target = own if cell.scope == "own" else build_cast("south")
-    actor = getattr(own, cell.role)
+def test_the_matrix_cell_holds(cell: Cell, casts: tuple[Cast, Cast]) -> None:
+    own, other = casts
+    target = own if cell.scope == "own" else other
+    actor = fresh(getattr(own, cell.role))
 
     refused = _refused(cell.service, actor, target)
 
