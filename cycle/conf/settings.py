@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Gives viewflow's pages (processes/) their site, app and flow viewset.
+    "viewflow.middleware.SiteMiddleware",
 ]
 
 ROOT_URLCONF = "cycle.conf.urls"
@@ -82,8 +84,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-# Object permissions on viewflow's proxy process models resolve to the concrete model.
-GUARDIAN_GET_CONTENT_TYPE = "roles.permissions.get_concrete_content_type"
+# Object permissions on viewflow's proxy process models use the proxy's own content type, where
+# Django puts the proxy's permissions (see processes/permissions.py).
+GUARDIAN_GET_CONTENT_TYPE = "processes.permissions.own_content_type"
 ANONYMOUS_USER_NAME = None
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -124,7 +127,6 @@ CELERY_BEAT_SCHEDULE = {
 # Input from the panel is flagged when it has waited this many calendar days for an answer. Four
 # weeks: about 20 working days, without a bank-holiday calendar that differs between the nations.
 INPUT_RESPONSE_DAYS = env.int("INPUT_RESPONSE_DAYS", default=28)
-
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,149 @@
+"""Building blocks for the commissioning flows: nodes, a per-item split and the flow lock.
+
+The cycle's own records (stage visits, gate evidence, the ledger) are the truth; a flow follows
+them. So the nodes here offer no hand-operated undo, revive, cancel, assign or unassign views:
+nobody can rewind, reassign or re-run a step of the process from the web pages. The only way a
+stage task ends is through ``processes.commissioning``, which calls the cycle services.
+
+``Split`` supports ``.Next(node, data_source=callable)``: viewflow 2.4's split accepts the
+argument in its documentation but ignores it. Here a data source returns a list of dicts and the
+split creates one task of ``node`` per dict, with ``task.data`` set to it.
+
+``CycleRowLock`` makes the flow lock the cycle's row, the same lock every cycle service takes,
+so the web pages, the command line and the services queue in one line and never deadlock on each
+other (the process row and the cycle row are never locked in opposite orders).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.token import Token
+
+from cycle.models import CommissioningCycle
+
+DataSource = Callable[[Activation], list[dict[str, Any]]]
+
+
+class CycleRowLock:
+    """Lock the row of the cycle a process belongs to, in a transaction."""
+
+    @contextmanager
+    def __call__(self, flow_class: Any, process_pk: int) -> Iterator[None]:
+        with transaction.atomic():
+            cycle_ids = flow_class.process_class._default_manager.filter(pk=process_pk).values(
+                "artifact_object_id"
+            )
+            list(CommissioningCycle.objects.select_for_update().filter(pk__in=cycle_ids))
+            yield
+
+
+class _NoManualChanges:
+    """No web page may undo, revive, cancel, assign or unassign this node's tasks."""
+
+    undo_view_class = None
+    revive_view_class = None
+    cancel_view_class = None
+    assign_view_class = None
+    unassign_view_class = None
+
+
+class StartHandle(_NoManualChanges, flow.StartHandle):  # type: ignore[misc]
+    pass
+
+
+class View(_NoManualChanges, flow.View):  # type: ignore[misc]
+    pass
+
+
+class Function(_NoManualChanges, flow.Function):  # type: ignore[misc]
+    pass
+
+
+class If(_NoManualChanges, flow.If):  # type: ignore[misc]
+    pass
+
+
+class End(_NoManualChanges, flow.End):  # type: ignore[misc]
+    pass
+
+
+class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
+    """Create the split's tasks: one per branch, or one per item of a branch's data source."""
+
+    @Activation.status.super()  # type: ignore[untyped-decorator]
+    def activate(self) -> None:
+        for (node, case, data_source), task_data in zip(
+            self.flow_task._activate_next, self.flow_task._task_data, strict=True
+        ):
+            if case and not case(self):
+                continue
+            if data_source is None:
+                self.next_tasks.append((node, task_data(self) if task_data else None))
+            else:
+                self.next_tasks.extend((node, item) for item in data_source(self))
+        if not self.next_tasks:
+            raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+    @Activation.status.super()  # type: ignore[untyped-decorator]
+    def create_next(self) -> Iterator[Activation]:
+        # Tokens are rooted at the start token rather than nested under the previous split:
+        # a flow that loops through this split once per stage visit would otherwise grow its
+        # tokens without bound. Nothing joins these branches, so nesting carries no meaning.
+        root = str(self.task.token).split("/", 1)[0]
+        tokens = Token.split_token_source(root, self.task.pk)
+        for node, data in self.next_tasks:
+            yield node._create(prev_activation=self, token=next(tokens), data=data)
+
+
+class Split(flow.Split):  # type: ignore[misc]
+    """A parallel split whose branches may create one task per item of a data source."""
+
+    activation_class = PerItemSplitActivation
+    undo_view_class = None
+    revive_view_class = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._task_data: list[Any] = []
+
+    def Next(
+        self,
+        node: Any,
+        case: Any = None,
+        data_source: Any = None,
+        task_data: Any = None,
+    ) -> Split:
+        """Add a branch to ``node``.
+
+        ``data_source(activation)`` returns a list of dicts: one task per dict, ``task.data``
+        set to it (none when the list is empty). Without it, one task, with ``task.data`` from
+        ``task_data(activation)`` when given.
+        """
+        if data_source is not None and task_data is not None:
+            raise ValueError("give a branch either a data source or task data, not both")
+        self._activate_next.append((node, case, data_source))
+        self._task_data.append(task_data)
+        return self
+
+    def Always(self, node: Any) -> Split:
+        return self.Next(node)
+
+    def _resolve(self, instance: Any) -> None:
+        super()._resolve(instance)
+        self._task_data = [this.resolve(instance, item) for item in self._task_data]
+
+    def _ready(self) -> None:
+        super()._ready()
+        # Draw the parallel multi-instance marker on the targets of data-source branches.
+        for node, _case, data_source in self._activate_next:
+            if data_source is not None:
+                node._multi_instance = True
