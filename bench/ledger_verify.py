@@ -12,7 +12,7 @@ services write are computed with the real hashing function (``cycle.chain.event_
 exactly as ``cycle.ledger.append`` chains them, and bulk-inserted, with the ledger head set to the
 last one. ``audit verify`` accepts the result, which the bench checks before measuring.
 
-Measured, best of R runs each:
+Measured, best of R rounds (each round runs every measurement in turn):
 
 * ``verify_ledger()`` — the whole ledger from the database, against its head;
 * ``verify_records()`` over the exported records held in memory (the export form);
@@ -208,13 +208,19 @@ def build_ledger(count: int) -> None:
     LedgerHead.objects.update_or_create(pk=1, defaults={"seq": count, "hash": prev_hash})
 
 
-def best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
+def best_of(repeat: int, runs: list[tuple[str, Callable[[], Any]]]) -> list[tuple[str, float, Any]]:
+    """The best time of each run over ``repeat`` rounds, each round running every one in turn.
+
+    Interleaving lets every measurement see the same machine while other load comes and goes.
+    """
+    best = {label: float("inf") for label, _ in runs}
+    results: dict[str, Any] = {}
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        for label, run in runs:
+            started = time.perf_counter()
+            results[label] = run()
+            best[label] = min(best[label], time.perf_counter() - started)
+    return [(label, best[label], results[label]) for label, _ in runs]
 
 
 def main() -> int:
@@ -272,31 +278,23 @@ def main() -> int:
                     for r in records
                 )
 
-            rows: list[tuple[str, float, Any]] = []
-            rows.append(("raw hashlib.sha256(body).digest()", *best_of(args.repeat, raw)))
-            rows.append(
+            runs: list[tuple[str, Callable[[], Any]]] = [
+                ("raw hashlib.sha256(body).digest()", raw),
                 (
                     "verify_records(), exported records in memory",
-                    *best_of(args.repeat, lambda: chain.verify_records(records, head=head)),
-                )
-            )
-            rows.append(
-                (
-                    "general path: sha256(canonical_json(...))",
-                    *best_of(args.repeat, general_path),
-                )
-            )
-            rows.append(
-                ("verify_ledger(), from the database", *best_of(args.repeat, ledger.verify_ledger))
-            )
+                    lambda: chain.verify_records(records, head=head),
+                ),
+                ("general path: sha256(canonical_json(...))", general_path),
+                ("verify_ledger(), from the database", ledger.verify_ledger),
+            ]
             for fmt, path in exports.items():
-                size = path.stat().st_size / 1e6
-                rows.append(
+                runs.append(
                     (
-                        f"verify_export, {fmt.upper()} file of {size:.1f} MB",
-                        *best_of(args.repeat, lambda path=path: verify_file(path, head=head)),
+                        f"verify_export, {fmt.upper()} file of {path.stat().st_size / 1e6:.1f} MB",
+                        lambda path=path: verify_file(path, head=head),
                     )
                 )
+            rows = best_of(args.repeat, runs)
         finally:
             connection.creation.destroy_test_db(original_name, verbosity=0)
 

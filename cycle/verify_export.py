@@ -105,7 +105,7 @@ def verify_file(
     path: Path, *, per_cycle: bool = False, head: tuple[int, str] | None = None
 ) -> Verification:
     """Verify an export file; :class:`ExportReadError` if a line is not an event at all."""
-    with path.open(encoding="utf-8", newline="") as stream:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         return verify_records(read_export(stream), per_cycle=per_cycle, head=head)
 
 
@@ -156,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
 def _line(result: Verification, path: Path) -> int:
     """The line of the file on which the named event is (or would be)."""
     position = result.position or 0
-    with path.open(encoding="utf-8") as stream:
+    with path.open(encoding="utf-8-sig") as stream:
         is_csv = not stream.readline().startswith("{")
     if not is_csv:
         return position
     # A CSV row may span lines (text with line breaks): count the rows after the header.
-    with path.open(encoding="utf-8", newline="") as stream:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.reader(stream)
         start = 1
         for index, _row in enumerate(reader):

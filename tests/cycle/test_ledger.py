@@ -498,6 +498,22 @@ def test_one_cycles_export_names_an_event_of_another_cycle(world, events, tmp_pa
     )
 
 
+def test_exporting_a_cycle_that_does_not_exist_fails(events, tmp_path):
+    code, _, err = audit("export", "--cycle", "999999", "-o", str(tmp_path / "none.jsonl"))
+    assert (code, err.strip()) == (1, "There is no commissioning cycle 999999.")
+    assert not (tmp_path / "none.jsonl").exists()
+
+
+def test_an_export_saved_with_a_byte_order_mark_still_verifies(events, tmp_path, capsys):
+    path, _ = export(tmp_path, "csv")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    code, out, _ = check(path, capsys=capsys)
+
+    assert code == 0
+    assert out.splitlines()[0] == f"ledger verified: {len(events)} events"
+
+
 def test_the_export_verifier_runs_without_django(events, tmp_path):
     path, _ = export(tmp_path, "csv")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}
