@@ -16,18 +16,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import models
-
 from cycle.errors import Forbidden
 
 if TYPE_CHECKING:
     from cycle.models import CommissioningCycle, Organisation
-
-
-def get_concrete_content_type(obj: models.Model | type[models.Model]) -> ContentType:
-    """Guardian's content type lookup; proxy models (viewflow's) resolve to the concrete model."""
-    return ContentType.objects.get_for_model(obj, for_concrete_model=True)
 
 
 class Action(StrEnum):
