@@ -414,11 +414,20 @@ class _Player:
         )
 
     def _do_leave(self, step: Step) -> Any:
+        """A member steps down (``membership_leave``), or is taken off by ``as`` someone else."""
         member = self._user(step.params["member"])
+        if step.params.get("as", step.params["member"]) == step.params["member"]:
+            return self._call(
+                step,
+                role_services.membership_leave,
+                actor=member,
+                cycle_id=self.cycle_id,
+                reason=step.params["reason"],
+            )
         return self._call(
             step,
             role_services.membership_remove,
-            actor=self._user(step.params["as"]) if "as" in step.params else member,
+            actor=self._user(step.params["as"]),
             cycle_id=self.cycle_id,
             member=member,
             reason=step.params["reason"],

@@ -16,10 +16,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve
 
 from cycle import scenarios, selectors
 from cycle.models import AuditEvent, CommissioningCycle, SignOff
@@ -28,6 +31,8 @@ from roles.definitions import load_roles
 from .scenarios import report
 
 WALKTHROUGH_SCENARIO = "meals-on-wheels"
+PAGES = ("/processes/",)
+"""Pages worth opening first, printed when they exist."""
 WALKTHROUGH_STAGE = "design"
 
 
@@ -58,13 +63,21 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         address = f"127.0.0.1:{options['port']}"
-        self.stdout.write(f"\nServing on http://{address}/ (Ctrl-C to stop).\n")
+        self.stdout.write(f"\nServing on http://{address}/ (Ctrl-C to stop).")
+        self.stdout.write(f"  Sign in: http://{address}{resolve_url(settings.LOGIN_URL)}")
+        for page in PAGES:
+            try:
+                resolve(page)
+            except Resolver404:
+                continue
+            self.stdout.write(f"  Then: http://{address}{page}")
+        self.stdout.write("")
         # No autoreloader: it would run this whole command again in a child process.
         call_command("runserver", address, use_reloader=False)
 
     def _migrate(self) -> None:
-        settings = connection.settings_dict
-        self.stdout.write(f"Database: {connection.vendor} {settings['NAME']}")
+        database = connection.settings_dict
+        self.stdout.write(f"Database: {connection.vendor} {database['NAME']}")
         call_command("migrate", interactive=False, verbosity=0)
 
     def _accounts(self) -> None:
