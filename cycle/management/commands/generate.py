@@ -28,9 +28,10 @@ What keeps it honest:
 - each cycle is simulated with the same pure gate rules the services use (``cycle.gates.evaluate``
   on a ``StageSnapshot``), so every stage it leaves had its gate open or an override on record, and
   every refused advance carries exactly the unmet codes the gate gave;
-- ledger events are hashed with the ledger's own functions (``cycle.ledger.event_fields`` and
-  ``event_hash``), chained to the current ledger head, each cycle's chain too, and the head is
-  moved on, so ``verify_ledger`` and ``verify_cycle`` hold;
+- ledger events are hashed with the ledger's own definition of the chain (``cycle.chain``:
+  ``format_timestamp``, ``canonical_json``, ``event_hash``, which ``cycle.ledger`` uses too),
+  chained to the current ledger head, each cycle's chain too, and the head is moved on, so
+  ``verify_ledger`` and ``verify_cycle`` hold;
 - the events of all cycles are merged in time order before they are numbered, so the ledger's times
   rise with its sequence numbers (appended after events that are later in time, such as scenarios
   loaded today, they go back in time at that one join; the command says so).
@@ -47,7 +48,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import queue
 import random
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -56,8 +59,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -69,7 +71,7 @@ from django.utils.functional import Promise
 from guardian.ctypes import get_content_type
 from guardian.utils import get_user_obj_perms_model
 
-from cycle import ledger
+from cycle import chain
 from cycle.gates import Condition, GateResult, Signoff, SignoffKind, StageSnapshot, evaluate
 from cycle.models import (
     AuditEvent,
@@ -98,6 +100,25 @@ from roles.models import (
 
 DAY = 86400.0
 Row = dict[str, Any]
+
+WRITTEN: tuple[type[models.Model], ...] = (
+    AuditEvent,
+    BoundaryAcknowledgement,
+    BudgetDisclosure,
+    CommissioningCycle,
+    Decision,
+    GateOverride,
+    InputResponse,
+    RoleBoundaryAgreement,
+    SignOff,
+    StageVisit,
+    UserInput,
+    AgreementSignature,
+    ConflictDeclaration,
+    PanelMembership,
+    WorkingAgreement,
+)
+"""The tables written raw (with guardian's object permission table)."""
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -285,20 +306,22 @@ class Ids:
 
     On PostgreSQL they come from the table's sequence (``nextval``), so nothing else can be given
     the same id. On SQLite the transaction holds the database's write lock from its start, so the
-    ids after the largest one in use are free; SQLite moves its own counter past them on insert.
+    ids after the largest one in use are free (SQLite moves its own counter past them on insert);
+    the counters are read once, before writing starts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, models_used: tuple[type[models.Model], ...]) -> None:
         self.postgres = connection.vendor == "postgresql"
         self.free: dict[str, list[int]] = defaultdict(list)
         self.counters: dict[str, itertools.count[int]] = {}
+        if not self.postgres:
+            for model in models_used:
+                top = model._default_manager.aggregate(top=Max("pk"))["top"] or 0
+                self.counters[model._meta.db_table] = itertools.count(top + 1)
 
     def take(self, model: type[models.Model]) -> int:
         table = model._meta.db_table
         if not self.postgres:
-            if table not in self.counters:
-                top = model._default_manager.aggregate(top=Max("pk"))["top"] or 0
-                self.counters[table] = itertools.count(top + 1)
             return next(self.counters[table])
         free = self.free[table]
         if not free:
@@ -313,51 +336,59 @@ class Ids:
 
 
 class Table:
-    """One model's table: its columns, defaults for what a row leaves out, and how to write."""
+    """One model's table: its columns, defaults for what a row leaves out, and how to write.
 
-    def __init__(self, model: type[models.Model]) -> None:
+    ``write`` uses only the DB-API connection it is given, so it can run in the writer thread.
+    """
+
+    def __init__(self, model: type[models.Model], postgres: bool) -> None:
         self.model = model
+        self.postgres = postgres
         self.label = str(model._meta.verbose_name_plural)
         fields = model._meta.concrete_fields
         self.names = [f.attname for f in fields]
-        self.columns = [str(f.column) for f in fields]
         self.defaults: dict[str, Any] = {}
         for f in fields:
             value = f.get_default() if f.has_default() else None
             self.defaults[f.attname] = str(value) if isinstance(value, Promise) else value
         self.times = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        if postgres:
+            self.sql = f"COPY {table} ({columns}) FROM STDIN"
+        else:
+            marks = ", ".join(["?"] * len(fields))
+            self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
         self.rows: list[Row] = []
 
-    def tuples(self, postgres: bool) -> list[list[Any]]:
-        names, defaults, times = self.names, self.defaults, self.times
+    def take_rows(self) -> list[Row]:
+        rows, self.rows = self.rows, []
+        return rows
+
+    def tuples(self, rows: list[Row]) -> list[list[Any]]:
+        names, defaults, times, postgres = self.names, self.defaults, self.times, self.postgres
         out = []
-        for row in self.rows:
+        for row in rows:
             values = [row[name] if name in row else defaults[name] for name in names]
             for i in times:
-                if values[i] is not None:
-                    stamp = _stamp(values[i])
-                    values[i] = stamp if postgres else str(stamp.replace(tzinfo=None))
+                stamp = values[i]
+                if stamp is None:
+                    continue
+                if type(stamp) is float:
+                    stamp = _stamp(stamp)
+                values[i] = stamp if postgres else str(stamp.replace(tzinfo=None))
             out.append(values)
         return out
 
-    def write(self, postgres: bool) -> int:
-        if not self.rows:
-            return 0
-        values = self.tuples(postgres)
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            if postgres:
-                raw = cursor.cursor  # psycopg's own cursor: COPY is the fast path
-                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for value in values:
-                        copy.write_row(value)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-        count = len(self.rows)
-        self.rows = []
-        return count
+    def write(self, raw: Any, rows: list[Row]) -> None:
+        values = self.tuples(rows)
+        if self.postgres:
+            with raw.cursor() as cursor, cursor.copy(self.sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+        else:
+            raw.executemany(self.sql, values)
 
 
 @dataclass
@@ -376,7 +407,14 @@ class Event:
 
 
 class Writer:
-    """Takes rows and events in time order and writes them in batches."""
+    """Takes rows and events in time order, hashes the events, and writes both in batches.
+
+    On SQLite the batches are written by a second thread, in order, on the same connection and
+    transaction: SQLite releases the interpreter while it updates its B-trees, so that work runs
+    alongside the simulation. Nothing else uses the connection meanwhile (ids were read before).
+    PostgreSQL already does its index work in the server's own process; there the batches are
+    written in line, because the main thread still takes ids from the sequences.
+    """
 
     def __init__(self, usernames: dict[int, str], ids: Ids) -> None:
         self.usernames = usernames
@@ -389,25 +427,39 @@ class Writer:
         self.latest_existing = (
             AuditEvent.objects.order_by("-seq").values_list("at", flat=True).first()
         )
+        quote = connection.ops.quote_name
+        mark = "%s" if self.postgres else "?"
+        self.head_sql = (
+            f"UPDATE {quote(LedgerHead._meta.db_table)} SET {quote('seq')} = {mark}, "
+            f"{quote('hash')} = {mark} WHERE {quote('id')} = 1"
+        )
         self.cycle_hash: dict[int, str] = {}
         self.tables: dict[type[models.Model], Table] = {}
-        self.events = Table(AuditEvent)
+        self.events = Table(AuditEvent, self.postgres)
         self.pending = 0
         self.counts: Counter[str] = Counter()
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.failure: BaseException | None = None
+        self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
+        self.thread: threading.Thread | None = None
+        if not self.postgres:
+            self.thread = threading.Thread(target=self._work, name="generate-writer", daemon=True)
+            self.thread.start()
 
     def add(self, model: type[models.Model], row: Row) -> None:
         if model not in self.tables:
-            self.tables[model] = Table(model)
+            self.tables[model] = Table(model, self.postgres)
         self.tables[model].rows.append(row)
         self.pending += 1
 
     def add_event(self, spec: Event) -> None:
         self.seq += 1
         cycle_id = spec.cycle_id
+        at = _stamp(spec.at)
         fields: dict[str, Any] = {
-            "id": self.ids.take(AuditEvent),
             "seq": self.seq,
-            "at": _stamp(spec.at),
+            "at": chain.format_timestamp(at),
             "actor_id": spec.actor_id,
             "actor_name": self.usernames.get(spec.actor_id, "") if spec.actor_id else "",
             "action": spec.action,
@@ -416,28 +468,54 @@ class Writer:
             "stage_key": spec.stage_key,
             "object_type": spec.object_type,
             "object_id": "" if spec.object_id is None else str(spec.object_id),
-            "payload": ledger.canonical_json(spec.payload),
+            "payload": chain.canonical_json(spec.payload),
             "prev_hash": self.prev_hash,
-            "cycle_prev_hash": self.cycle_hash.get(cycle_id, ledger.GENESIS),
+            "cycle_prev_hash": self.cycle_hash.get(cycle_id, chain.GENESIS),
         }
-        # The ledger's own functions read the event's attributes; a light stand-in for an
-        # AuditEvent gives them exactly what they read, without building a model instance.
-        stand_in = cast(AuditEvent, SimpleNamespace(**fields, hash=""))
-        fields["hash"] = ledger.event_hash(ledger.event_fields(stand_in))
-        fields["at"] = spec.at
-        self.prev_hash = fields["hash"]
-        self.cycle_hash[cycle_id] = fields["hash"]
+        digest = chain.event_hash(fields)  # the ledger's own canonical form and hash
+        fields.update(id=self.ids.take(AuditEvent), at=at, hash=digest)
+        self.prev_hash = self.cycle_hash[cycle_id] = digest
         self.events.rows.append(fields)
         self.pending += 1
 
     def flush(self) -> None:
-        for table in self.tables.values():
-            self.counts[table.label] += table.write(self.postgres)
-        written = self.events.write(self.postgres)
-        if written:
-            self.counts["ledger events"] += written
-            LedgerHead.objects.filter(pk=1).update(seq=self.seq, hash=self.prev_hash)
+        batches = [(table, table.take_rows()) for table in (*self.tables.values(), self.events)]
+        for table, rows in batches:
+            self.counts["ledger events" if table is self.events else table.label] += len(rows)
+        job = partial(self._write, batches, (self.seq, self.prev_hash))
+        if self.thread is None:
+            job()
+        else:
+            self.jobs.put(job)
+            self._raise()
         self.pending = 0
+
+    def close(self, quietly: bool = False) -> None:
+        """Wait until everything handed over is written; raise what the writer met, if anything."""
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+            self.thread = None
+        if not quietly:
+            self._raise()
+
+    def _write(self, batches: list[tuple[Table, list[Row]]], head: tuple[int, str]) -> None:
+        for table, rows in batches:
+            if rows:
+                table.write(self.raw, rows)
+        self.raw.execute(self.head_sql, head)
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.failure is None:
+                try:
+                    job()
+                except BaseException as failure:  # handed to the main thread by _raise
+                    self.failure = failure
+
+    def _raise(self) -> None:
+        if self.failure is not None:
+            raise CommandError(f"writing failed: {self.failure}") from self.failure
 
 
 # --- People --------------------------------------------------------------------------------------
@@ -643,9 +721,9 @@ class Story:
         )
 
     def drain(self, before: float) -> Iterator[tuple[float, Any]]:
-        queue = self.queue
-        while queue and queue[0][0] < before:
-            at, _, item = heapq.heappop(queue)
+        waiting = self.queue
+        while waiting and waiting[0][0] < before:
+            at, _, item = heapq.heappop(waiting)
             if callable(item):
                 for part in item():
                     yield at, part
@@ -1511,7 +1589,6 @@ class Generator:
         self.now = time.time()
         self.begin = self.now - years * 365.25 * DAY
         self.batch = batch
-        self.ids = Ids()
         self.permission_model = get_user_obj_perms_model()
         self.cycle_type_id = get_content_type(CommissioningCycle).pk
 
@@ -1526,6 +1603,7 @@ class Generator:
         self.represent_perm = Permission.objects.get(
             content_type__app_label="cycle", codename="represent_on_cycle"
         ).pk
+        self.ids = Ids((*WRITTEN, self.permission_model))
         writer = Writer(self.usernames, self.ids)
         stories = [
             iter(
@@ -1538,16 +1616,21 @@ class Generator:
             )
             for number in range(cycles)
         ]
-        for _, item in heapq.merge(*stories, key=itemgetter(0)):
-            if item is None:
-                continue
-            if isinstance(item, Event):
-                writer.add_event(item)
-            else:
-                writer.add(*item)
-            if writer.pending >= self.batch:
-                writer.flush()
-        writer.flush()
+        try:
+            for _, item in heapq.merge(*stories, key=itemgetter(0)):
+                if item is None:
+                    continue
+                if isinstance(item, Event):
+                    writer.add_event(item)
+                else:
+                    writer.add(*item)
+                if writer.pending >= self.batch:
+                    writer.flush()
+            writer.flush()
+        except BaseException:
+            writer.close(quietly=True)  # the writer must be idle before the transaction ends
+            raise
+        writer.close()
         return writer
 
 
