@@ -304,14 +304,18 @@ def _stamp(ts: float) -> datetime:
 class Ids:
     """Primary keys handed out before the rows are written, from each table's own sequence.
 
-    On PostgreSQL they come from the table's sequence (``nextval``), so nothing else can be given
-    the same id. On SQLite the transaction holds the database's write lock from its start, so the
+    On PostgreSQL they come from the table's sequence (``nextval``) in blocks, so nothing else can
+    be given the same id; ``lock`` keeps those queries off the connection while the writer thread
+    is using it. On SQLite the transaction holds the database's write lock from its start, so the
     ids after the largest one in use are free (SQLite moves its own counter past them on insert);
     the counters are read once, before writing starts.
     """
 
+    BLOCK = 20000
+
     def __init__(self, models_used: tuple[type[models.Model], ...]) -> None:
         self.postgres = connection.vendor == "postgresql"
+        self.lock = threading.Lock()
         self.free: dict[str, list[int]] = defaultdict(list)
         self.counters: dict[str, itertools.count[int]] = {}
         if not self.postgres:
@@ -325,11 +329,10 @@ class Ids:
             return next(self.counters[table])
         free = self.free[table]
         if not free:
-            with connection.cursor() as cursor:
+            with self.lock, connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                    "FROM generate_series(1, 5000)",
-                    [table],
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, self.BLOCK],
                 )
                 free.extend(sorted((row[0] for row in cursor.fetchall()), reverse=True))
         return free.pop()
@@ -409,11 +412,10 @@ class Event:
 class Writer:
     """Takes rows and events in time order, hashes the events, and writes both in batches.
 
-    On SQLite the batches are written by a second thread, in order, on the same connection and
-    transaction: SQLite releases the interpreter while it updates its B-trees, so that work runs
-    alongside the simulation. Nothing else uses the connection meanwhile (ids were read before).
-    PostgreSQL already does its index work in the server's own process; there the batches are
-    written in line, because the main thread still takes ids from the sequences.
+    The batches are written by a second thread, in order, on the same connection and
+    transaction, so the database's work (SQLite's B-trees, which it updates without holding the
+    interpreter; PostgreSQL's ``COPY``) runs alongside the simulation. The main thread touches the
+    connection only to take a block of ids on PostgreSQL, under the same lock as each write.
     """
 
     def __init__(self, usernames: dict[int, str], ids: Ids) -> None:
@@ -442,10 +444,10 @@ class Writer:
         self.raw = connection.connection
         self.failure: BaseException | None = None
         self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
-        self.thread: threading.Thread | None = None
-        if not self.postgres:
-            self.thread = threading.Thread(target=self._work, name="generate-writer", daemon=True)
-            self.thread.start()
+        self.thread: threading.Thread | None = threading.Thread(
+            target=self._work, name="generate-writer", daemon=True
+        )
+        self.thread.start()
 
     def add(self, model: type[models.Model], row: Row) -> None:
         if model not in self.tables:
@@ -482,12 +484,8 @@ class Writer:
         batches = [(table, table.take_rows()) for table in (*self.tables.values(), self.events)]
         for table, rows in batches:
             self.counts["ledger events" if table is self.events else table.label] += len(rows)
-        job = partial(self._write, batches, (self.seq, self.prev_hash))
-        if self.thread is None:
-            job()
-        else:
-            self.jobs.put(job)
-            self._raise()
+        self.jobs.put(partial(self._write, batches, (self.seq, self.prev_hash)))
+        self._raise()
         self.pending = 0
 
     def close(self, quietly: bool = False) -> None:
@@ -500,10 +498,11 @@ class Writer:
             self._raise()
 
     def _write(self, batches: list[tuple[Table, list[Row]]], head: tuple[int, str]) -> None:
-        for table, rows in batches:
-            if rows:
-                table.write(self.raw, rows)
-        self.raw.execute(self.head_sql, head)
+        with self.ids.lock:
+            for table, rows in batches:
+                if rows:
+                    table.write(self.raw, rows)
+            self.raw.execute(self.head_sql, head)
 
     def _work(self) -> None:
         while (job := self.jobs.get()) is not None:
