@@ -358,11 +358,6 @@ def involvement_report(
         for row in UserInput.objects.filter(
             cycle__organisation=organisation, submitted_at__gte=start, submitted_at__lt=end
         )
-        .exclude(
-            responses__in=InputResponse.objects.filter(
-                superseded_at__isnull=True, decision__isnull=False
-            )
-        )
         .annotate(
             current=FilteredRelation(
                 "responses", condition=Q(responses__superseded_at__isnull=True)
@@ -370,6 +365,7 @@ def involvement_report(
             represents=_represents("cycle_id", "submitted_by"),
             earlier=_earlier_responses("pk"),
         )
+        .filter(current__decision__isnull=True)  # no response yet, or none naming a decision
         .order_by("submitted_at", "id")
         .values(
             "id",
