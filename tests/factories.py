@@ -153,12 +153,21 @@ class CycleWorld:
                     text="Taken into the review of the service.",
                 )
 
-    def pass_gate(self) -> Any:
-        """Record everything the current gate needs, then advance."""
+    def meet_gate(self) -> None:
+        """Record everything the current gate needs, without advancing."""
         self.agree_boundaries()
         if self.cycle.budget_disclosures.count() == 0:
             self.disclose_budget()
         self.acknowledge_all()
         self.meet_stage_conditions()
         self.attest()
+
+    def pass_gate(self) -> Any:
+        """Record everything the current gate needs, then advance."""
+        self.meet_gate()
         return services.stage_advance(actor=self.lead, cycle_id=self.id)
+
+    def walk_to(self, stage_key: str) -> None:
+        """Pass gates until the cycle is at ``stage_key``."""
+        while self.refresh().current_stage != stage_key:
+            self.pass_gate()

@@ -1,0 +1,622 @@
+"""``manage.py cycle …``: drive commissioning cycles from the command line, acting as a named user.
+
+Each subcommand is one small class in ``SUBCOMMANDS``: it declares its arguments and calls one
+service (or ``processes.commissioning`` entry point), which checks the acting user's permissions,
+evaluates the gate and writes the ledger like any other caller. The command itself never writes a
+model. Reads (``show``, ``audit``) use the selectors and the ledger.
+
+Exit codes: 0 done; 1 error (unknown cycle, user or organisation, invalid input, a conflict with the
+cycle's state); 2 usage error; 3 the gate is closed (one ``CODE: message`` line per unmet condition
+on standard output); 4 forbidden. Errors are one line on standard error: ``error: CODE: message``.
+See ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, ClassVar, NoReturn
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cycle import ledger, selectors, services
+from cycle.errors import Forbidden, GateClosed, ServiceError
+from cycle.models import AuditEvent, CommissioningCycle, Organisation, RoleBoundaryAgreement
+from processes import commissioning
+from roles import services as role_services
+from roles.models import ConflictDeclaration, PanelMembership
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_GATE_CLOSED = 3
+EXIT_FORBIDDEN = 4
+
+
+class CycleCommandError(CommandError):
+    """A failure already written to the output; carries the exit code."""
+
+
+class Failure(Exception):
+    """A problem found by the command line itself (an unknown user, an ambiguous organisation)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class OneLineParser(CommandParser):
+    """Reports a usage error as one line (and exit code 2) instead of the full usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        line = f"usage: {message} (see '{self.prog} --help')"
+        if self.called_from_command_line:
+            self.exit(EXIT_USAGE, f"error: {line}\n")
+        raise CommandError(line, returncode=EXIT_USAGE)
+
+
+# --- helpers shared by subcommands ------------------------------------------------------------
+
+
+def add_cycle_id(parser: CommandParser) -> None:
+    parser.add_argument("cycle_id", type=int, metavar="ID", help="The cycle's id.")
+
+
+def add_acting_user(parser: CommandParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--as",
+        dest="acting_as",
+        metavar="USER",
+        required=required,
+        help="Act as this user (a username); permissions are checked as for any caller.",
+    )
+
+
+def find_user(username: str) -> Any:
+    user_model = get_user_model()
+    try:
+        return user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
+    except user_model.DoesNotExist:
+        raise Failure("user.not_found", f"There is no user {username!r}.") from None
+
+
+def find_cycle(cycle_id: int) -> CommissioningCycle:
+    try:
+        return CommissioningCycle.objects.select_related("organisation").get(pk=cycle_id)
+    except CommissioningCycle.DoesNotExist:
+        raise Failure("cycle.not_found", f"There is no commissioning cycle {cycle_id}.") from None
+
+
+class Subcommand:
+    """One ``cycle`` subcommand: its arguments and what it does."""
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+# --- the subcommands --------------------------------------------------------------------------
+
+
+class Create(Subcommand):
+    name = "create"
+    help = "Start a cycle at the first stage of its template; prints the new cycle's id."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--title", required=True)
+        parser.add_argument("--lead", required=True, metavar="USER", help="The lead commissioner.")
+        parser.add_argument("--template", default="default", metavar="KEY")
+        parser.add_argument(
+            "--organisation",
+            metavar="NAME",
+            help="The commissioning organisation (default: the lead's only organisation).",
+        )
+        parser.add_argument("--service-area", default="", metavar="TEXT")
+        add_acting_user(parser, required=False)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        lead = find_user(options["lead"])
+        actor = find_user(options["acting_as"]) if options["acting_as"] else lead
+        cycle = commissioning.start_cycle(
+            actor=actor,
+            title=options["title"],
+            organisation=self._organisation(options["organisation"], lead),
+            lead=lead,
+            template_key=options["template"],
+            service_area=options["service_area"],
+        )
+        command.stdout.write(str(cycle.pk))
+
+    @staticmethod
+    def _organisation(name: str | None, lead: Any) -> Organisation:
+        if name is not None:
+            try:
+                return Organisation.objects.get(name=name)
+            except Organisation.DoesNotExist:
+                raise Failure(
+                    "organisation.not_found", f"There is no organisation {name!r}."
+                ) from None
+        names = list(lead.organisations.order_by("name").values_list("name", flat=True)[:6])
+        if not names:
+            raise Failure(
+                "organisation.none",
+                f"{lead.get_username()} works for no organisation; name one with --organisation.",
+            )
+        if len(names) > 1:
+            raise Failure(
+                "organisation.ambiguous",
+                f"{lead.get_username()} works for several organisations ({', '.join(names)}); "
+                "choose one with --organisation.",
+            )
+        return Organisation.objects.get(name=names[0])
+
+
+class Panel(Subcommand):
+    name = "panel"
+    help = "Add a user representative to the panel, or remove one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        change = parser.add_mutually_exclusive_group(required=True)
+        change.add_argument("--add", metavar="USER")
+        change.add_argument("--remove", metavar="USER")
+        parser.add_argument("--represents", default="", metavar="TEXT")
+        parser.add_argument(
+            "--tier",
+            choices=PanelMembership.Tier.values,
+            default=PanelMembership.Tier.REFERENCE_GROUP,
+        )
+        parser.add_argument("--tender-panel", action="store_true", help="Sits on the tender panel.")
+        parser.add_argument("--reason", default="", help="Why the member leaves (with --remove).")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        actor = find_user(options["acting_as"])
+        if options["add"] is not None:
+            member = find_user(options["add"])
+            role_services.membership_add(
+                actor=actor,
+                cycle_id=options["cycle_id"],
+                member=member,
+                represents=options["represents"],
+                tier=options["tier"],
+                tender_panel=options["tender_panel"],
+            )
+            command.stdout.write(f"{member.get_username()} joined the panel.")
+        else:
+            member = find_user(options["remove"])
+            role_services.membership_remove(
+                actor=actor, cycle_id=options["cycle_id"], member=member, reason=options["reason"]
+            )
+            command.stdout.write(f"{member.get_username()} left the panel.")
+
+
+class Boundaries(Subcommand):
+    name = "boundaries"
+    help = "Record a new version of the current stage's role boundaries."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--purpose", required=True, help="The purpose of involvement.")
+        parser.add_argument("--user-role", required=True, help="The users' role.")
+        parser.add_argument(
+            "--influence", required=True, choices=RoleBoundaryAgreement.Influence.values
+        )
+        parser.add_argument("--decision-maker", required=True, help="Who actually decides.")
+        parser.add_argument("--authority", default="", help="The commissioner's real authority.")
+        parser.add_argument("--fixed", default="", help="What is fixed.")
+        parser.add_argument("--open", default="", help="What can still change.")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        agreement = services.boundaries_agree(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            purpose=options["purpose"],
+            user_role=options["user_role"],
+            influence=options["influence"],
+            decision_maker=options["decision_maker"],
+            commissioner_authority=options["authority"],
+            fixed_matters=options["fixed"],
+            open_matters=options["open"],
+        )
+        command.stdout.write(
+            f"Role boundaries for stage {agreement.stage_key} recorded as version "
+            f"{agreement.version}."
+        )
+
+
+class Acknowledge(Subcommand):
+    name = "acknowledge"
+    help = "Acknowledge the current version of the current stage's role boundaries."
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        acknowledgement = services.boundaries_acknowledge(
+            actor=find_user(options["acting_as"]), cycle_id=options["cycle_id"]
+        )
+        agreement = acknowledgement.agreement
+        command.stdout.write(
+            f"Acknowledged version {agreement.version} of the role boundaries for stage "
+            f"{agreement.stage_key}."
+        )
+
+
+class Budget(Subcommand):
+    name = "budget"
+    help = "Disclose the budget (or the reason it is withheld) as a new version."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        figure = parser.add_mutually_exclusive_group(required=True)
+        figure.add_argument("--amount", metavar="N")
+        figure.add_argument("--withheld-reason", metavar="TEXT")
+        parser.add_argument("--currency", default="GBP")
+        parser.add_argument("--constraints", default="", metavar="TEXT")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        disclosure = services.budget_disclose(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            amount=options["amount"],
+            currency=options["currency"],
+            constraints=options["constraints"],
+            withheld_reason=options["withheld_reason"] or "",
+        )
+        command.stdout.write(f"Budget disclosed as version {disclosure.version}: {disclosure}.")
+
+
+class Signoff(Subcommand):
+    name = "signoff"
+    help = "Attest that involvement happened as agreed, or record dissent with reasons."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument(
+            "--dissent", metavar="REASONS", help="Record dissent instead, with the reasons."
+        )
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        signoff = commissioning.signoff(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            dissent=options["dissent"],
+        )
+        if options["dissent"] is not None:
+            command.stdout.write(f"Dissent recorded on stage {signoff.visit.stage_key}.")
+        else:
+            command.stdout.write(f"Attestation recorded on stage {signoff.visit.stage_key}.")
+
+
+class Withdraw(Subcommand):
+    name = "withdraw"
+    help = "Withdraw your own open dissent on the current stage."
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        signoff = services.dissent_withdraw(
+            actor=find_user(options["acting_as"]), cycle_id=options["cycle_id"]
+        )
+        command.stdout.write(f"Dissent on stage {signoff.visit.stage_key} withdrawn.")
+
+
+class Advance(Subcommand):
+    name = "advance"
+    help = "Leave the current stage through its gate; prints the new stage (exit 3 if closed)."
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        visit = commissioning.advance(
+            actor=find_user(options["acting_as"]), cycle_id=options["cycle_id"]
+        )
+        command.stdout.write(visit.stage_key if visit is not None else "completed")
+
+
+class Reopen(Subcommand):
+    name = "reopen"
+    help = "Go back to an earlier stage, with a reason; its gate must be met again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--stage", required=True, metavar="KEY")
+        parser.add_argument("--reason", required=True, metavar="TEXT")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        visit = commissioning.reopen(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            stage_key=options["stage"],
+            reason=options["reason"],
+        )
+        command.stdout.write(visit.stage_key)
+
+
+class Override(Subcommand):
+    name = "override"
+    help = "Depart from the current gate with written reasons (governance board members)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--reason", required=True, metavar="TEXT")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        override = services.gate_override(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            reason=options["reason"],
+        )
+        command.stdout.write(
+            f"Gate of stage {override.visit.stage_key} overridden; unmet: "
+            f"{override.unmet_codes.replace(',', ', ')}."
+        )
+
+
+class Decide(Subcommand):
+    name = "decide"
+    help = "Record a decision on the current stage (decision-makers)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--summary", required=True, metavar="TEXT")
+        parser.add_argument("--forum", default="", metavar="TEXT")
+        parser.add_argument(
+            "--veto-reason", metavar="TEXT", help="The veto was used, for these reasons."
+        )
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        decision = services.decision_record(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            summary=options["summary"],
+            forum=options["forum"],
+            veto_used=options["veto_reason"] is not None,
+            veto_reason=options["veto_reason"] or "",
+        )
+        command.stdout.write(f"Decision {decision.pk} recorded on stage {decision.stage_key}.")
+
+
+class Lead(Subcommand):
+    name = "lead"
+    help = "Name the cycle's involvement lead."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--user", required=True, metavar="USER")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        lead = find_user(options["user"])
+        services.involvement_lead_name(
+            actor=find_user(options["acting_as"]), cycle_id=options["cycle_id"], lead=lead
+        )
+        command.stdout.write(f"Involvement lead: {lead.get_username()}.")
+
+
+class Agreement(Subcommand):
+    name = "agreement"
+    help = "Record a new version of the panel's working agreement."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--task", required=True, metavar="TEXT")
+        parser.add_argument("--responsibilities", required=True, metavar="TEXT")
+        parser.add_argument("--support", required=True, metavar="TEXT")
+        parser.add_argument("--expenses", default="", metavar="TEXT")
+        parser.add_argument("--ground-rules", default="", metavar="TEXT")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        agreement = role_services.agreement_record(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            task=options["task"],
+            responsibilities=options["responsibilities"],
+            support=options["support"],
+            expenses=options["expenses"],
+            ground_rules=options["ground_rules"],
+        )
+        command.stdout.write(f"Working agreement recorded as version {agreement.version}.")
+
+
+class SignAgreement(Subcommand):
+    name = "sign-agreement"
+    help = "Sign the current working agreement (panel members)."
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        signature = role_services.agreement_sign(
+            actor=find_user(options["acting_as"]), cycle_id=options["cycle_id"]
+        )
+        command.stdout.write(f"Signed version {signature.agreement.version} of the agreement.")
+
+
+class Declare(Subcommand):
+    name = "declare"
+    help = "Declare your interests ('none' is a declaration)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument(
+            "--interest", required=True, choices=ConflictDeclaration.Interest.values
+        )
+        parser.add_argument("--details", default="", metavar="TEXT")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        declaration = role_services.conflict_declare(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            interest=options["interest"],
+            details=options["details"],
+        )
+        command.stdout.write(f"Declared: {declaration.get_interest_display()}.")
+
+
+class Show(Subcommand):
+    name = "show"
+    help = "Show a cycle, its gate and its stages."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--json", action="store_true", help="Print JSON.")
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        summary = selectors.cycle_summary(find_cycle(options["cycle_id"]))
+        if options["json"]:
+            command.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
+            return
+        for line in self.lines(summary):
+            command.stdout.write(line)
+
+    @staticmethod
+    def lines(summary: dict[str, Any]) -> list[str]:
+        gate = summary["gate"]
+        budget = summary["budget"]
+        if budget is None:
+            budget_line = "not disclosed"
+        elif budget["amount"] is None:
+            budget_line = f"version {budget['version']}, withheld: {budget['withheld_reason']}"
+        else:
+            budget_line = f"version {budget['version']}, {budget['currency']} {budget['amount']}"
+        if gate["open"]:
+            gate_line = "open"
+        elif gate["overridden"]:
+            gate_line = "closed, but overridden by a governance board member"
+        else:
+            gate_line = "closed"
+        lines = [
+            f"Cycle {summary['id']}: {summary['title']}",
+            f"Organisation: {summary['organisation']}",
+            f"Template: {summary['template']}",
+            f"Stage: {summary['stage']} ({summary['stage_name']})",
+            f"Status: {summary['status']}",
+            f"Budget: {budget_line}",
+            f"Gate: {gate_line} ({gate['attesting']} attesting, {gate['quorum']} needed)",
+        ]
+        lines += [f"  {item['code']}: {item['message']}" for item in gate["unmet"]]
+        lines.append("Stages:")
+        for stage in summary["stages"]:
+            marker = "*" if stage["key"] == summary["stage"] else " "
+            history = (
+                ", ".join(visit["closure"] or "open" for visit in stage["visits"]) or "not reached"
+            )
+            lines.append(f" {marker}{stage['position']:>2}. {stage['key']}: {history}")
+        return lines
+
+
+class Audit(Subcommand):
+    name = "audit"
+    help = "List the cycle's ledger events, oldest first."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--json", action="store_true", help="Print JSON.")
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        cycle = find_cycle(options["cycle_id"])
+        events = [
+            self.event(item) for item in AuditEvent.objects.filter(cycle=cycle).order_by("seq")
+        ]
+        if options["json"]:
+            command.stdout.write(json.dumps(events, indent=2, ensure_ascii=False))
+            return
+        for event in events:
+            command.stdout.write(
+                f"#{event['seq']} {event['time']} {event['actor'] or '-'} {event['action']} "
+                f"{event['outcome']} {event['stage'] or '-'} "
+                f"{ledger.canonical_json(event['payload'])}"
+            )
+
+    @staticmethod
+    def event(event: AuditEvent) -> dict[str, Any]:
+        return {
+            "seq": event.seq,
+            "time": event.at.isoformat(),
+            "actor": event.actor_name or None,
+            "action": event.action,
+            "outcome": event.outcome,
+            "stage": event.stage_key or None,
+            "payload": json.loads(event.payload),
+        }
+
+
+SUBCOMMANDS: Sequence[Subcommand] = (
+    Create(),
+    Panel(),
+    Boundaries(),
+    Acknowledge(),
+    Budget(),
+    Signoff(),
+    Withdraw(),
+    Advance(),
+    Reopen(),
+    Override(),
+    Decide(),
+    Lead(),
+    Agreement(),
+    SignAgreement(),
+    Declare(),
+    Show(),
+    Audit(),
+)
+
+
+class Command(BaseCommand):
+    help = "Drive commissioning cycles from the command line, acting as a named user."
+    requires_system_checks = []
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = OneLineParser  # only ``error`` differs; no extra state
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        choices = parser.add_subparsers(
+            dest="subcommand",
+            metavar="SUBCOMMAND",
+            required=True,
+            parser_class=OneLineParser,
+        )
+        for subcommand in SUBCOMMANDS:
+            subcommand.add_arguments(
+                choices.add_parser(
+                    subcommand.name, help=subcommand.help, description=subcommand.help
+                )
+            )
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except CycleCommandError as failure:
+            if getattr(self, "_called_from_command_line", False):
+                sys.exit(failure.returncode)
+            raise
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        subcommand = next(item for item in SUBCOMMANDS if item.name == options["subcommand"])
+        try:
+            subcommand.run(self, options)
+        except GateClosed as closed:
+            for item in closed.result.unmet:
+                self.stdout.write(item.as_line())
+            raise CycleCommandError(closed.as_line(), returncode=EXIT_GATE_CLOSED) from None
+        except Forbidden as refusal:
+            self._fail(refusal.code, refusal.message, EXIT_FORBIDDEN)
+        except ServiceError as error:
+            self._fail(error.code, error.message, EXIT_ERROR)
+        except Failure as failure:
+            self._fail(failure.code, failure.message, EXIT_ERROR)
+
+    def _fail(self, code: str, message: str, returncode: int) -> NoReturn:
+        line = f"{code}: {message}"
+        self.stderr.write(f"error: {line}")
+        raise CycleCommandError(line, returncode=returncode)

@@ -1,0 +1,97 @@
+"""An advance, and the cycle summary, cost the same number of queries however long the cycle's
+history and however large its panel."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cycle import selectors, services
+from cycle.errors import GateClosed
+from cycle.models import AuditEvent, BudgetDisclosure, CommissioningCycle, SignOff, StageVisit
+from tests.factories import CycleWorld, fresh
+
+pytestmark = pytest.mark.django_db
+
+
+def small_world() -> CycleWorld:
+    """Three members, straight to the second stage, its gate met once."""
+    world = CycleWorld(panel_size=3)
+    world.pass_gate()
+    world.meet_gate()
+    return world
+
+
+def large_world() -> CycleWorld:
+    """Thirty members and a long history: many visits, versions, sign-offs and ledger events."""
+    world = CycleWorld(panel_size=30)
+    world.pass_gate()
+    for round_ in range(3):
+        world.meet_gate()
+        world.disclose_budget(str(1_000_000 + round_))
+        world.agree_boundaries(purpose=f"Round {round_}: needs of people using day services.")
+        world.acknowledge_all()
+        world.attest()
+        services.signoff_record(actor=world.panel[0], cycle_id=world.id, dissent="Not as agreed.")
+        services.dissent_withdraw(actor=world.panel[0], cycle_id=world.id)
+        world.attest()
+        services.stage_advance(actor=world.lead, cycle_id=world.id)
+        services.stage_reopen(
+            actor=world.lead, cycle_id=world.id, stage_key="needs", reason=f"Round {round_}."
+        )
+    world.meet_gate()
+    return world
+
+
+def count_advance(world: CycleWorld) -> int:
+    lead = fresh(world.lead)
+    with CaptureQueriesContext(connection) as queries:
+        services.stage_advance(actor=lead, cycle_id=world.id)
+    assert world.refresh().current_stage == "review"
+    return len(queries)
+
+
+def count_summary(world: CycleWorld) -> int:
+    cycle = CommissioningCycle.objects.get(pk=world.id)
+    with CaptureQueriesContext(connection) as queries:
+        summary = selectors.cycle_summary(cycle)
+    assert summary["stage"] == "needs"
+    return len(queries)
+
+
+def assert_long_history(world: CycleWorld) -> None:
+    assert StageVisit.objects.filter(cycle=world.cycle).count() == 8
+    assert BudgetDisclosure.objects.filter(cycle=world.cycle).count() == 4
+    assert SignOff.objects.filter(cycle=world.cycle).count() > 300
+    assert AuditEvent.objects.filter(cycle=world.cycle).count() > 400
+
+
+def test_advance_query_count_does_not_grow_with_history_or_panel_size() -> None:
+    small = count_advance(small_world())
+    world = large_world()
+    assert_long_history(world)
+    large = count_advance(world)
+
+    print(f"\nstage_advance: {small} queries (3 members, no history), {large} (30, long history)")
+    assert large == small
+
+
+def test_cycle_summary_query_count_does_not_grow_with_history_or_panel_size() -> None:
+    small = count_summary(small_world())
+    large = count_summary(large_world())
+
+    print(f"\ncycle_summary: {small} queries (3 members, no history), {large} (30, long history)")
+    assert large == small
+
+
+def test_a_refused_advance_costs_the_same_whatever_the_panel_size() -> None:
+    counts = []
+    for world in (CycleWorld(panel_size=3), CycleWorld(panel_size=30)):
+        lead = fresh(world.lead)
+        with CaptureQueriesContext(connection) as queries, pytest.raises(GateClosed):
+            services.stage_advance(actor=lead, cycle_id=world.id)
+        counts.append(len(queries))
+
+    print(f"\nrefused stage_advance: {counts[0]} queries (3 members), {counts[1]} (30)")
+    assert counts[0] == counts[1]
