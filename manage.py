@@ -46,9 +46,20 @@ def _bootstrap() -> None:
         print("Creating a virtual environment in .venv ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     if not STAMP.exists() or STAMP.read_text() != digest:
-        print("Installing dependencies into .venv (first run, or pyproject.toml changed) ...", flush=True)
+        print(
+            "Installing dependencies into .venv (first run, or pyproject.toml changed) ...",
+            flush=True,
+        )
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *requirements,
+            ],
             check=True,
         )
         STAMP.write_text(digest)
