@@ -461,6 +461,56 @@ class Declare(Subcommand):
         command.stdout.write(f"Declared: {declaration.get_interest_display()}.")
 
 
+class Leave(Subcommand):
+    name = "leave"
+    help = "Step down from the panel, or (with --member) take someone else off it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument(
+            "--member", metavar="USER", help="The member to take off (default: yourself)."
+        )
+        parser.add_argument("--reason", default="", metavar="TEXT", help="Why they leave.")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        actor = find_user(options["acting_as"])
+        member = find_user(options["member"]) if options["member"] else actor
+        if member.pk == actor.pk:
+            role_services.membership_leave(
+                actor=actor, cycle_id=options["cycle_id"], reason=options["reason"]
+            )
+        else:
+            role_services.membership_remove(
+                actor=actor, cycle_id=options["cycle_id"], member=member, reason=options["reason"]
+            )
+        command.stdout.write(f"{member.get_username()} left the panel.")
+
+
+class TenderPanel(Subcommand):
+    name = "tender-panel"
+    help = "Put a panel member on the tender panel, or take them off it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--member", required=True, metavar="USER")
+        seat = parser.add_mutually_exclusive_group(required=True)
+        seat.add_argument("--on", dest="tender_panel", action="store_true")
+        seat.add_argument("--off", dest="tender_panel", action="store_false")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        member = find_user(options["member"])
+        role_services.membership_set_tender_panel(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            member=member,
+            tender_panel=options["tender_panel"],
+        )
+        where = "on" if options["tender_panel"] else "off"
+        command.stdout.write(f"{member.get_username()} is {where} the tender panel.")
+
+
 class Show(Subcommand):
     name = "show"
     help = "Show a cycle, its gate and its stages."
@@ -565,6 +615,8 @@ SUBCOMMANDS: Sequence[Subcommand] = (
     Agreement(),
     SignAgreement(),
     Declare(),
+    Leave(),
+    TenderPanel(),
     Show(),
     Audit(),
 )
