@@ -69,10 +69,10 @@ def all_records() -> list[dict[str, Any]]:
     return list(ledger.iter_records(AuditEvent.objects.all()))
 
 
-def audit(*args: str) -> tuple[int, str, str]:
+def audit(*args: str, command: str = "audit") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command("audit", *args, stdout=out, stderr=err)
+        call_command(command, *args, stdout=out, stderr=err)
     except CommandError as failure:
         return failure.returncode, out.getvalue(), err.getvalue()
     return 0, out.getvalue(), err.getvalue()
@@ -284,6 +284,32 @@ def test_verifying_one_cycle_names_an_event_removed_from_its_chain(world, events
 
     assert (result.first_bad_seq, result.action) == (mine[3]["seq"], mine[3]["action"])
     assert result.problem == f"does not follow the cycle's event before it (#{mine[1]['seq']})"
+
+
+def test_cycle_audit_verify_reports_the_cycles_events_and_its_last(world, events):
+    mine = [r for r in events if r["cycle_id"] == world.id]
+    head = f"{mine[-1]['seq']}:{mine[-1]['hash']}"
+
+    code, out, _ = audit("audit", str(world.id), "--verify", command="cycle")
+    assert (code, out.splitlines()) == (
+        0,
+        [f"cycle {world.id}: ledger verified: {len(mine)} events", f"head: {head}"],
+    )
+
+    code, out, _ = audit("audit", str(world.id), "--verify", "--json", command="cycle")
+    assert (code, json.loads(out)) == (0, {"verified": True, "events": len(mine), "head": head})
+
+
+def test_cycle_audit_verify_names_the_first_event_of_the_cycle_that_does_not_verify(world, events):
+    mine = [r for r in events if r["cycle_id"] == world.id]
+    tamper("UPDATE cycle_auditevent SET actor_name = %s WHERE seq = %s", ["nobody", mine[3]["seq"]])
+
+    code, out, err = audit("audit", str(world.id), "--verify", command="cycle")
+
+    assert (code, out) == (1, "")
+    assert err.strip() == (
+        f"error: ledger.not_verified: {named(mine[3])}: its contents do not match its hash"
+    )
 
 
 # PostgreSQL refuses raw SQL --------------------------------------------------------------------

@@ -565,14 +565,22 @@ class Show(Subcommand):
 
 class Audit(Subcommand):
     name = "audit"
-    help = "List the cycle's ledger events, oldest first."
+    help = "List the cycle's ledger events, oldest first, or verify their chain."
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_cycle_id(parser)
         parser.add_argument("--json", action="store_true", help="Print JSON.")
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="Verify the cycle's chain of events; name the first that does not verify.",
+        )
 
     def run(self, command: Command, options: dict[str, Any]) -> None:
         cycle = find_cycle(options["cycle_id"])
+        if options["verify"]:
+            self.verify(command, cycle, as_json=options["json"])
+            return
         events = [
             self.event(item) for item in AuditEvent.objects.filter(cycle=cycle).order_by("seq")
         ]
@@ -585,6 +593,21 @@ class Audit(Subcommand):
                 f"{event['outcome']} {event['stage'] or '-'} "
                 f"{ledger.canonical_json(event['payload'])}"
             )
+
+    @staticmethod
+    def verify(command: Command, cycle: CommissioningCycle, *, as_json: bool) -> None:
+        result = ledger.verify_cycle(cycle)
+        if not result.ok:
+            raise Failure("ledger.not_verified", result.describe())
+        head = None if result.last_seq is None else f"{result.last_seq}:{result.last_hash}"
+        if as_json:
+            command.stdout.write(
+                json.dumps({"verified": True, "events": result.checked, "head": head})
+            )
+        else:
+            command.stdout.write(f"cycle {cycle.pk}: ledger verified: {result.checked} events")
+            if head is not None:
+                command.stdout.write(f"head: {head}")
 
     @staticmethod
     def event(event: AuditEvent) -> dict[str, Any]:
