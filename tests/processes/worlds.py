@@ -9,14 +9,7 @@ from viewflow.workflow.status import STATUS
 from processes import commissioning
 from processes.commissioning import CommissioningFlow
 from processes.models import CommissioningProcess, CommissioningTask
-from roles import services as role_services
-from tests.factories import (
-    CycleWorld,
-    OrganisationFactory,
-    commissioner,
-    governance_member,
-    representative,
-)
+from tests.factories import CycleWorld
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -24,22 +17,7 @@ OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 class FlowWorld(CycleWorld):
     """A ``CycleWorld`` whose cycle was started through ``processes.commissioning``."""
 
-    def __init__(
-        self, panel_size: int = 3, template_key: str = "default", title: str = "Day services"
-    ) -> None:
-        self.organisation = OrganisationFactory()
-        self.lead = commissioner(self.organisation)
-        self.cycle = commissioning.start_cycle(
-            actor=self.lead,
-            title=title,
-            organisation=self.organisation,
-            lead=self.lead,
-            template_key=template_key,
-        )
-        self.panel = [representative() for _ in range(panel_size)]
-        for member in self.panel:
-            role_services.membership_add(actor=self.lead, cycle_id=self.cycle.pk, member=member)
-        self.governor = governance_member(self.organisation)
+    start = staticmethod(commissioning.start_cycle)
 
     @property
     def process(self) -> CommissioningProcess:
