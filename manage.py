@@ -67,12 +67,30 @@ def _bootstrap() -> None:
         os.execv(str(python), [str(python), str(ROOT / "manage.py"), *sys.argv[1:]])
 
 
+def _names_workers(options: list[str]) -> bool:
+    """Whether pytest options already say how many workers to use (or turn xdist off)."""
+    return any(
+        option.startswith(("-n", "--numprocesses")) or option in ("no:xdist", "-pno:xdist")
+        for option in options
+    )
+
+
 def main() -> None:
     _bootstrap()
     os.chdir(ROOT)
     if sys.argv[1:2] == ["test"]:
         # The suite runs under pytest with the test settings, whatever the environment says.
-        args = [sys.executable, "-m", "pytest", "--ds=cycle.conf.test_settings", *sys.argv[2:]]
+        # It runs in parallel on every core (pytest-xdist) unless the caller says otherwise.
+        options = sys.argv[2:]
+        parallel = [] if _names_workers(options) else ["-n", "auto"]
+        args = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--ds=cycle.conf.test_settings",
+            *parallel,
+            *options,
+        ]
         os.execv(sys.executable, args)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cycle.conf.settings")
     from django.core.management import execute_from_command_line
