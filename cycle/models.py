@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from .workdays import Region
 
 
 class Organisation(models.Model):
-    """A commissioning body (a CCG, ICB, council or trust)."""
+    """A commissioning body (a CCG, ICB, council or trust).
+
+    Its bank-holiday calendar decides which days count as working days (``cycle.workdays``), and
+    its reminder settings when a pending sign-off or acknowledgement reminds the member, then
+    escalates to the involvement lead, then to the governance board (``cycle.reminders``).
+    """
+
+    class BankHolidays(models.TextChoices):
+        ENGLAND_AND_WALES = Region.ENGLAND_AND_WALES.value, _("England and Wales")
+        SCOTLAND = Region.SCOTLAND.value, _("Scotland")
+        NORTHERN_IRELAND = Region.NORTHERN_IRELAND.value, _("Northern Ireland")
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     staff = models.ManyToManyField(
@@ -24,9 +36,33 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("Commissioners and decision-makers who work for this organisation."),
     )
+    bank_holidays = models.CharField(
+        _("bank holidays"),
+        max_length=20,
+        choices=BankHolidays.choices,
+        default=BankHolidays.ENGLAND_AND_WALES,
+        help_text=_("Whose bank holidays are not working days."),
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("remind the member after (working days)"), default=3
+    )
+    escalate_to_lead_days = models.PositiveSmallIntegerField(
+        _("tell the involvement lead after (working days)"), default=5
+    )
+    escalate_to_board_days = models.PositiveSmallIntegerField(
+        _("tell the governance board after (working days)"), default=10
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_days__gte=1)
+                & Q(escalate_to_lead_days__gt=F("reminder_days"))
+                & Q(escalate_to_board_days__gt=F("escalate_to_lead_days")),
+                name="reminders_before_escalations",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
