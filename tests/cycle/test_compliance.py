@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cycle import services
-from cycle.compliance import cycle_compliance, organisation_compliance
+from cycle.compliance import cycle_compliance, organisation_compliance, organisations_compliance
 from roles import services as role_services
 from tests.factories import CycleWorld, OrganisationFactory, commissioner
 
@@ -397,6 +397,48 @@ def test_one_cycles_compliance_takes_as_many_queries_as_a_whole_organisations(wo
     with CaptureQueriesContext(connection) as queries:
         cycle_compliance(cycle)
     assert len(queries) == compliance_queries(busy)
+
+
+def test_several_organisations_are_read_at_once_each_with_only_its_own_cycles():
+    first = busy_organisation(cycles=2)
+    second = CycleWorld(title="Respite care")
+    second.pass_gate()
+    empty = OrganisationFactory(name="Quiet Trust")
+
+    reports = organisations_compliance([second.organisation, empty, first.organisation])
+
+    assert [report.organisation for report in reports] == [
+        second.organisation.name,
+        "Quiet Trust",
+        first.organisation.name,
+    ]
+    assert [report.organisation_id for report in reports] == [
+        second.organisation.pk,
+        empty.pk,
+        first.organisation.pk,
+    ]
+    assert [cycle.title for cycle in reports[0].cycles] == ["Respite care"]
+    assert reports[1].cycles == ()
+    assert reports[1].totals["cycles"] == 0
+    assert [cycle.title for cycle in reports[2].cycles] == ["Day services", "Cycle 0", "Cycle 1"]
+    assert reports[2].totals == organisation_compliance(first.organisation).totals
+    assert reports[2].totals["gates_overridden"] == 1
+    assert reports[0].totals["gates_passed"] == 1
+
+
+def test_several_organisations_cost_the_queries_of_one():
+    one = compliance_queries(busy_organisation(cycles=1))
+    worlds = [busy_organisation(cycles=3) for _ in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        reports = organisations_compliance([world.organisation for world in worlds])
+    assert [report.totals["cycles"] for report in reports] == [4, 4, 4]
+    assert len(queries) == one
+
+
+def test_no_organisations_cost_no_queries(db):
+    with CaptureQueriesContext(connection) as queries:
+        assert organisations_compliance([]) == []
+    assert len(queries) == 0
 
 
 # The command
