@@ -244,3 +244,142 @@ def overdue_input_ids(now: datetime | None = None) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]:
+    """:func:`gate_snapshot` of each cycle's open visit, for many cycles in a fixed number of
+    queries (lists of cycles call this; a parity test holds it to :func:`gate_snapshot`)."""
+    from collections import defaultdict
+
+    if not cycles:
+        return {}
+    ids = [cycle.pk for cycle in cycles]
+    by_id = {cycle.pk: cycle for cycle in cycles}
+    visits = {
+        visit.cycle_id: visit
+        for visit in StageVisit.objects.filter(cycle_id__in=ids, closed_at__isnull=True)
+    }
+    stage_of = {
+        pk: (visits[pk].stage_key if pk in visits else cycle.current_stage)
+        for pk, cycle in by_id.items()
+    }
+    requires = {
+        pk: get_template(cycle.template_key).gate_requires(stage_of[pk])
+        for pk, cycle in by_id.items()
+    }
+
+    members: defaultdict[int, set[int]] = defaultdict(set)
+    joined_at: defaultdict[int, dict[int, Any]] = defaultdict(dict)
+    tender_panel: defaultdict[int, set[int]] = defaultdict(set)
+    for cycle_id, member_id, on_tender_panel, joined in (
+        PanelMembership.objects.active()
+        .filter(cycle_id__in=ids)
+        .values_list("cycle_id", "member_id", "tender_panel", "joined_at")
+    ):
+        members[cycle_id].add(member_id)
+        joined_at[cycle_id][member_id] = joined
+        if on_tender_panel:
+            tender_panel[cycle_id].add(member_id)
+
+    boundaries: dict[int, tuple[int, int]] = {}  # cycle -> (version, agreement id)
+    for agreement_id, cycle_id, stage_key, version in RoleBoundaryAgreement.objects.filter(
+        cycle_id__in=ids
+    ).values_list("id", "cycle_id", "stage_key", "version"):
+        if stage_key == stage_of[cycle_id] and version > boundaries.get(cycle_id, (0, 0))[0]:
+            boundaries[cycle_id] = (version, agreement_id)
+    acknowledged: defaultdict[int, set[int]] = defaultdict(set)
+    agreement_cycle = {agreement_id: cycle_id for cycle_id, (_, agreement_id) in boundaries.items()}
+    for agreement_id, member_id in BoundaryAcknowledgement.objects.filter(
+        agreement_id__in=list(agreement_cycle)
+    ).values_list("agreement_id", "member_id"):
+        acknowledged[agreement_cycle[agreement_id]].add(member_id)
+
+    budgets: dict[int, int] = {}
+    for cycle_id, version in BudgetDisclosure.objects.filter(cycle_id__in=ids).values_list(
+        "cycle_id", "version"
+    ):
+        budgets[cycle_id] = max(version, budgets.get(cycle_id, 0))
+
+    visit_cycle = {visit.pk: cycle_id for cycle_id, visit in visits.items()}
+    signoffs: defaultdict[int, list[Signoff]] = defaultdict(list)
+    for row in SignOff.objects.filter(
+        visit_id__in=list(visit_cycle), superseded_at__isnull=True, withdrawn=False
+    ).values(
+        "visit_id", "member_id", "kind", "boundary__version", "budget__version", "recorded_at"
+    ):
+        cycle_id = visit_cycle[row["visit_id"]]
+        member_joined = joined_at[cycle_id].get(row["member_id"])
+        if member_joined is not None and row["recorded_at"] < member_joined:
+            continue
+        signoffs[cycle_id].append(
+            Signoff(
+                member_id=row["member_id"],
+                kind=SignoffKind(row["kind"]),
+                boundary_version=row["boundary__version"],
+                budget_version=row["budget__version"],
+            )
+        )
+    overrides: dict[int, tuple[int | None, int | None]] = {}
+    for visit_id, boundary_version, budget_version in (
+        GateOverride.objects.filter(visit_id__in=list(visit_cycle))
+        .order_by("id")
+        .values_list("visit_id", "boundary_version", "budget_version")
+    ):
+        overrides[visit_cycle[visit_id]] = (boundary_version, budget_version)
+
+    needs_agreement = [pk for pk in ids if Condition.WORKING_AGREEMENT in requires[pk]]
+    agreement_signed: defaultdict[int, set[int]] = defaultdict(set)
+    if needs_agreement:
+        latest: dict[int, tuple[int, int]] = {}
+        for agreement_id, cycle_id, version in WorkingAgreement.objects.filter(
+            cycle_id__in=needs_agreement
+        ).values_list("id", "cycle_id", "version"):
+            if version > latest.get(cycle_id, (0, 0))[0]:
+                latest[cycle_id] = (version, agreement_id)
+        working_cycle = {agreement_id: cycle_id for cycle_id, (_, agreement_id) in latest.items()}
+        for agreement_id, member_id in AgreementSignature.objects.filter(
+            agreement_id__in=list(working_cycle)
+        ).values_list("agreement_id", "member_id"):
+            agreement_signed[working_cycle[agreement_id]].add(member_id)
+    needs_conflicts = [
+        pk for pk in ids if Condition.CONFLICTS_DECLARED in requires[pk] and tender_panel[pk]
+    ]
+    declared: defaultdict[int, set[int]] = defaultdict(set)
+    if needs_conflicts:
+        for cycle_id, member_id in ConflictDeclaration.objects.filter(
+            cycle_id__in=needs_conflicts
+        ).values_list("cycle_id", "member_id"):
+            if member_id in tender_panel[cycle_id]:
+                declared[cycle_id].add(member_id)
+    needs_answers = [pk for pk in ids if Condition.INPUT_ANSWERED in requires[pk]]
+    unanswered: dict[int, int] = {}
+    if needs_answers:
+        from django.db.models import Count
+
+        unanswered = dict(
+            UserInput.objects.filter(cycle_id__in=needs_answers)
+            .unanswered()
+            .values("cycle_id")
+            .annotate(count=Count("id"))
+            .values_list("cycle_id", "count")
+        )
+
+    snapshots = {}
+    for pk, cycle in by_id.items():
+        boundary = boundaries.get(pk)
+        snapshots[pk] = StageSnapshot(
+            stage_key=stage_of[pk],
+            active_members=frozenset(members[pk]),
+            boundary_version=boundary[0] if boundary else None,
+            acknowledged_by=frozenset(acknowledged[pk]),
+            budget_version=budgets.get(pk),
+            signoffs=tuple(signoffs[pk]),
+            requires=requires[pk],
+            agreement_signed_by=frozenset(agreement_signed[pk]),
+            involvement_lead_named=cycle.involvement_lead_id is not None,
+            tender_panel=frozenset(tender_panel[pk]),
+            conflicts_declared_by=frozenset(declared[pk]),
+            override_versions=overrides.get(pk),
+            unanswered_inputs=unanswered.get(pk, 0),
+        )
+    return snapshots
