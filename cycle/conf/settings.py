@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "cycle",
     "roles",
     "processes",
+    "cycle.web",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A service's refusal that no form caught becomes a page, not a server error.
+    "cycle.web.middleware.ServiceErrorMiddleware",
     # Gives viewflow's pages (processes/) their site, app and flow viewset.
     "viewflow.middleware.SiteMiddleware",
 ]
@@ -64,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cycle.web.navigation.navigation",
             ],
         },
     },
@@ -102,7 +106,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(VAR_DIR / "static"))
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/processes/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 

@@ -1,0 +1,1 @@
+"""Governance board members' pages: compliance, the audit trail, overrides, downloads."""

@@ -1,0 +1,1 @@
+"""The pages, one module per journey; ``base`` holds what they share."""

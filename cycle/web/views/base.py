@@ -1,0 +1,100 @@
+"""What every page shares: sign-in, the cycle a page is about, and forms that call a service.
+
+A page that changes something is a :class:`ServiceFormView`: its form checks the shape of the
+input, :meth:`ServiceFormView.perform` calls one entry point of the flow or one service, and a
+``ServiceError`` it raises goes back onto the form (and so into the error summary) with nothing
+written. On success the user is told exactly what was done (:meth:`confirmation`) and sent on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.functional import cached_property
+from django.views.generic import FormView, TemplateView
+
+from cycle import selectors
+from cycle.errors import ServiceError
+from cycle.models import CommissioningCycle
+
+from ..forms import PageFormMixin
+
+
+class Page(LoginRequiredMixin, TemplateView):
+    """A page for signed-in users."""
+
+    request: HttpRequest
+
+
+class CycleMixin:
+    """A page about one cycle the user may see (others are "not found", whoever asks)."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    @cached_property
+    def cycle(self) -> CommissioningCycle:
+        cycle = (
+            selectors.cycles_visible_to(self.request.user)
+            .select_related("organisation", "lead_commissioner", "involvement_lead")
+            .filter(pk=self.kwargs["cycle_id"])
+            .first()
+        )
+        if cycle is None:
+            raise Http404("No such cycle")
+        return cycle
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["cycle"] = self.cycle
+        return context
+
+
+class ServiceFormView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
+    """A page whose form calls one service (through :meth:`perform`)."""
+
+    request: HttpRequest
+    submit_label = "Save"
+
+    def perform(self, form: Any) -> Any:
+        """Call the service with the form's cleaned data; return what it returned."""
+        raise NotImplementedError
+
+    def confirmation(self, result: Any) -> str:
+        """What the user did, in words they would use; shown in the success banner."""
+        return ""
+
+    def fix_links(self) -> Mapping[str, str]:
+        """Gate codes to the pages that fix them, for a closed gate's error summary."""
+        return {}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_form_kwargs()
+        kwargs["fix_links"] = self.fix_links()
+        return kwargs
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            result = self.perform(form)
+        except ServiceError as error:
+            form.add_service_error(error)
+            return self.form_invalid(form)
+        message = self.confirmation(result)
+        if message:
+            messages.success(self.request, message)
+        return HttpResponseRedirect(self.get_success_url_for(result))
+
+    def get_success_url_for(self, result: Any) -> str:
+        return self.get_success_url()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        form = context.get("form")
+        if isinstance(form, PageFormMixin) and getattr(form, "errors", None):
+            context["error_summary"] = form.summary_items()
+        context["submit_label"] = self.submit_label
+        return context

@@ -1,0 +1,94 @@
+"""Every page costs the same number of queries however many cycles, members and events there are.
+
+More of everything is added (cycles the user can see, panel members, ledger events, inputs), the
+page is fetched, more again is added, and the page is fetched again: the count must not move. The counts themselves
+are reported by ``python3 manage.py test tests/web/test_query_counts.py -s``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cycle import services
+from cycle.models import Organisation
+from processes import commissioning
+from roles import services as role_services
+from tests.factories import representative
+
+COUNTS: dict[str, int] = {}
+
+
+def queries(client: Any, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def grow(lead_username: str = "gillian.marsh", cycles: int = 2, members: int = 3) -> None:
+    """More cycles led by the user, each with a panel, evidence and input; more on day services."""
+    user_model = get_user_model()
+    lead = user_model.objects.get(username=lead_username)
+    organisation = Organisation.objects.get(staff=lead)
+    for number in range(cycles):
+        cycle = commissioning.start_cycle(
+            actor=lead, title=f"Grown {number}", organisation=organisation, lead=lead
+        )
+        panel = [representative() for _ in range(members)]
+        for member in panel:
+            role_services.membership_add(actor=lead, cycle_id=cycle.pk, member=member)
+        services.boundaries_agree(
+            actor=lead,
+            cycle_id=cycle.pk,
+            purpose="Shape the service.",
+            user_role="Comment on plans.",
+            influence="consult",
+            decision_maker="The board.",
+        )
+        services.budget_disclose(actor=lead, cycle_id=cycle.pk, amount="1000")
+        for member in panel:
+            services.boundaries_acknowledge(actor=member, cycle_id=cycle.pk)
+            services.input_submit(actor=member, cycle_id=cycle.pk, text="More buses, please.")
+
+
+def measured(name: str, client: Any, url: str, grow_data: Any) -> tuple[int, int]:
+    """The page's queries, after one round of growth (so every kind of record is present, and
+    with it every query a page can make) and after another."""
+    grow_data()
+    before = queries(client, url)
+    grow_data()
+    after = queries(client, url)
+    COUNTS[name] = after
+    print(f"\n{name}: {after} queries")
+    return before, after
+
+
+@pytest.mark.parametrize("username", ["gillian.marsh", "pauline.dobson", "david.achebe"])
+def test_the_home_page_costs_the_same_with_more_cycles(demo, client_as, username):
+    client = client_as(username)
+
+    before, after = measured(f"home ({username})", client, "/", grow)
+
+    assert after == before
+
+
+def test_the_cycle_page_costs_the_same_with_more_members_and_events(demo, client_as):
+    cycle = demo["day-services"]
+    client = client_as("gillian.marsh")
+    lead = cycle.lead_commissioner
+
+    def more() -> None:
+        for _ in range(3):
+            member = representative()
+            role_services.membership_add(actor=lead, cycle_id=cycle.pk, member=member)
+            services.boundaries_acknowledge(actor=member, cycle_id=cycle.pk)
+            services.input_submit(actor=member, cycle_id=cycle.pk, text="Keep the café open.")
+
+    before, after = measured("cycle page", client, f"/cycles/{cycle.pk}/", more)
+
+    assert after == before
