@@ -559,3 +559,112 @@ class InputResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to input #{self.user_input_id}"
+
+
+# Telling people: notifications and their outbox (``cycle.notifications``, ``cycle.outbox``).
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+    def undelivered(self) -> NotificationQuerySet:
+        """Waiting in the outbox: not delivered yet and not given up on."""
+        return self.filter(delivered_at__isnull=True, failed_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something a person is told, in the app and, if they chose it, by e-mail.
+
+    Services write it in the same transaction as the change it tells of (the outbox): when the
+    change is committed, so is the notification, whatever the broker is doing. Every notification
+    is shown in the app; one whose channel is e-mail waits in the outbox until ``delivered_at`` is
+    set by ``cycle.outbox.deliver``. ``idempotency_key`` names the change and the recipient, so the
+    same thing is never told twice to the same person.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNOFF_REQUESTED = "signoff.requested", _("Sign-off asked for")
+        BUDGET_CHANGED = "budget.changed", _("Budget changed")
+        BOUNDARIES_CHANGED = "boundaries.changed", _("Role boundaries changed")
+        INPUT_ANSWERED = "input.answered", _("Input answered")
+        INPUT_OVERDUE = "input.overdue", _("Input waiting too long for an answer")
+        DISSENT_RECORDED = "dissent.recorded", _("Dissent recorded")
+        GATE_OVERRIDDEN = "gate.overridden", _("Gate overridden")
+        MEMBER_JOINED = "panel.joined", _("Member joined the panel")
+        MEMBER_LEFT = "panel.left", _("Member left the panel")
+        STAGE_REOPENED = "stage.reopened", _("Stage reopened")
+        REMINDER = "reminder", _("Reminder")
+        ESCALATION = "escalation", _("Escalation")
+        PAPERS_ISSUED = "papers.issued", _("Decision papers issued")
+        MEETING_SOON = "meeting.soon", _("Decision meeting soon")
+        DELIVERY_FAILED = "delivery.failed", _("A notification could not be delivered")
+        LEDGER_UNVERIFIED = "ledger.unverified", _("The ledger did not verify")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail and in the app")
+        IN_APP = "in-app", _("In the app only")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    cycle = models.ForeignKey(
+        CommissioningCycle,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("what changed"))
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was sent by e-mail (or shown, if in-app).")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(
+        help_text=_("Not tried again before this (backoff after a failure).")
+    )
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When delivery was given up after too many failures.")
+    )
+    idempotency_key = models.CharField(max_length=120, unique=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivered_at__isnull=True, failed_at__isnull=True),
+                name="notification_outbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.subject}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to be told: by e-mail as well as in the app, or in the app only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    channel = models.CharField(
+        max_length=10, choices=Notification.Channel.choices, default=Notification.Channel.EMAIL
+    )
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.channel}"

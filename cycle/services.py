@@ -18,7 +18,7 @@ from guardian.shortcuts import assign_perm
 from processes.stages import TEMPLATES, get_template
 from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
-from . import ledger, selectors
+from . import ledger, notifications, selectors
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import GateResult, evaluate
 from .models import (
@@ -176,6 +176,7 @@ def boundaries_agree(
             "unchanged_from_previous": unchanged,
         },
     )
+    notifications.boundaries_agreed(cycle=cycle, agreement=agreement, previous=previous)
     return agreement
 
 
@@ -312,6 +313,7 @@ def budget_disclose(
             "panel_to_tell": sorted(selectors.active_member_ids(cycle)),
         },
     )
+    notifications.budget_disclosed(cycle=cycle, disclosure=disclosure, previous=previous)
     return disclosure
 
 
@@ -370,6 +372,7 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
             "reasons": reasons,
         },
     )
+    notifications.signoff_recorded(cycle=cycle, signoff=signoff)
     return signoff
 
 
@@ -481,6 +484,7 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
         obj=visit,
         payload={"from": left.stage_key if left else None, "to": stage_key, "reason": reason},
     )
+    notifications.stage_reopened(cycle=cycle, visit=visit)
     return visit
 
 
@@ -515,6 +519,7 @@ def gate_override(*, actor: Any, cycle_id: int, reason: str) -> GateOverride:
         obj=override,
         payload={"reason": reason, "unmet": list(result.codes)},
     )
+    notifications.gate_overridden(cycle=cycle, override=override)
     return override
 
 
@@ -716,6 +721,7 @@ def input_respond(
             "previous": previous_kind,
         },
     )
+    notifications.input_responded(cycle=cycle, user_input=user_input, response=response)
     return response
 
 

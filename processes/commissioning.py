@@ -29,7 +29,7 @@ from viewflow.workflow import flow
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
-from cycle import selectors, services
+from cycle import notifications, selectors, services
 from cycle.errors import Conflict, ServiceError
 from cycle.models import CommissioningCycle, SignOff, StageVisit
 from cycle.service_support import lock_cycle
@@ -130,10 +130,9 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
     def signoff_requests(self, activation: Any) -> list[dict[str, Any]]:
         cycle = activation.process.cycle
         visit = _visit_data(cycle)
-        return [
-            {**visit, "member_id": member_id}
-            for member_id in sorted(selectors.active_member_ids(cycle))
-        ]
+        members = sorted(selectors.active_member_ids(cycle))
+        notifications.signoff_requested(cycle=cycle, member_ids=members, visit_id=visit["visit_id"])
+        return [{**visit, "member_id": member_id} for member_id in members]
 
     def lead_commissioner(self, activation: Any) -> Any:
         return activation.process.cycle.lead_commissioner
@@ -368,4 +367,7 @@ def request_signoff(*, actor: Any, cycle_id: int) -> list[CommissioningTask]:
                     data={**visit, "member_id": member_id},
                 )
                 created.append(activation.task)
+        notifications.signoff_requested(
+            cycle=cycle, member_ids=sorted(members - asked), visit_id=visit["visit_id"]
+        )
     return created

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cycle import ledger, selectors
+from cycle import ledger, notifications, selectors
 from cycle.errors import Conflict, Forbidden, InvalidRequest
 from cycle.models import CommissioningCycle, SignOff
 from cycle.service_support import lock_cycle, service
@@ -89,6 +89,7 @@ def membership_add(
             "tender_panel": tender_panel,
         },
     )
+    notifications.member_joined(cycle=cycle, membership=membership)
     return membership
 
 
@@ -124,6 +125,7 @@ def _end_membership(
             "had_open_dissent": open_dissent,
         },
     )
+    notifications.member_left(cycle=cycle, membership=membership)
     return membership
 
 

@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cycle.conf.settings")
 
 app = Celery("cycle")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["processes"])
+app.autodiscover_tasks(["processes", "cycle"])

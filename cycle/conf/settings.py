@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "roles",
     "processes",
     "cycle.web",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -109,24 +110,42 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="cycle.mail.ConsoleBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="commissioning-cycle@localhost")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Notifications (cycle.outbox): e-mail is tried this many times, the waits doubling from the
+# first; then it is given up and the cycle's involvement lead is told.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
+NOTIFICATION_MESSAGE_ID_DOMAIN = env("NOTIFICATION_MESSAGE_ID_DOMAIN", default="cycle.invalid")
+NOTIFICATION_EMAIL_FOOTER = f"\n\n--\nSign in to see this and the rest of the cycle: {SITE_URL}/"
+# GOV.UK Notify, when EMAIL_BACKEND is cycle.mail.GovUKNotifyBackend (docs/notifications.md).
+GOVUK_NOTIFY_API_KEY = env("GOVUK_NOTIFY_API_KEY", default="")
+GOVUK_NOTIFY_TEMPLATE_ID = env("GOVUK_NOTIFY_TEMPLATE_ID", default="")
+# /healthz fails when a notification has waited longer than this in the outbox.
+HEALTHZ_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTHZ_OUTBOX_MAX_AGE_SECONDS", default=900)
 
 # Celery: eager in-process by default; a real broker when CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = env.bool(
-    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://"
+    "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="cycle")
-# Periodic tasks, run by `celery -A cycle.conf beat`.
+# Periodic tasks, run by `celery -A cycle.conf beat`, which keeps its schedule in the database
+# (django-celery-beat): these entries are written there at start, and the admin can change them.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "flag-overdue-input": {
         "task": "processes.tasks.flag_overdue_inputs",
         "schedule": crontab(minute=15, hour=6),
     },
+    "outbox-sweep": {"task": "cycle.tasks.sweep_outbox", "schedule": 60.0},
+    "workflow-timers": {"task": "cycle.tasks.fire_workflow_timers", "schedule": 60.0},
+    "verify-ledger": {"task": "cycle.tasks.verify_ledger", "schedule": crontab(minute=30, hour=2)},
 }
 
 # Input from the panel is flagged when it has waited this many calendar days for an answer. Four

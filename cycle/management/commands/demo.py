@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.shortcuts import resolve_url
+from django.test.utils import override_settings
 from django.urls import Resolver404, resolve
 
 from cycle import scenarios, selectors
@@ -55,7 +56,11 @@ class Command(BaseCommand):
                 Walkthrough(self.stdout.write).run()
                 return
             self.stdout.write("Scenarios:")
-            for loaded in scenarios.load_all():
+            # The scenarios replay history: what they tell people is in each account's
+            # notifications, but the e-mail is not printed.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                loaded_all = scenarios.load_all()
+            for loaded in loaded_all:
                 self.stdout.write("  " + report(loaded))
             self._accounts()
         except scenarios.ScenarioError as error:

@@ -1,0 +1,424 @@
+"""Who is told what, in plain words, when something changes in a cycle.
+
+Each service that changes something people must hear about makes one call here, inside its own
+transaction, after its ledger event: :func:`budget_disclosed`, :func:`boundaries_agreed`,
+:func:`signoff_requested`, :func:`input_responded`, :func:`signoff_recorded` (a dissent),
+:func:`gate_overridden`, :func:`member_joined`, :func:`member_left`, :func:`stage_reopened`. Each
+says who is told and builds the message; :func:`cycle.outbox.write` stores them, so they are
+committed with the change and delivered after it.
+
+Below those are the reads and writes of a person's own notifications: their inbox, marking read,
+and their choice of e-mail or in-app only (the in-app notification is never skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from processes.stages import get_template
+from roles.models import GovernanceBoard, PanelMembership
+
+from . import selectors
+from .errors import InvalidRequest
+from .models import (
+    BudgetDisclosure,
+    CommissioningCycle,
+    GateOverride,
+    InputResponse,
+    Notification,
+    NotificationPreference,
+    RoleBoundaryAgreement,
+    SignOff,
+    StageVisit,
+    UserInput,
+)
+from .outbox import Message, write
+
+Kind = Notification.Kind
+Channel = Notification.Channel
+
+# Who is told
+
+
+def board_member_ids(cycle: CommissioningCycle) -> set[int]:
+    """Members of every governance board that oversees the cycle's organisation."""
+    return set(
+        GovernanceBoard.members.through.objects.filter(
+            governanceboard__organisations=cycle.organisation_id
+        ).values_list("user_id", flat=True)
+    )
+
+
+def involvement_lead_id(cycle: CommissioningCycle) -> int:
+    """The cycle's involvement lead, or its lead commissioner while none is named."""
+    return int(cycle.involvement_lead_id or cycle.lead_commissioner_id)
+
+
+def lead_and_board(cycle: CommissioningCycle) -> set[int]:
+    return {involvement_lead_id(cycle)} | board_member_ids(cycle)
+
+
+# Plain words
+
+
+def money(amount: Decimal | None, currency: str = "GBP") -> str:
+    """£1,200,000 or £1,200,000.50; other currencies by their code."""
+    if amount is None:
+        return "withheld"
+    figure = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"£{figure}" if currency == "GBP" else f"{currency} {figure}"
+
+
+def person(user_id: int | None) -> str:
+    if user_id is None:
+        return "Someone"
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return "Someone"
+    return user.get_full_name() or user.get_username()
+
+
+def stage_name(cycle: CommissioningCycle, stage_key: str) -> str:
+    try:
+        return get_template(cycle.template_key).get(stage_key).name
+    except KeyError:
+        return stage_key
+
+
+def _budget_change(previous: BudgetDisclosure | None, current: BudgetDisclosure) -> str:
+    new = money(current.amount, current.currency)
+    if previous is None:
+        if current.amount is None:
+            return f"The budget cannot be given yet. The reason: {current.withheld_reason}"
+        return f"The budget is {new}."
+    old = money(previous.amount, previous.currency)
+    if current.amount is None:
+        was = "" if previous.amount is None else f" (it was {old})"
+        return f"The budget is no longer given{was}. The reason: {current.withheld_reason}"
+    if previous.amount is None:
+        return f"The budget is now given: {new}. Before, it was withheld."
+    if current.currency != previous.currency or current.amount == previous.amount:
+        return f"The budget is {new} (it was {old})."
+    direction = "down" if current.amount < previous.amount else "up"
+    return f"The budget went {direction} from {old} to {new}."
+
+
+def _budget_message(
+    cycle: CommissioningCycle, previous: BudgetDisclosure | None, current: BudgetDisclosure
+) -> Message:
+    change = _budget_change(previous, current)
+    lines = [f"{change}", ""]
+    if current.constraints and (previous is None or previous.constraints != current.constraints):
+        lines.append(f"What the money must cover, or other limits: {current.constraints}")
+        lines.append("")
+    lines.append(f"{person(current.disclosed_by_id)} recorded this for {cycle.title}.")
+    if previous is not None:
+        lines.append(
+            "Any sign-off given against the old figure no longer counts. If you still agree that "
+            "you were involved as agreed and told the budget, please sign off again."
+        )
+    subject = change if len(change) <= 120 else "The budget has changed"
+    return Message(subject=f"{cycle.title}: {subject}", body="\n".join(lines))
+
+
+_TERMS = (
+    ("purpose", "Why users are involved"),
+    ("user_role", "The users' role"),
+    ("influence", "How much users can influence"),
+    ("decision_maker", "Who decides"),
+    ("commissioner_authority", "What the commissioner can decide"),
+    ("fixed_matters", "What is fixed"),
+    ("open_matters", "What can still change"),
+)
+
+
+def _term(agreement: RoleBoundaryAgreement, name: str) -> str:
+    if name == "influence":
+        return str(agreement.get_influence_display())
+    return str(getattr(agreement, name)) or "(nothing recorded)"
+
+
+def _boundaries_message(
+    cycle: CommissioningCycle,
+    previous: RoleBoundaryAgreement | None,
+    agreement: RoleBoundaryAgreement,
+) -> Message:
+    stage = stage_name(cycle, agreement.stage_key)
+    if previous is None:
+        lines = [f"The role boundaries for '{stage}' have been agreed:"]
+        lines += [f"- {label}: {_term(agreement, name)}" for name, label in _TERMS]
+        subject = f"{cycle.title}: role boundaries agreed for {stage}"
+    else:
+        changed = [
+            f"- {label}: it was \u201c{_term(previous, name)}\u201d, "
+            f"now \u201c{_term(agreement, name)}\u201d."
+            for name, label in _TERMS
+            if getattr(previous, name) != getattr(agreement, name)
+        ]
+        if changed:
+            lines = [f"The role boundaries for '{stage}' have changed:", *changed]
+            subject = f"{cycle.title}: the role boundaries changed"
+        else:
+            lines = [f"The role boundaries for '{stage}' were recorded again, with no changes."]
+            subject = f"{cycle.title}: role boundaries recorded again"
+    lines += [
+        "",
+        f"Please read them and acknowledge version {agreement.version}. Until you do, the stage "
+        "cannot be signed off.",
+    ]
+    return Message(subject=subject, body="\n".join(lines))
+
+
+# One call from each service
+
+
+def budget_disclosed(
+    *,
+    cycle: CommissioningCycle,
+    disclosure: BudgetDisclosure,
+    previous: BudgetDisclosure | None,
+) -> list[Notification]:
+    """Tell every active panel member what the budget is now, and what it was."""
+    return write(
+        kind=Kind.BUDGET_CHANGED,
+        cycle=cycle,
+        recipient_ids=selectors.active_member_ids(cycle),
+        message=_budget_message(cycle, previous, disclosure),
+        key=f"budget:{disclosure.pk}",
+    )
+
+
+def boundaries_agreed(
+    *,
+    cycle: CommissioningCycle,
+    agreement: RoleBoundaryAgreement,
+    previous: RoleBoundaryAgreement | None,
+) -> list[Notification]:
+    """Tell every active panel member the new role boundaries, or what changed in them."""
+    return write(
+        kind=Kind.BOUNDARIES_CHANGED,
+        cycle=cycle,
+        recipient_ids=selectors.active_member_ids(cycle),
+        message=_boundaries_message(cycle, previous, agreement),
+        key=f"boundaries:{agreement.pk}",
+    )
+
+
+def signoff_requested(
+    *, cycle: CommissioningCycle, member_ids: Iterable[int], visit_id: int | None = None
+) -> list[Notification]:
+    """Ask members for their sign-off on the current stage (once per member and stage visit)."""
+    visit_id = visit_id if visit_id is not None else _open_visit_id(cycle)
+    stage = stage_name(cycle, cycle.current_stage)
+    return write(
+        kind=Kind.SIGNOFF_REQUESTED,
+        cycle=cycle,
+        recipient_ids=member_ids,
+        message=Message(
+            subject=f"{cycle.title}: please sign off '{stage}'",
+            body=(
+                f"{cycle.title} is at the stage '{stage}'. Please say whether you were involved "
+                "on the agreed terms and told the budget as recorded, or record your dissent "
+                "with your reasons.\n\nSigning off is not agreeing with any decision: it says "
+                "only that your involvement happened as agreed."
+            ),
+        ),
+        key=f"signoff-requested:{visit_id}",
+        skip_existing=True,
+    )
+
+
+def _open_visit_id(cycle: CommissioningCycle) -> int | None:
+    visit = selectors.open_visit(cycle)
+    return visit.pk if visit is not None else None
+
+
+def input_responded(
+    *, cycle: CommissioningCycle, user_input: UserInput, response: InputResponse
+) -> list[Notification]:
+    """Tell whoever gave the input (and the whole panel, for the panel's input) the answer."""
+    recipients = {user_input.submitted_by_id}
+    if user_input.source == UserInput.Source.PANEL:
+        recipients |= selectors.active_member_ids(cycle)
+    said = user_input.text if len(user_input.text) <= 200 else user_input.text[:197] + "…"
+    if response.kind == InputResponse.Kind.WE_DID:
+        answer, subject = f"We did: {response.text}", "what we did with your input"
+    elif response.kind == InputResponse.Kind.WE_COULD_NOT:
+        answer, subject = f"We couldn't, because: {response.text}", "an answer to your input"
+    else:
+        answer = "We are still considering it" + (f": {response.text}" if response.text else ".")
+        subject = "your input is being considered"
+    return write(
+        kind=Kind.INPUT_ANSWERED,
+        cycle=cycle,
+        recipient_ids=recipients,
+        message=Message(
+            subject=f"{cycle.title}: {subject}",
+            body=(
+                f"You said: \u201c{said}\u201d\n\n{answer}\n\n"
+                f"{person(response.responded_by_id)} answered this."
+            ),
+        ),
+        key=f"input-response:{response.pk}",
+    )
+
+
+def signoff_recorded(*, cycle: CommissioningCycle, signoff: SignOff) -> list[Notification]:
+    """A dissent tells the involvement lead and the governance board; an attestation nobody."""
+    if signoff.kind != SignOff.Kind.DISSENT:
+        return []
+    stage = stage_name(cycle, cycle.current_stage)
+    return write(
+        kind=Kind.DISSENT_RECORDED,
+        cycle=cycle,
+        recipient_ids=lead_and_board(cycle),
+        message=Message(
+            subject=f"{cycle.title}: {person(signoff.member_id)} recorded dissent",
+            body=(
+                f"{person(signoff.member_id)} says involvement in '{stage}' did not happen as "
+                f"agreed. Their reasons:\n\n{signoff.reasons}\n\nThe gate stays closed until the "
+                "dissent is withdrawn, or a governance board member overrides it with written "
+                "reasons."
+            ),
+        ),
+        key=f"dissent:{signoff.pk}",
+    )
+
+
+def gate_overridden(*, cycle: CommissioningCycle, override: GateOverride) -> list[Notification]:
+    """Tell the involvement lead, the governance board and the panel that a gate was overridden."""
+    stage = stage_name(cycle, cycle.current_stage)
+    waived = override.unmet_codes.replace(",", ", ") or "none"
+    return write(
+        kind=Kind.GATE_OVERRIDDEN,
+        cycle=cycle,
+        recipient_ids=lead_and_board(cycle) | selectors.active_member_ids(cycle),
+        message=Message(
+            subject=f"{cycle.title}: the gate of '{stage}' was overridden",
+            body=(
+                f"{person(override.by_id)}, for the governance board, let the cycle leave "
+                f"'{stage}' although not everything was in place ({waived}).\n\nTheir reasons:"
+                f"\n\n{override.reason}\n\nThis stays on the record."
+            ),
+        ),
+        key=f"override:{override.pk}",
+    )
+
+
+def member_joined(*, cycle: CommissioningCycle, membership: PanelMembership) -> list[Notification]:
+    """Welcome the new member, and tell the involvement lead."""
+    name = person(membership.member_id)
+    return write(
+        kind=Kind.MEMBER_JOINED,
+        cycle=cycle,
+        recipient_ids={membership.member_id, involvement_lead_id(cycle)},
+        message=lambda pk: Message(
+            subject=f"{cycle.title}: you have joined the panel"
+            if pk == membership.member_id
+            else f"{cycle.title}: {name} joined the panel",
+            body=(
+                f"You are now on the panel of {cycle.title}. Please read the role boundaries of "
+                "the current stage and acknowledge them."
+                if pk == membership.member_id
+                else f"{name} joined the panel of {cycle.title}"
+                + (f", representing {membership.represents}." if membership.represents else ".")
+            ),
+        ),
+        key=f"joined:{membership.pk}",
+    )
+
+
+def member_left(*, cycle: CommissioningCycle, membership: PanelMembership) -> list[Notification]:
+    """Tell the member who left (or was taken off) and the involvement lead."""
+    name = person(membership.member_id)
+    reason = f" The reason given: {membership.left_reason}" if membership.left_reason else ""
+    return write(
+        kind=Kind.MEMBER_LEFT,
+        cycle=cycle,
+        recipient_ids={membership.member_id, involvement_lead_id(cycle)},
+        message=lambda pk: Message(
+            subject=f"{cycle.title}: you are no longer on the panel"
+            if pk == membership.member_id
+            else f"{cycle.title}: {name} left the panel",
+            body=(
+                f"You are no longer on the panel of {cycle.title}.{reason}"
+                if pk == membership.member_id
+                else f"{name} is no longer on the panel of {cycle.title}.{reason} Their "
+                "sign-offs stop counting for the open stage."
+            ),
+        ),
+        key=f"left:{membership.pk}",
+    )
+
+
+def stage_reopened(*, cycle: CommissioningCycle, visit: StageVisit) -> list[Notification]:
+    """Tell the panel that an earlier stage is open again, and why."""
+    stage = stage_name(cycle, visit.stage_key)
+    return write(
+        kind=Kind.STAGE_REOPENED,
+        cycle=cycle,
+        recipient_ids=selectors.active_member_ids(cycle),
+        message=Message(
+            subject=f"{cycle.title}: '{stage}' is open again",
+            body=(
+                f"{person(visit.opened_by_id)} reopened the stage '{stage}'. The reason:\n\n"
+                f"{visit.opened_reason}\n\nThe role boundaries and your sign-off are needed "
+                "again for this stage."
+            ),
+        ),
+        key=f"reopened:{visit.pk}",
+    )
+
+
+# A person's own notifications
+
+
+def inbox(user: Any, *, limit: int = 50) -> QuerySet[Notification]:
+    """The user's notifications, newest first, with their cycles (one query)."""
+    return Notification.objects.filter(recipient_id=user.pk).select_related("cycle")[:limit]
+
+
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(recipient_id=user.pk).unread().count()
+
+
+def channel_for(user: Any) -> str:
+    chosen = (
+        NotificationPreference.objects.filter(user_id=user.pk)
+        .values_list("channel", flat=True)
+        .first()
+    )
+    return chosen or Channel.EMAIL
+
+
+@transaction.atomic
+def notifications_mark_read(*, actor: Any, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the actor's own notifications read (all of them when no ids are given).
+
+    Someone else's notifications are never touched, whatever ids are passed. Returns how many
+    were unread and are read now.
+    """
+    mine = Notification.objects.filter(recipient_id=actor.pk).unread()
+    if notification_ids is not None:
+        mine = mine.filter(pk__in=list(notification_ids))
+    return mine.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preference_set(*, actor: Any, channel: str) -> NotificationPreference:
+    """Choose e-mail (and in the app) or in the app only, for everything from now on."""
+    if channel not in Channel.values:
+        raise InvalidRequest(
+            f"Choose one of: {', '.join(Channel.values)}.", code="invalid.notification_channel"
+        )
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user_id=actor.pk, defaults={"channel": channel, "updated_at": timezone.now()}
+    )
+    return preference

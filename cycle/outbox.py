@@ -1,0 +1,267 @@
+"""The transactional outbox: notifications written with the change, delivered after commit.
+
+:func:`write` adds notifications in the caller's transaction, so they exist exactly when the change
+they tell of does. After the commit, one :func:`deliver_notification` task per e-mail is sent to
+the broker; if the broker is down the action still succeeds, and :func:`sweep` (celery beat, or
+``manage.py cycle sweep``) delivers whatever is still waiting when it runs.
+
+Each notification is delivered once. :func:`deliver` holds the notification's row lock from the
+check of ``delivered_at`` until it is set, so a retried task, a second worker or the sweep finds it
+delivered, or skips it while another has it in hand. A worker killed mid-delivery holds nothing
+afterwards: its transaction rolls back, ``delivered_at`` stays empty and the next try delivers it.
+The one window left is a worker killed after the mail server accepted a message and before the
+commit; that message is sent again with the same ``Message-ID`` (derived from the idempotency
+key), which mail systems and providers use to recognise the duplicate.
+
+Failures are retried with exponential backoff (``next_attempt_at``); after
+``NOTIFICATION_MAX_ATTEMPTS`` delivery is given up (``failed_at``) and the cycle's involvement
+lead is told in the app, so somebody tells the person another way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from . import mail
+from .models import CommissioningCycle, Notification
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+Channel = Notification.Channel
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one person is told: a subject line and a body in plain words."""
+
+    subject: str
+    body: str
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    ALREADY = "already"
+    """Delivered before, or given up on: nothing to do."""
+    BUSY = "busy"
+    """Another worker is delivering it right now."""
+    MISSING = "missing"
+    RETRY = "retry"
+    GAVE_UP = "gave-up"
+
+
+def write(
+    *,
+    kind: str,
+    cycle: CommissioningCycle | None,
+    recipient_ids: Iterable[int],
+    message: Message | Callable[[int], Message],
+    key: str,
+    skip_existing: bool = False,
+    in_app_only: bool = False,
+) -> list[Notification]:
+    """Write one notification per recipient in the current transaction; deliver after commit.
+
+    ``key`` names the change (``budget:17``); with the recipient it makes the idempotency key.
+    ``message`` is one message for everyone, or a function of the recipient's id. With
+    ``skip_existing``, recipients already told under this key are left out (for sweeps that may
+    run twice); otherwise a repeat is a bug and fails on the unique key. ``in_app_only`` ignores
+    people's choice of e-mail (for news that e-mail is failing). Inactive accounts are not told.
+    Costs two queries (three with ``skip_existing``), whatever the number of recipients.
+    """
+    ids = sorted(set(recipient_ids))
+    if not ids:
+        return []
+    if skip_existing:
+        told = set(
+            Notification.objects.filter(
+                idempotency_key__in=[f"{key}:{pk}" for pk in ids]
+            ).values_list("recipient_id", flat=True)
+        )
+        ids = [pk for pk in ids if pk not in told]
+        if not ids:
+            return []
+    now = timezone.now()
+    rows = []
+    for pk, email, chosen in (
+        get_user_model()
+        .objects.filter(pk__in=ids, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "email", "notification_preference__channel")
+    ):
+        channel = chosen or Channel.EMAIL
+        if not email or in_app_only:
+            channel = Channel.IN_APP
+        said = message(pk) if callable(message) else message
+        rows.append(
+            Notification(
+                recipient_id=pk,
+                kind=kind,
+                cycle=cycle,
+                subject=said.subject[:200],
+                body=said.body,
+                created_at=now,
+                channel=channel,
+                # Shown in the app as soon as it is committed; only e-mail waits in the outbox.
+                delivered_at=now if channel == Channel.IN_APP else None,
+                next_attempt_at=now,
+                idempotency_key=f"{key}:{pk}",
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    waiting = [row.pk for row in created if row.delivered_at is None]
+    if waiting:
+        transaction.on_commit(lambda: dispatch(waiting), robust=True)
+    return created
+
+
+def dispatch(notification_ids: Sequence[int]) -> int:
+    """Send a delivery task for each notification; return how many reached the broker.
+
+    Called after the commit. A broker that cannot be reached costs nothing but a log line: the
+    notifications wait in the outbox for the sweep.
+    """
+    sent = 0
+    for pk in notification_ids:
+        try:
+            deliver_notification.apply_async((pk,), retry=False)
+        except Exception:  # the broker is down or refused it; the sweep will deliver it
+            logger.warning("notification %s left for the outbox sweep", pk, exc_info=True)
+            break
+        sent += 1
+    return sent
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failure: 1, 2, 4, 8 … minutes, at most a day."""
+    base = settings.NOTIFICATION_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 86_400))
+
+
+def deliver(notification_id: int, *, now: datetime | None = None) -> Outcome:
+    """Deliver one notification by e-mail, once. Safe to call any number of times, anywhere."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            exists = Notification.objects.filter(pk=notification_id).exists()
+            return Outcome.BUSY if exists else Outcome.MISSING
+        if notification.delivered_at is not None or notification.failed_at is not None:
+            return Outcome.ALREADY
+        now = now if now is not None else timezone.now()
+        notification.attempts += 1
+        try:
+            mail.send(notification)
+        except Exception as error:
+            return _failed(notification, error, now)
+        notification.delivered_at = timezone.now()
+        notification.last_error = ""
+        notification.save(update_fields=["attempts", "delivered_at", "last_error"])
+        return Outcome.DELIVERED
+
+
+def _failed(notification: Notification, error: Exception, now: datetime) -> Outcome:
+    notification.last_error = f"{type(error).__name__}: {error}"[:1000]
+    if notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+        notification.next_attempt_at = now + backoff(notification.attempts)
+        notification.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        return Outcome.RETRY
+    notification.failed_at = now
+    notification.save(update_fields=["attempts", "last_error", "failed_at"])
+    _tell_lead_of_failure(notification)
+    return Outcome.GAVE_UP
+
+
+def _tell_lead_of_failure(notification: Notification) -> None:
+    cycle = notification.cycle
+    if cycle is None:
+        return
+    lead_id = cycle.involvement_lead_id or cycle.lead_commissioner_id
+    recipient = notification.recipient
+    who = recipient.get_full_name() or recipient.get_username()
+    write(
+        kind=Kind.DELIVERY_FAILED,
+        cycle=cycle,
+        recipient_ids=[lead_id],
+        message=Message(
+            subject=f"We could not e-mail {who}",
+            body=(
+                f"We tried {notification.attempts} times to e-mail {who} "
+                f"({recipient.email}) and could not. They can still read it when they sign in, "
+                f"but please tell them another way.\n\n"
+                f"The message was: {notification.subject}\n\n{notification.body}\n\n"
+                f"The last error was: {notification.last_error}"
+            ),
+        ),
+        key=f"delivery-failed:{notification.pk}",
+        skip_existing=True,
+        in_app_only=True,
+    )
+
+
+def sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[str, int]:
+    """Deliver what is waiting in the outbox and due; return how many of each outcome."""
+    now = now if now is not None else timezone.now()
+    due = list(
+        Notification.objects.undelivered()
+        .filter(next_attempt_at__lte=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for pk in due:
+        outcome = deliver(pk, now=now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def oldest_undelivered(now: datetime | None = None) -> timedelta | None:
+    """How long the oldest notification still waiting in the outbox has waited (None if none)."""
+    created = (
+        Notification.objects.undelivered()
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if created is None:
+        return None
+    return (now if now is not None else timezone.now()) - created
+
+
+def _task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``shared_task`` with a type mypy can see (celery ships no annotations)."""
+    return shared_task(**options)  # type: ignore[no-any-return]
+
+
+@_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def deliver_notification(self: Any, notification_id: int) -> str:
+    """Deliver one notification from the outbox; on failure, try again after the backoff.
+
+    Acknowledged only when it has finished, so a worker that dies mid-task leaves the message on
+    the broker for another worker; :func:`deliver` makes the second run a no-op if the first got
+    as far as the commit.
+    """
+    outcome = deliver(notification_id)
+    if outcome is Outcome.RETRY and not self.request.is_eager:
+        attempts = (
+            Notification.objects.filter(pk=notification_id)
+            .values_list("attempts", flat=True)
+            .first()
+        )
+        raise self.retry(countdown=backoff(attempts or 1).total_seconds())
+    return str(outcome)

@@ -1,0 +1,66 @@
+"""Scheduled jobs, run by celery beat (``CELERY_BEAT_SCHEDULE``) or by hand (``cycle sweep``).
+
+Each is thin and safe to run twice or at the same time as itself: the outbox sweep delivers each
+notification once (``cycle.outbox``), reminders and escalations are written once per stage and
+level (``cycle.reminders``), and the nightly verification only reads the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from celery import shared_task
+from django.core.management import call_command
+from django.utils import timezone
+
+from roles.models import GovernanceBoard
+
+from . import ledger, outbox
+from .models import Notification
+
+
+def task(func: Callable[..., Any]) -> Any:
+    """``shared_task`` with a type mypy can see (celery ships no annotations)."""
+    return shared_task(func)
+
+
+@task
+def sweep_outbox() -> dict[str, int]:
+    """Deliver every notification still waiting in the outbox (after a broker outage, say)."""
+    return outbox.sweep()
+
+
+@task
+def fire_workflow_timers() -> None:
+    """viewflow's database-backed timers and scheduled starts (``manage.py workflow_timers``)."""
+    call_command("workflow_timers", verbosity=0)
+
+
+@task
+def verify_ledger() -> dict[str, Any]:
+    """Verify the whole ledger; if it does not verify, tell every governance board member."""
+    result = ledger.verify_ledger()
+    if not result.ok:
+        tell_board_ledger_failed(result)
+    return {"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq}
+
+
+def tell_board_ledger_failed(result: ledger.Verification) -> list[Notification]:
+    members = GovernanceBoard.members.through.objects.values_list("user_id", flat=True)
+    return outbox.write(
+        kind=Notification.Kind.LEDGER_UNVERIFIED,
+        cycle=None,
+        recipient_ids=set(members),
+        message=outbox.Message(
+            subject="The audit ledger did not verify",
+            body=(
+                "Tonight's check of the audit ledger found a problem: "
+                f"{result.describe()}.\n\nThe record of what happened may have been changed "
+                "outside the application. Run 'manage.py audit verify' to see the details, and "
+                "keep an export from before the problem if you have one."
+            ),
+        ),
+        key=f"ledger-unverified:{timezone.now().date().isoformat()}:{result.first_bad_seq}",
+        skip_existing=True,
+    )
