@@ -146,3 +146,33 @@ class GovernanceBoard(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiToken(models.Model):
+    """A token a script presents to the API as ``Authorization: Bearer <token>``.
+
+    Only the SHA-256 of the token is stored (tokens are long and random, so a plain hash is
+    enough); the token itself is shown once, when it is created. Created and revoked only through
+    ``roles.api_tokens``, each on the ledger.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("what the token is for"), max_length=100)
+    prefix = models.CharField(
+        max_length=12, help_text=_("The first characters of the token, to tell tokens apart.")
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

@@ -1,4 +1,5 @@
-"""URL configuration: the service's pages at the root, sign-in/out, the admin and the flow."""
+"""URL configuration: the service's pages at the root, sign-in/out, the admin, the flow and the
+REST API (``/api/``)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -11,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("processes/", include("processes.urls")),
+    path("api/", include("cycle.api.urls")),
     path("", include("cycle.web.urls")),
 ]
 

@@ -1,0 +1,84 @@
+"""Query filters of the list endpoints (django-filter; shown in the schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django.db.models import QuerySet
+
+from cycle.models import AuditEvent, RoleBoundaryAgreement, SignOff, UserInput
+from roles.models import PanelMembership
+
+
+class AuditFilter(filters.FilterSet):
+    action = filters.CharFilter(help_text="Only this action, e.g. budget.disclosed.")
+    outcome = filters.ChoiceFilter(choices=AuditEvent.Outcome.choices)
+    actor = filters.CharFilter(field_name="actor_name", help_text="Only this user's events.")
+    stage = filters.CharFilter(field_name="stage_key")
+    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []
+
+
+class LedgerFilter(AuditFilter):
+    cycle = filters.NumberFilter(field_name="cycle_id", min_value=1, max_value=2**63 - 1)
+
+    class Meta(AuditFilter.Meta):
+        pass
+
+
+class BoundaryFilter(filters.FilterSet):
+    stage = filters.CharFilter(field_name="stage_key")
+
+    class Meta:
+        model = RoleBoundaryAgreement
+        fields: list[str] = []
+
+
+class SignOffFilter(filters.FilterSet):
+    stage = filters.CharFilter(field_name="visit__stage_key")
+    visit = filters.NumberFilter(field_name="visit_id", min_value=1, max_value=2**63 - 1)
+    kind = filters.ChoiceFilter(choices=SignOff.Kind.choices)
+    current = filters.BooleanFilter(
+        method="filter_current", help_text="Only positions not since superseded or withdrawn."
+    )
+
+    class Meta:
+        model = SignOff
+        fields: list[str] = []
+
+    def filter_current(self, queryset: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
+        return queryset.filter(superseded_at__isnull=value)
+
+
+class InputFilter(filters.FilterSet):
+    stage = filters.CharFilter(field_name="stage_key")
+    status = filters.ChoiceFilter(choices=UserInput.Status.choices)
+
+    class Meta:
+        model = UserInput
+        fields: list[str] = []
+
+
+class MembershipFilter(filters.FilterSet):
+    include_former = filters.BooleanFilter(
+        method="filter_former", help_text="Also members who have left (default: current only)."
+    )
+
+    class Meta:
+        model = PanelMembership
+        fields: list[str] = []
+
+    @property
+    def qs(self) -> QuerySet[Any]:
+        queryset = super().qs
+        if not self.form.cleaned_data.get("include_former"):
+            queryset = queryset.filter(left_at__isnull=True)
+        return queryset
+
+    def filter_former(self, queryset: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
+        return queryset
