@@ -145,7 +145,11 @@ class CycleDetailSerializer(CycleSerializer):
 
 class CycleCreateSerializer(serializers.Serializer):
     title = _text()
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    organisation = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Organisation.objects.all(),
+        help_text="The commissioning organisation, by name.",
+    )
     lead = Username(help_text="The lead commissioner (default: the caller).", required=False)
     template = serializers.CharField(default="default", max_length=40)
     service_area = serializers.CharField(default="", allow_blank=True, max_length=200)

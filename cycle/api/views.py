@@ -64,14 +64,17 @@ def _cycles(user: Any) -> QuerySet[CommissioningCycle]:
 
 def cycle_detail(cycle: CommissioningCycle) -> dict[str, Any]:
     """The cycle with its gate state and current budget, as ``CycleDetailSerializer`` reads it."""
-    cycle.gate_result = selectors.gate_state(cycle)  # type: ignore[attr-defined]
-    budget = selectors.current_budget(cycle)
-    cycle.current_budget = budget  # type: ignore[attr-defined]
-    data = s.CycleDetailSerializer(cycle).data
-    gate = cycle.gate_result  # type: ignore[attr-defined]
-    data["gate"]["passable"] = gate.passable
-    data["gate"]["attesting"] = len(gate.attesting)
-    return dict(data)
+    gate = selectors.gate_state(cycle)
+    cycle.gate_result = {  # type: ignore[attr-defined]
+        "open": gate.open,
+        "overridden": gate.overridden,
+        "passable": gate.passable,
+        "quorum": gate.quorum,
+        "attesting": len(gate.attesting),
+        "unmet": gate.unmet,
+    }
+    cycle.current_budget = selectors.current_budget(cycle)  # type: ignore[attr-defined]
+    return dict(s.CycleDetailSerializer(cycle).data)
 
 
 class CycleScopedMixin:
@@ -766,7 +769,7 @@ class CycleAuditExport(CycleScopedMixin, APIView):
                 str,
                 enum=list(EXPORT_FORMATS),
                 description="jsonl (default) or csv; both verify with "
-                "`python -m cycle.verify_export FILE`.",
+                "`python -m cycle.verify_export --cycle FILE`.",
             )
         ],
         responses={
