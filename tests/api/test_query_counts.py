@@ -1,0 +1,114 @@
+"""The number of queries of each list endpoint does not grow with the number of cycles, nor with
+the number of records on a page (every related row is fetched with its page)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cycle import services
+from cycle.models import UserInput
+from roles import services as role_services
+from tests.api.conftest import Caller
+from tests.factories import CycleWorld, representative
+
+LISTS = [
+    "cycles/",
+    "cycles/{id}/stages/",
+    "cycles/{id}/visits/",
+    "cycles/{id}/boundaries/",
+    "cycles/{id}/budget/",
+    "cycles/{id}/signoffs/",
+    "cycles/{id}/overrides/",
+    "cycles/{id}/decisions/",
+    "cycles/{id}/inputs/",
+    "cycles/{id}/inputs/{input}/responses/",
+    "cycles/{id}/panel/",
+    "cycles/{id}/agreements/",
+    "cycles/{id}/declarations/",
+    "cycles/{id}/audit/",
+    "audit/",
+    "tokens/",
+]
+
+
+def _records(world: CycleWorld, cycle_id: int) -> None:
+    """A stage's worth of records of every kind on one cycle of ``world``'s lead."""
+    lead, member = world.lead, world.panel[0]
+    services.boundaries_agree(
+        actor=lead,
+        cycle_id=cycle_id,
+        purpose="Shape the service.",
+        user_role="Comment on the options.",
+        influence="consult",
+        decision_maker="The cabinet member.",
+    )
+    services.budget_disclose(actor=lead, cycle_id=cycle_id, amount="1000")
+    for who in world.panel:
+        services.boundaries_acknowledge(actor=who, cycle_id=cycle_id)
+        services.signoff_record(actor=who, cycle_id=cycle_id)
+    role_services.conflict_declare(actor=member, cycle_id=cycle_id, interest="none")
+    user_input = services.input_submit(actor=member, cycle_id=cycle_id, text="Keep Saturdays.")
+    services.input_respond(
+        actor=lead, cycle_id=cycle_id, input_id=user_input.pk, kind="considering"
+    )
+    services.input_respond(
+        actor=lead, cycle_id=cycle_id, input_id=user_input.pk, kind="we-did", text="Kept."
+    )
+    services.decision_record(actor=world.decider, cycle_id=cycle_id, summary="Go ahead.")
+    services.signoff_record(actor=member, cycle_id=cycle_id, dissent="Not told in time.")
+    services.gate_override(actor=world.governor, cycle_id=cycle_id, reason="Board agreed.")
+
+
+def _another_cycle(world: CycleWorld) -> int:
+    cycle = services.cycle_create(
+        actor=world.lead, title="More", organisation=world.organisation, lead=world.lead
+    )
+    for member in world.panel:
+        role_services.membership_add(actor=world.lead, cycle_id=cycle.pk, member=member)
+    return cycle.pk
+
+
+def _counts(caller: Caller, world: CycleWorld) -> dict[str, int]:
+    first_input = UserInput.objects.filter(cycle=world.cycle).order_by("id").first()
+    assert first_input is not None
+    counts = {}
+    for template in LISTS:
+        path = template.format(id=world.id, input=first_input.pk)
+        with CaptureQueriesContext(connection) as queries:
+            response = caller.get(path)
+        assert response.status_code == 200, (path, response.content)
+        assert response.json()["results"], f"{path} listed nothing"
+        counts[template] = len(queries)
+    return counts
+
+
+@pytest.mark.django_db
+def test_list_endpoints_cost_the_same_however_many_cycles_and_records(world: CycleWorld) -> None:
+    from tests.factories import user_with_role
+
+    world.decider = user_with_role("Decision-maker")
+    world.organisation.staff.add(world.decider)
+    role_services.agreement_record(
+        actor=world.lead, cycle_id=world.id, task="Help.", responsibilities="Come.", support="Us."
+    )
+    _records(world, world.id)
+    caller = Caller(world.lead)
+    one = _counts(caller, world)
+
+    for _ in range(4):
+        _records(world, _another_cycle(world))
+    # And more of every record on the first cycle itself.
+    role_services.membership_add(actor=world.lead, cycle_id=world.id, member=representative())
+    role_services.agreement_record(
+        actor=world.lead, cycle_id=world.id, task="Help!", responsibilities="Come.", support="Us."
+    )
+    _records(world, world.id)
+    Caller(world.lead)  # a second token, so the token list grows too
+    many = _counts(caller, world)
+
+    print("\nqueries per list request (1 cycle / 5 cycles, twice the records):")
+    for path in LISTS:
+        print(f"  {one[path]:>2} / {many[path]:>2}  {path}")
+    assert many == one
