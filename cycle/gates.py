@@ -6,6 +6,13 @@ condition with a stable code and a plain-English message. The three conditions t
 stage (DOMAIN.md §3) are role boundaries agreed and acknowledged, budget disclosed, and a quorum of
 the panel attesting against the current versions with no open dissent. Stages may add more
 (``processes.stages``): a signed working agreement, a named involvement lead, declared conflicts.
+
+Departing from a gate (DOMAIN.md §3) is also a rule of this module: a governance board member may
+override only the conditions about people's availability or disagreement (:data:`WAIVABLE`), never
+the records themselves (:data:`MUST_RECORD` says what must be recorded instead). An override names
+each condition it departs from and the members it concerned, against the boundary and budget
+versions of the moment; anything unmet that it did not name (a new dissent, a newcomer who has not
+acknowledged, a new version of anything) closes the gate again (:func:`override_covers`).
 """
 
 from __future__ import annotations
@@ -39,6 +46,27 @@ class Signoff:
 
 
 @dataclass(frozen=True)
+class Departure:
+    """One condition an override departs from, and the members it was unmet for at the time."""
+
+    code: str
+    members: frozenset[int] = frozenset()
+
+    def rows(self) -> list[int | None]:
+        """The member of each stored row: one per member, or one without a member."""
+        return [*sorted(self.members)] or [None]
+
+
+@dataclass(frozen=True)
+class OverrideRecord:
+    """The override on record for a stage visit: what it departs from, against which versions."""
+
+    boundary_version: int | None
+    budget_version: int | None
+    departures: tuple[Departure, ...]
+
+
+@dataclass(frozen=True)
 class StageSnapshot:
     """Everything the gate needs to know about one stage visit, as plain values."""
 
@@ -49,12 +77,15 @@ class StageSnapshot:
     budget_version: int | None = None
     signoffs: tuple[Signoff, ...] = ()
     requires: frozenset[str] = frozenset()
+    agreement_version: int | None = None
+    """The cycle's current working agreement, if one has been recorded."""
     agreement_signed_by: frozenset[int] = frozenset()
+    """Who has signed the current working agreement."""
     involvement_lead_named: bool = False
     tender_panel: frozenset[int] = frozenset()
     conflicts_declared_by: frozenset[int] = frozenset()
-    override_versions: tuple[int | None, int | None] | None = None
-    """(boundary, budget) versions an override was recorded against, if there is one."""
+    override: OverrideRecord | None = None
+    """The latest override recorded on this stage visit, if there is one."""
     unanswered_inputs: int = 0
     """Input anywhere in the cycle without "we did" or "we couldn't" (still considering counts)."""
 
@@ -63,6 +94,8 @@ class StageSnapshot:
 class Unmet:
     code: str
     message: str
+    members: frozenset[int] = frozenset()
+    """The panel members the condition is unmet for, where it is about people."""
 
     def as_line(self) -> str:
         return f"{self.code}: {self.message}"
@@ -128,6 +161,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
                     "boundaries.unacknowledged",
                     f"{_people(len(waiting))} of the panel {_have(len(waiting))} "
                     f"not acknowledged version {snapshot.boundary_version} of the role boundaries.",
+                    frozenset(waiting),
                 )
             )
 
@@ -139,6 +173,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
             )
         )
 
+    bound = _bound_by_agreement(snapshot)
     current: set[int] = set()
     stale: set[int] = set()
     dissenting: set[int] = set()
@@ -153,7 +188,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
             and snapshot.boundary_version is not None
             and snapshot.budget_version is not None
         ):
-            if signoff.member_id in snapshot.acknowledged_by:
+            if signoff.member_id in snapshot.acknowledged_by and signoff.member_id in bound:
                 current.add(signoff.member_id)
         else:
             stale.add(signoff.member_id)
@@ -165,6 +200,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
                     "signoff.stale",
                     f"{_people(len(stale))} signed off against an earlier budget or earlier role "
                     "boundaries; those sign-offs no longer count until they re-attest.",
+                    frozenset(stale),
                 )
             )
         unmet.append(
@@ -172,6 +208,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
                 "signoff.quorum",
                 f"{len(current)} of {len(members)} panel members have attested against the current "
                 f"boundaries and budget; {quorum} are needed.",
+                frozenset(members - current),
             )
         )
     if dissenting:
@@ -181,14 +218,14 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
                 f"{_people(len(dissenting))} recorded dissent: they say involvement did not happen "
                 "as agreed. It must be withdrawn, or the gate overridden by a governance board "
                 "member with written reasons.",
+                frozenset(dissenting),
             )
         )
 
     unmet.extend(_stage_conditions(snapshot))
 
-    overridden = snapshot.override_versions is not None and snapshot.override_versions == (
-        snapshot.boundary_version,
-        snapshot.budget_version,
+    overridden = snapshot.override is not None and override_covers(
+        snapshot.override, snapshot, unmet
     )
     return GateResult(
         unmet=tuple(unmet), overridden=overridden, attesting=frozenset(current), quorum=quorum
@@ -198,14 +235,18 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
 def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
     unmet: list[Unmet] = []
     requires = snapshot.requires
-    if Condition.WORKING_AGREEMENT in requires:
+    if Condition.WORKING_AGREEMENT in requires or snapshot.agreement_version is not None:
+        # The working agreement binds every member at every stage once it is on record,
+        # newcomers included; the stages that ask for it need it recorded.
         unsigned = snapshot.active_members - snapshot.agreement_signed_by
         if unsigned:
             unmet.append(
                 Unmet(
                     "agreement.unsigned",
                     f"{_people(len(unsigned))} of the panel {_have(len(unsigned))} "
-                    "not signed the working agreement.",
+                    "not signed the current working agreement; an attestation counts only from "
+                    "a member who has.",
+                    frozenset(unsigned),
                 )
             )
     if Condition.INVOLVEMENT_LEAD in requires and not snapshot.involvement_lead_named:
@@ -219,6 +260,7 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
                     f"{_people(len(undeclared))} of the tender panel "
                     f"{_have(len(undeclared))} not declared their interests "
                     "(a declaration of none counts).",
+                    frozenset(undeclared),
                 )
             )
     if Condition.INPUT_ANSWERED in requires and snapshot.unanswered_inputs:
@@ -232,3 +274,107 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
             )
         )
     return unmet
+
+
+def _bound_by_agreement(snapshot: StageSnapshot) -> frozenset[int]:
+    """Members whose attestation can count: once a working agreement is on record, its signers."""
+    if snapshot.agreement_version is None:
+        return snapshot.active_members
+    return snapshot.agreement_signed_by
+
+
+# Departing from a gate -------------------------------------------------------------------------
+
+WAIVABLE = frozenset(
+    {
+        "boundaries.unacknowledged",
+        "signoff.stale",
+        "signoff.quorum",
+        "signoff.dissent",
+        "agreement.unsigned",
+    }
+)
+"""Conditions about people's availability or disagreement: a governance board may depart from
+them with written reasons. Every other code, including any a stage adds later, cannot be waived."""
+
+MUST_RECORD = {
+    "panel.empty": "Put user representatives on the panel; no override stands in for an empty "
+    "panel.",
+    "boundaries.missing": "Record the role boundaries for this stage: the purpose of involvement, "
+    "the users' role and influence, and who decides.",
+    "budget.missing": "Disclose the budget, or record the reason it cannot be given (a withheld "
+    "budget with its reason is a disclosure).",
+    "lead.missing": "Name the cycle's involvement lead.",
+    "conflicts.undeclared": "Have every member of the tender panel declare their interests (a "
+    "declaration of none counts), or take them off the tender panel.",
+    "input.unanswered": 'Answer every input from the panel with "we did" or "we couldn\'t, '
+    'because …".',
+}
+"""What must be recorded instead, for the conditions no override can stand in for."""
+
+
+def waivable(code: str) -> bool:
+    """Whether a governance board may depart from the condition ``code`` with reasons."""
+    return code in WAIVABLE
+
+
+def must_record(code: str) -> str:
+    """What must be recorded to meet a condition that cannot be overridden."""
+    return MUST_RECORD.get(code, "Record what the condition asks for; it cannot be overridden.")
+
+
+def override_covers(
+    override: OverrideRecord, snapshot: StageSnapshot, unmet: list[Unmet] | tuple[Unmet, ...]
+) -> bool:
+    """Whether ``override`` stands for every condition in ``unmet``.
+
+    It stands only against the boundary and budget versions it was recorded for, and for each
+    unmet condition only if it named that condition (which must be one a board may waive) and
+    the condition is unmet for no member it did not name then.
+    """
+    if (override.boundary_version, override.budget_version) != (
+        snapshot.boundary_version,
+        snapshot.budget_version,
+    ):
+        return False
+    named: dict[str, frozenset[int]] = {}
+    for departure in override.departures:
+        named[departure.code] = named.get(departure.code, frozenset()) | departure.members
+    return all(
+        waivable(item.code) and item.code in named and item.members <= named[item.code]
+        for item in unmet
+    )
+
+
+@dataclass(frozen=True)
+class OverrideCheck:
+    """What an override asked for now would depart from, or why it cannot be recorded."""
+
+    departures: tuple[Departure, ...] = ()
+    not_waivable: tuple[Unmet, ...] = ()
+    """Unmet conditions no override can stand in for: the request is refused."""
+    not_unmet: tuple[str, ...] = ()
+    """Named conditions that are not unmet (or are unknown): the request is invalid."""
+
+    @property
+    def refusal_message(self) -> str:
+        return " ".join(
+            f"{item.code} cannot be overridden: {must_record(item.code)}"
+            for item in self.not_waivable
+        )
+
+
+def check_override(result: GateResult, codes: tuple[str, ...] | None = None) -> OverrideCheck:
+    """Which departures an override naming ``codes`` (all unmet ones when None) would record.
+
+    No override may be recorded while any condition that cannot be waived is unmet, whichever
+    codes it names: the records come first.
+    """
+    not_waivable = tuple(item for item in result.unmet if not waivable(item.code))
+    unmet_codes = set(result.codes)
+    wanted = tuple(dict.fromkeys(codes)) if codes is not None else tuple(result.codes)
+    not_unmet = tuple(code for code in wanted if code not in unmet_codes)
+    departures = tuple(
+        Departure(item.code, item.members) for item in result.unmet if item.code in wanted
+    )
+    return OverrideCheck(departures=departures, not_waivable=not_waivable, not_unmet=not_unmet)

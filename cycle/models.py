@@ -314,6 +314,29 @@ class GateOverride(models.Model):
         return f"override of {self.visit} by {self.by_id}"
 
 
+class GateOverrideDeparture(models.Model):
+    """One condition an override departs from, for one member it was unmet for at the time.
+
+    The gate stays closed for any unmet condition, or any member, the override did not name
+    (``cycle.gates.override_covers``).
+    """
+
+    override = models.ForeignKey(GateOverride, on_delete=models.CASCADE, related_name="departures")
+    code = models.CharField(max_length=60)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["override", "code", "member"]
+        constraints = [
+            models.UniqueConstraint(fields=["override", "code", "member"], name="departure_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.member_id}) in {self.override}"
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: object) -> int:
         raise LedgerImmutableError("the audit ledger is append-only: rows cannot be updated")

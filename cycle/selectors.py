@@ -9,18 +9,27 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from processes.stages import get_template
-from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
+from roles.models import ConflictDeclaration, PanelMembership, WorkingAgreement
 
-from .gates import Condition, GateResult, Signoff, SignoffKind, StageSnapshot, evaluate
+from .gates import (
+    Condition,
+    Departure,
+    GateResult,
+    OverrideRecord,
+    Signoff,
+    SignoffKind,
+    StageSnapshot,
+    evaluate,
+)
 from .models import (
-    BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
     GateOverride,
+    GateOverrideDeparture,
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
@@ -74,18 +83,23 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         if on_tender_panel:
             tender_panel.add(member_id)
 
-    boundaries = current_boundaries(cycle, stage_key)
-    acknowledged: frozenset[int] = frozenset()
-    if boundaries is not None:
-        acknowledged = frozenset(
-            BoundaryAcknowledgement.objects.filter(agreement=boundaries).values_list(
-                "member_id", flat=True
-            )
+    # The current boundaries and who acknowledged them, in one query.
+    latest_boundaries = (
+        RoleBoundaryAgreement.objects.filter(cycle=cycle, stage_key=stage_key)
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    boundary_rows = list(
+        RoleBoundaryAgreement.objects.filter(pk=Subquery(latest_boundaries)).values_list(
+            "version", "acknowledgements__member_id"
         )
+    )
+    boundary_version = boundary_rows[0][0] if boundary_rows else None
+    acknowledged = frozenset(member for _, member in boundary_rows if member is not None)
     budget = current_budget(cycle)
 
     signoffs: tuple[Signoff, ...] = ()
-    override_versions = None
+    override: OverrideRecord | None = None
     if visit is not None:
         signoffs = tuple(
             Signoff(
@@ -100,19 +114,19 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
             if row["member_id"] not in joined_at
             or row["recorded_at"] >= joined_at[row["member_id"]]
         )
-        override = GateOverride.objects.filter(visit=visit).order_by("-id").first()
-        if override is not None:
-            override_versions = (override.boundary_version, override.budget_version)
+        override = _override_record(visit)
 
-    agreement_signed: frozenset[int] = frozenset()
-    if Condition.WORKING_AGREEMENT in requires:
-        agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
-        if agreement is not None:
-            agreement_signed = frozenset(
-                AgreementSignature.objects.filter(agreement=agreement).values_list(
-                    "member_id", flat=True
-                )
-            )
+    # The current working agreement binds at every stage: its version and signers, in one query.
+    latest_agreement = (
+        WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").values("pk")[:1]
+    )
+    agreement_rows = list(
+        WorkingAgreement.objects.filter(pk=Subquery(latest_agreement)).values_list(
+            "version", "signatures__member_id"
+        )
+    )
+    agreement_version = agreement_rows[0][0] if agreement_rows else None
+    agreement_signed = frozenset(member for _, member in agreement_rows if member is not None)
     conflicts_declared: frozenset[int] = frozenset()
     if Condition.CONFLICTS_DECLARED in requires and tender_panel:
         conflicts_declared = frozenset(
@@ -127,17 +141,40 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
     return StageSnapshot(
         stage_key=stage_key,
         active_members=frozenset(members),
-        boundary_version=boundaries.version if boundaries is not None else None,
+        boundary_version=boundary_version,
         acknowledged_by=acknowledged,
         budget_version=budget.version if budget is not None else None,
         signoffs=signoffs,
         requires=requires,
+        agreement_version=agreement_version,
         agreement_signed_by=agreement_signed,
         involvement_lead_named=cycle.involvement_lead_id is not None,
         tender_panel=frozenset(tender_panel),
         conflicts_declared_by=conflicts_declared,
-        override_versions=override_versions,
+        override=override,
         unanswered_inputs=unanswered_inputs,
+    )
+
+
+def _override_record(visit: StageVisit) -> OverrideRecord | None:
+    """The latest override on the visit with what it departs from, in one query."""
+    latest = GateOverride.objects.filter(visit=visit).order_by("-id").values("pk")[:1]
+    rows = list(
+        GateOverrideDeparture.objects.filter(override_id=Subquery(latest)).values_list(
+            "code", "member_id", "override__boundary_version", "override__budget_version"
+        )
+    )
+    if not rows:
+        return None
+    members: dict[str, set[int]] = {}
+    for code, member_id, _, _ in rows:
+        members.setdefault(code, set())
+        if member_id is not None:
+            members[code].add(member_id)
+    return OverrideRecord(
+        boundary_version=rows[0][2],
+        budget_version=rows[0][3],
+        departures=tuple(Departure(code, frozenset(ids)) for code, ids in members.items()),
     )
 
 

@@ -7,6 +7,7 @@ Callers (views, the command line, the flow, celery tasks) never write models the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,13 +21,14 @@ from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_ba
 
 from . import ledger, notifications, selectors
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
-from .gates import GateResult, evaluate
+from .gates import GateResult, check_override, evaluate
 from .models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
     Decision,
     GateOverride,
+    GateOverrideDeparture,
     InputResponse,
     Organisation,
     RoleBoundaryAgreement,
@@ -35,6 +37,9 @@ from .models import (
     UserInput,
 )
 from .service_support import lock_cycle, service
+
+TEXT_LIMIT = 10_000
+"""The longest free text a service accepts (reasons, summaries, what users said)."""
 
 
 def _require_text(value: str, field: str, limit: int | None = None) -> str:
@@ -489,27 +494,49 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
 
 
 @service
-def gate_override(*, actor: Any, cycle_id: int, reason: str) -> GateOverride:
-    """A governance board member departs from the gate, with written reasons, on the record."""
+def gate_override(
+    *, actor: Any, cycle_id: int, reason: str, codes: Sequence[str] | None = None
+) -> GateOverride:
+    """A governance board member departs from the gate, with written reasons, on the record.
+
+    The override names the unmet conditions it departs from (``codes``; all of them when not
+    given) and the members each was unmet for. Only conditions a board may waive can be named
+    (``cycle.gates.WAIVABLE``); while any other is unmet, the override is refused with what must
+    be recorded instead. The gate stays closed for anything unmet that the override did not name.
+    """
     cycle = lock_cycle(cycle_id)
     require(actor, Action.OVERRIDE, cycle)
     visit = _require_active(cycle)
-    reason = _require_text(reason, "reason")
+    reason = _require_text(reason, "reason", TEXT_LIMIT)
     snapshot = selectors.gate_snapshot(cycle, visit)
     result = evaluate(snapshot)
     if result.open:
         raise Conflict(
             "The gate is already open; there is nothing to override.", code="override.gate_open"
         )
+    check = check_override(result, tuple(codes) if codes is not None else None)
+    if check.not_waivable:
+        raise Forbidden(check.refusal_message, code="override.not_waivable")
+    if check.not_unmet or not check.departures:
+        raise InvalidRequest(
+            f"An override can name only conditions unmet now ({', '.join(result.codes)}); "
+            f"not {', '.join(check.not_unmet) or 'none'}.",
+            code="invalid.override_codes",
+        )
     override = GateOverride.objects.create(
         visit=visit,
         cycle=cycle,
         by=actor,
         reason=reason,
-        unmet_codes=",".join(result.codes)[:400],
+        unmet_codes=",".join(departure.code for departure in check.departures)[:400],
         boundary_version=snapshot.boundary_version,
         budget_version=snapshot.budget_version,
         recorded_at=timezone.now(),
+    )
+    GateOverrideDeparture.objects.bulk_create(
+        GateOverrideDeparture(override=override, code=departure.code, member_id=member_id)
+        for departure in check.departures
+        for member_id in departure.rows()
     )
     ledger.append(
         actor=actor,
@@ -517,7 +544,15 @@ def gate_override(*, actor: Any, cycle_id: int, reason: str) -> GateOverride:
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=override,
-        payload={"reason": reason, "unmet": list(result.codes)},
+        payload={
+            "reason": reason,
+            "unmet": list(result.codes),
+            "departs_from": {
+                departure.code: sorted(departure.members) for departure in check.departures
+            },
+            "boundary_version": snapshot.boundary_version,
+            "budget_version": snapshot.budget_version,
+        },
     )
     notifications.gate_overridden(cycle=cycle, override=override)
     return override

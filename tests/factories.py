@@ -130,6 +130,9 @@ class CycleWorld:
             )
             for member in self.panel:
                 role_services.agreement_sign(actor=member, cycle_id=self.id)
+        else:
+            # The working agreement on record binds newcomers at every stage.
+            self.sign_agreement()
         if "involvement_lead" in requires and self.cycle.involvement_lead_id is None:
             services.involvement_lead_name(actor=self.lead, cycle_id=self.id, lead=self.lead)
         if "conflicts_declared" in requires:
@@ -155,6 +158,52 @@ class CycleWorld:
                     kind="we-did",
                     text="Taken into the review of the service.",
                 )
+
+    def record_the_records(self) -> None:
+        """What no override can stand in for, recorded by the commissioning side alone.
+
+        Role boundaries for the current stage, a budget disclosure, a named involvement lead and
+        every input answered: what is left unmet (acknowledgements, quorum, signatures) is what a
+        governance board may depart from.
+        """
+        from cycle.models import RoleBoundaryAgreement, UserInput
+        from processes.stages import get_template
+
+        cycle = self.refresh()
+        if not RoleBoundaryAgreement.objects.filter(
+            cycle=cycle, stage_key=cycle.current_stage
+        ).exists():
+            self.agree_boundaries()
+        if cycle.budget_disclosures.count() == 0:
+            self.disclose_budget()
+        requires = get_template(cycle.template_key).gate_requires(cycle.current_stage)
+        if "involvement_lead" in requires and cycle.involvement_lead_id is None:
+            services.involvement_lead_name(actor=self.lead, cycle_id=self.id, lead=self.lead)
+        if "input_answered" in requires:
+            for user_input in UserInput.objects.filter(cycle=cycle).unanswered():
+                services.input_respond(
+                    actor=self.lead,
+                    cycle_id=self.id,
+                    input_id=user_input.pk,
+                    kind="we-could-not",
+                    text="Out of scope for this contract.",
+                )
+
+    def sign_agreement(self) -> None:
+        """Active members who have not signed the current working agreement sign it."""
+        from roles.models import AgreementSignature, PanelMembership, WorkingAgreement
+
+        agreement = WorkingAgreement.objects.filter(cycle=self.cycle).order_by("-version").first()
+        if agreement is None:
+            return
+        signed = AgreementSignature.objects.filter(agreement=agreement).values("member_id")
+        for membership in (
+            PanelMembership.objects.active()
+            .filter(cycle=self.cycle)
+            .exclude(member_id__in=signed)
+            .select_related("member")
+        ):
+            role_services.agreement_sign(actor=membership.member, cycle_id=self.id)
 
     def meet_gate(self) -> None:
         """Record everything the current gate needs, without advancing."""

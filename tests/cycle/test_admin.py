@@ -170,7 +170,8 @@ def test_the_advance_action_is_refused_with_the_gates_messages_while_it_is_close
         "budget.missing: The budget has not been disclosed, nor a reason given for withholding it.",
         "signoff.quorum: 0 of 3 panel members have attested against the current boundaries and "
         "budget; 2 are needed.",
-        "agreement.unsigned: 3 members of the panel have not signed the working agreement.",
+        "agreement.unsigned: 3 members of the panel have not signed the current working "
+        "agreement; an attestation counts only from a member who has.",
         "lead.missing: No involvement lead has been named for this cycle.",
     ):
         assert f"<li>{line}</li>" in text
@@ -226,6 +227,7 @@ def test_staff_who_are_not_superusers_see_only_the_cycles_they_may_see(world):
 
 
 def test_a_cycle_with_an_override_on_record_can_be_advanced_from_the_admin(admin_client, world):
+    world.meet_gate()
     services.signoff_record(actor=world.panel[0], cycle_id=world.id, dissent="Not involved.")
     services.gate_override(actor=world.governor, cycle_id=world.id, reason="Urgent re-provision.")
 

@@ -52,6 +52,7 @@ def walk_to(world: CycleWorld, stage_key: str) -> None:
 
 
 def override(world: CycleWorld, reason: str = "The board accepts the reasons given.") -> None:
+    world.record_the_records()
     services.gate_override(actor=world.governor, cycle_id=world.id, reason=reason)
     services.stage_advance(actor=world.lead, cycle_id=world.id)
 

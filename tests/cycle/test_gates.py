@@ -8,12 +8,17 @@ from typing import Any
 import pytest
 
 from cycle.gates import (
+    MUST_RECORD,
     Condition,
+    Departure,
+    OverrideRecord,
     Signoff,
     SignoffKind,
     StageSnapshot,
+    check_override,
     evaluate,
     quorum_for,
+    waivable,
 )
 
 PANEL = frozenset({1, 2, 3})
@@ -192,7 +197,7 @@ def test_attestations_of_members_who_left_no_longer_make_the_quorum() -> None:
     assert evaluate(snapshot).codes == ("signoff.quorum",)
 
 
-def test_unsigned_working_agreement_blocks_only_where_the_stage_requires_it() -> None:
+def test_unsigned_working_agreement_blocks_where_required_or_once_one_is_on_record() -> None:
     required = ready(
         requires=frozenset({Condition.WORKING_AGREEMENT}), agreement_signed_by=frozenset({1, 2})
     )
@@ -200,6 +205,9 @@ def test_unsigned_working_agreement_blocks_only_where_the_stage_requires_it() ->
     assert evaluate(required).codes == ("agreement.unsigned",)
     assert evaluate(replace(required, agreement_signed_by=PANEL)).open
     assert evaluate(ready(agreement_signed_by=frozenset())).open
+    # At a later stage that does not ask for it, the agreement on record still binds everyone.
+    later = ready(agreement_version=2, agreement_signed_by=PANEL - {3})
+    assert "agreement.unsigned" in evaluate(later).codes
 
 
 def test_unnamed_involvement_lead_reports_lead_missing_where_required() -> None:
@@ -244,8 +252,16 @@ def test_every_unmet_condition_is_listed_at_once_with_a_message() -> None:
     assert result.unmet[0].as_line() == "panel.empty: " + result.unmet[0].message
 
 
+def overriding(snapshot: StageSnapshot, codes: tuple[str, ...] | None = None) -> StageSnapshot:
+    """The snapshot with an override on record for what is unmet in it now (or ``codes``)."""
+    check = check_override(evaluate(snapshot), codes)
+    assert not check.not_waivable and not check.not_unmet
+    record = OverrideRecord(snapshot.boundary_version, snapshot.budget_version, check.departures)
+    return replace(snapshot, override=record)
+
+
 def test_override_lets_a_closed_gate_be_passed_without_opening_it() -> None:
-    snapshot = ready(signoffs=(attest(1), dissent(2)), override_versions=(1, 1))
+    snapshot = overriding(ready(signoffs=(attest(1), dissent(2))))
 
     result = evaluate(snapshot)
 
@@ -256,20 +272,114 @@ def test_override_lets_a_closed_gate_be_passed_without_opening_it() -> None:
 
 
 def test_override_stands_only_against_the_versions_it_was_recorded_for() -> None:
-    closed = ready(signoffs=(dissent(1),), override_versions=(1, 1))
+    closed = overriding(ready(signoffs=(dissent(1),)))
 
     assert evaluate(closed).passable
     assert not evaluate(replace(closed, budget_version=2)).passable
     assert not evaluate(replace(closed, boundary_version=2)).passable
 
 
-def test_override_recorded_before_any_boundaries_or_budget_lapses_when_they_arrive() -> None:
-    bare = ready(
-        boundary_version=None, budget_version=None, signoffs=(), override_versions=(None, None)
+def test_a_dissent_recorded_after_the_override_closes_the_gate_again() -> None:
+    overridden = overriding(ready(signoffs=(attest(1), attest(2), dissent(3))))
+    assert evaluate(overridden).passable
+
+    second = replace(overridden, signoffs=(attest(1), dissent(2), dissent(3)))
+
+    result = evaluate(second)
+    assert result.codes == ("signoff.quorum", "signoff.dissent")
+    assert not result.overridden
+    assert not result.passable
+
+
+def test_a_newcomer_who_has_not_acknowledged_closes_an_overridden_gate() -> None:
+    overridden = overriding(ready(acknowledged_by=frozenset({1, 2}), signoffs=(attest(1),)))
+    assert evaluate(overridden).passable
+
+    joined = replace(overridden, active_members=PANEL | {4})
+
+    assert evaluate(joined).codes == ("boundaries.unacknowledged", "signoff.quorum")
+    assert not evaluate(joined).passable
+
+
+def test_the_gate_stays_closed_for_an_unmet_condition_the_override_did_not_name() -> None:
+    snapshot = ready(signoffs=(attest(1), dissent(2)))
+    named_dissent_only = overriding(snapshot, ("signoff.dissent",))
+
+    result = evaluate(named_dissent_only)
+
+    assert result.codes == ("signoff.quorum", "signoff.dissent")
+    assert not result.passable
+    assert evaluate(overriding(snapshot, ("signoff.quorum", "signoff.dissent"))).passable
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"active_members": frozenset(), "acknowledged_by": frozenset()}, "panel.empty"),
+        ({"boundary_version": None}, "boundaries.missing"),
+        ({"budget_version": None}, "budget.missing"),
+        ({"requires": frozenset({Condition.INVOLVEMENT_LEAD})}, "lead.missing"),
+        (
+            {"requires": frozenset({Condition.CONFLICTS_DECLARED}), "tender_panel": PANEL},
+            "conflicts.undeclared",
+        ),
+        (
+            {"requires": frozenset({Condition.INPUT_ANSWERED}), "unanswered_inputs": 2},
+            "input.unanswered",
+        ),
+    ],
+)
+def test_the_records_themselves_can_never_be_overridden(changes: dict[str, Any], code: str) -> None:
+    snapshot = ready(signoffs=(dissent(1),), **changes)
+    result = evaluate(snapshot)
+    assert code in result.codes
+
+    check = check_override(result)
+
+    assert code in [item.code for item in check.not_waivable]
+    assert f"{code} cannot be overridden: {MUST_RECORD[code]}" in check.refusal_message
+    assert not waivable(code)
+    # Even an override on record that names the code does not let the stage be left.
+    forced = OverrideRecord(
+        snapshot.boundary_version,
+        snapshot.budget_version,
+        tuple(Departure(item.code, item.members) for item in result.unmet),
+    )
+    assert not evaluate(replace(snapshot, override=forced)).passable
+
+
+def test_an_override_can_name_only_conditions_that_are_unmet() -> None:
+    check = check_override(evaluate(ready(signoffs=(dissent(1),))), ("agreement.unsigned",))
+
+    assert check.not_unmet == ("agreement.unsigned",)
+
+
+def test_an_override_records_the_members_each_condition_was_unmet_for() -> None:
+    result = evaluate(ready(acknowledged_by=frozenset({1}), signoffs=(attest(1), dissent(3))))
+
+    check = check_override(result)
+
+    assert check.departures == (
+        Departure("boundaries.unacknowledged", frozenset({2, 3})),
+        Departure("signoff.quorum", frozenset({2, 3})),
+        Departure("signoff.dissent", frozenset({3})),
     )
 
-    assert evaluate(bare).passable
-    assert not evaluate(replace(bare, budget_version=1)).passable
+
+def test_an_attestation_counts_only_from_a_member_who_signed_the_current_agreement() -> None:
+    # A working agreement is on record; member 3 joined later and never signed it.
+    snapshot = ready(
+        agreement_version=1,
+        agreement_signed_by=frozenset({1}),
+        signoffs=(attest(1), attest(2), attest(3)),
+    )
+
+    result = evaluate(snapshot)
+
+    assert result.attesting == frozenset({1})
+    assert result.codes == ("signoff.quorum", "agreement.unsigned")
+    assert result.unmet[-1].members == frozenset({2, 3})
+    assert evaluate(replace(snapshot, agreement_signed_by=PANEL)).open
 
 
 def test_without_override_a_closed_gate_is_not_passable() -> None:

@@ -117,7 +117,10 @@ def withhold_signoff(world: CycleWorld) -> None:
 
 SPOILERS: dict[str, tuple[Callable[[CycleWorld], None], set[str]]] = {
     "boundaries missing": (leave_boundaries_unagreed, {"boundaries.missing", "signoff.quorum"}),
-    "boundaries unacknowledged": (leave_boundaries_unacknowledged, {"boundaries.unacknowledged"}),
+    "boundaries unacknowledged": (
+        leave_boundaries_unacknowledged,
+        {"boundaries.unacknowledged", "agreement.unsigned"},
+    ),
     "budget changed after sign-off": (make_budget_stale, {"signoff.stale", "signoff.quorum"}),
     "boundaries changed after sign-off": (
         make_boundaries_stale,
@@ -273,6 +276,7 @@ def test_reopening_closes_the_current_visit_and_records_why(world: CycleWorld) -
 
 def test_an_override_does_not_carry_over_to_a_reopened_stage(world: CycleWorld) -> None:
     world.walk_to("needs")
+    world.record_the_records()
     services.gate_override(actor=world.governor, cycle_id=world.id, reason="Urgent winter plan.")
     advance(world)
     services.stage_reopen(actor=world.lead, cycle_id=world.id, stage_key="needs", reason="Redo.")
@@ -680,7 +684,7 @@ CHANGES: dict[str, tuple[Callable[[CycleWorld], None], Callable[[CycleWorld], An
         ),
     ),
     "gate.overridden": (
-        _nothing,
+        lambda w: w.record_the_records(),
         lambda w: services.gate_override(actor=w.governor, cycle_id=w.id, reason="Deadline."),
     ),
     "cycle.involvement_lead_named": (

@@ -151,11 +151,18 @@ def test_a_replaced_representative_counts_only_once_the_newcomer_has_acknowledge
     )
 
     result = selectors.gate_state(cast.cycle)
-    assert set(result.codes) == {"boundaries.unacknowledged", "signoff.quorum"}
+    assert set(result.codes) == {
+        "boundaries.unacknowledged",
+        "signoff.quorum",
+        "agreement.unsigned",
+    }
     assert result.attesting == {cast.representative.pk}
     cast.acknowledge(cast.newcomer)
-    assert selectors.gate_state(cast.cycle).codes == ("signoff.quorum",)
+    assert selectors.gate_state(cast.cycle).codes == ("signoff.quorum", "agreement.unsigned")
     cast.attest(cast.newcomer)
+    # The newcomer's attestation counts only once they have signed the working agreement.
+    assert selectors.gate_state(cast.cycle).codes == ("signoff.quorum", "agreement.unsigned")
+    cast.sign_agreement(cast.newcomer)
     assert selectors.gate_state(cast.cycle).open
 
 

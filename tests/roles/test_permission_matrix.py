@@ -191,7 +191,7 @@ TRIES: dict[str, Try] = {
         ),
     ),
     "gate_override": (
-        _nothing,
+        _signoff_ready,
         lambda actor, t: services.gate_override(
             actor=actor, cycle_id=t.id, reason="The panel asked to start before the summer break."
         ),

@@ -185,6 +185,8 @@ def test_a_governance_member_reads_and_overrides_the_cycles_their_board_oversees
 ) -> None:
     assert selectors.cycles_visible_to(cast.governor).filter(pk=cast.id).exists()
     assert allowed(cast.governor, Action.AUDIT, cast.cycle)
+    cast.agree_boundaries()
+    cast.disclose_budget()
 
     override = services.gate_override(
         actor=cast.governor, cycle_id=cast.id, reason="Started before the panel was complete."

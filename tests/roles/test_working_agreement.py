@@ -61,8 +61,9 @@ def test_the_framework_gate_stays_closed_until_every_active_member_has_signed(
     with pytest.raises(GateClosed) as closed:
         cast.advance()
 
-    assert closed.value.result.codes == ("agreement.unsigned",)
-    assert "1 member of the panel has not signed" in closed.value.result.unmet[0].message
+    # Two members, quorum two: the unsigned member's attestation does not count either.
+    assert closed.value.result.codes == ("signoff.quorum", "agreement.unsigned")
+    assert "1 member of the panel has not signed" in closed.value.result.unmet[-1].message
     cast.sign_agreement(cast.second_representative)
     assert cast.advance().stage_key == "needs"
 
@@ -74,7 +75,8 @@ def test_a_new_version_of_the_agreement_must_be_signed_again(cast: Cast) -> None
     second = cast.record_agreement(support="A buddy, and a taxi to every meeting.")
 
     assert second.version == 2
-    assert selectors.gate_state(cast.cycle).codes == ("agreement.unsigned",)
+    # Until they sign the new version, the members' attestations do not count either.
+    assert selectors.gate_state(cast.cycle).codes == ("signoff.quorum", "agreement.unsigned")
     cast.sign_agreement()
     assert selectors.gate_state(cast.cycle).open
 

@@ -346,6 +346,14 @@ class Override(Subcommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_cycle_id(parser)
         parser.add_argument("--reason", required=True, metavar="TEXT")
+        parser.add_argument(
+            "--code",
+            dest="codes",
+            action="append",
+            metavar="CODE",
+            help="A condition to depart from (repeat for more; default: every unmet one). "
+            "Only quorum, dissent, acknowledgement and agreement conditions can be waived.",
+        )
         add_acting_user(parser)
 
     def run(self, command: Command, options: dict[str, Any]) -> None:
@@ -353,9 +361,10 @@ class Override(Subcommand):
             actor=find_user(options["acting_as"]),
             cycle_id=options["cycle_id"],
             reason=options["reason"],
+            codes=options["codes"],
         )
         command.stdout.write(
-            f"Gate of stage {override.visit.stage_key} overridden; unmet: "
+            f"Gate of stage {override.visit.stage_key} overridden; departs from: "
             f"{override.unmet_codes.replace(',', ', ')}."
         )
 

@@ -72,7 +72,17 @@ from guardian.ctypes import get_content_type
 from guardian.utils import get_user_obj_perms_model
 
 from cycle import chain
-from cycle.gates import Condition, GateResult, Signoff, SignoffKind, StageSnapshot, evaluate
+from cycle.gates import (
+    Condition,
+    Departure,
+    GateResult,
+    OverrideRecord,
+    Signoff,
+    SignoffKind,
+    StageSnapshot,
+    check_override,
+    evaluate,
+)
 from cycle.models import (
     AuditEvent,
     BoundaryAcknowledgement,
@@ -80,6 +90,7 @@ from cycle.models import (
     CommissioningCycle,
     Decision,
     GateOverride,
+    GateOverrideDeparture,
     InputResponse,
     LedgerHead,
     Organisation,
@@ -108,6 +119,7 @@ WRITTEN: tuple[type[models.Model], ...] = (
     CommissioningCycle,
     Decision,
     GateOverride,
+    GateOverrideDeparture,
     InputResponse,
     RoleBoundaryAgreement,
     SignOff,
@@ -898,7 +910,7 @@ class Story:
             closure="",
         )
         self.current: dict[int, Current] = {}
-        self.override_versions: tuple[int | None, int | None] | None = None
+        self.override_record: OverrideRecord | None = None
         actions: list[tuple[float, int, Callable[[float], None]]] = []
         order = itertools.count()
 
@@ -934,8 +946,8 @@ class Story:
             plan(at(0.1), self.disclose_budget)
         for member in self.members:
             settled = member.joined + DAY
-            if Condition.WORKING_AGREEMENT in requires:
-                plan(max(at(rng.uniform(0.12, 0.4)), settled), partial(self.sign, member=member))
+            # The working agreement binds every member at every stage, newcomers included.
+            plan(max(at(rng.uniform(0.12, 0.4)), settled), partial(self.sign, member=member))
             plan(
                 max(at(rng.uniform(0.15, 0.45)), settled),
                 partial(self.acknowledge, member=member),
@@ -1000,11 +1012,12 @@ class Story:
                 for member_id, s in self.current.items()
             ),
             requires=self.template.gate_requires(key),
+            agreement_version=self.agreement["version"] if self.agreement is not None else None,
             agreement_signed_by=frozenset(self.signed),
             involvement_lead_named=self.lead_named,
             tender_panel=frozenset(m.user_id for m in active if m.tender_panel),
             conflicts_declared_by=frozenset(self.declared),
-            override_versions=self.override_versions,
+            override=self.override_record,
             unanswered_inputs=sum(1 for when in self.answers if when is None or when > at),
         )
 
@@ -1492,6 +1505,9 @@ class Story:
         )
 
     def override(self, at: float, result: GateResult) -> None:
+        check = check_override(result)
+        if check.not_waivable or not check.departures:
+            return
         boundary = self.boundaries.get(self.visit["stage_key"])
         versions = (
             boundary["version"] if boundary is not None else None,
@@ -1504,18 +1520,39 @@ class Story:
             cycle_id=self.cycle["id"],
             by_id=self.rng.choice(self.staff.governors),
             reason=self.rng.choice(OVERRIDES),
-            unmet_codes=",".join(result.codes)[:400],
+            unmet_codes=",".join(departure.code for departure in check.departures)[:400],
             boundary_version=versions[0],
             budget_version=versions[1],
             recorded_at=at,
         )
-        self.override_versions = versions
+        for departure in check.departures:
+            for member_id in departure.rows():
+                self.row(
+                    at,
+                    GateOverrideDeparture,
+                    override_id=row["id"],
+                    code=departure.code,
+                    member_id=member_id,
+                )
+        self.override_record = OverrideRecord(
+            boundary_version=versions[0],
+            budget_version=versions[1],
+            departures=tuple(Departure(d.code, d.members) for d in check.departures),
+        )
         self.event(
             at,
             row["by_id"],
             "gate.overridden",
             (GateOverride, row),
-            {"reason": row["reason"], "unmet": list(result.codes)},
+            {
+                "reason": row["reason"],
+                "unmet": list(result.codes),
+                "departs_from": {
+                    departure.code: sorted(departure.members) for departure in check.departures
+                },
+                "boundary_version": versions[0],
+                "budget_version": versions[1],
+            },
         )
 
     def close(self, number: int, visit: Visit, key: str) -> None:
@@ -1546,8 +1583,7 @@ class Story:
             if Condition.WORKING_AGREEMENT in requires and self.agreement is None:
                 self.record_agreement(chase)
             for member in self.active(chase):
-                if Condition.WORKING_AGREEMENT in requires:
-                    self.sign(chase + 60, member)
+                self.sign(chase + 60, member)
                 if Condition.CONFLICTS_DECLARED in requires and member.tender_panel:
                     self.declare(chase + 60, member)
                 self.acknowledge(chase + 120, member)
