@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cycle', '0003_influence_register'),
+        ('cycle', '0004_organisation_working_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
