@@ -26,6 +26,9 @@ class StageDefinition:
     sources: tuple[str, ...] = ()
     exit_requires: frozenset[str] = field(default_factory=frozenset)
     entry_requires: frozenset[str] = field(default_factory=frozenset)
+    decides: bool = False
+    """The decision-maker records a decision in this stage (drawn in its own lane, see
+    ``processes.bpmn``). The gate does not wait for it: users' sign-off is never approval."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,16 @@ class StageTemplate:
 
 
 def _stage(
-    key: str, name: str, summary: str, *sources: str, **requires: frozenset[str]
+    key: str,
+    name: str,
+    summary: str,
+    *sources: str,
+    decides: bool = False,
+    **requires: frozenset[str],
 ) -> StageDefinition:
-    return StageDefinition(key=key, name=name, summary=summary, sources=sources, **requires)
+    return StageDefinition(
+        key=key, name=name, summary=summary, sources=sources, decides=decides, **requires
+    )
 
 
 DEFAULT = StageTemplate(
@@ -130,6 +140,7 @@ DEFAULT = StageTemplate(
             "The decision-maker decides; users' influence is recorded, not their veto.",
             "003:L1130",
             "001:L267",
+            decides=True,
         ),
         _stage(
             "implementation",
@@ -173,7 +184,11 @@ GUIDE_NINE_STEPS = StageTemplate(
             "001:L251",
         ),
         _stage(
-            "priorities", "Decide priorities", "Evidence, cost comparisons, priorities.", "001:L256"
+            "priorities",
+            "Decide priorities",
+            "Evidence, cost comparisons, priorities.",
+            "001:L256",
+            decides=True,
         ),
         _stage(
             "strategic-plan",
@@ -186,6 +201,7 @@ GUIDE_NINE_STEPS = StageTemplate(
             "Implement contract",
             "Contract providers to deliver the plan.",
             "001:L267",
+            decides=True,
             entry_requires=frozenset({CONFLICTS_DECLARED}),
         ),
         _stage(
@@ -229,6 +245,7 @@ SELF_ASSESSMENT_EIGHT = StageTemplate(
             "Contract with providers; shape structure and supply",
             "",
             "001:L998",
+            decides=True,
             entry_requires=frozenset({CONFLICTS_DECLARED}),
         ),
         _stage("demand", "Manage demand and ensure appropriate access to care", "", "001:L1007"),

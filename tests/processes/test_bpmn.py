@@ -1,0 +1,370 @@
+"""The stage templates' BPMN models, checked with tools written elsewhere, and their layout.
+
+Every template's export validates against the OMG BPMN 2.0 schema that ships inside SpiffWorkflow,
+and SpiffWorkflow 3 parses it and runs it to the end, completing the user tasks: once straight
+through, once with a dissent that holds the gate, is overridden, and a stage reopened. No
+database: templates in, XML out.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import XSD_PATH, BpmnParser, BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from processes import bpmn
+from processes.stages import DEFAULT, TEMPLATES, StageTemplate
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+TEMPLATE_KEYS = list(TEMPLATES)
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def export(template: StageTemplate) -> bytes:
+    return bpmn.export(template, "bpmn").encode()
+
+
+# The OMG schema -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def omg_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(XSD_PATH))
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_every_template_export_validates_against_the_omg_bpmn_schema(
+    key: str, omg_schema: etree.XMLSchema
+) -> None:
+    document = etree.fromstring(export(TEMPLATES[key]))
+    assert omg_schema.validate(document), omg_schema.error_log
+    assert document.find(f"{{{bpmn.BPMNDI_NS}}}BPMNDiagram") is not None
+
+
+def test_the_schema_check_rejects_a_broken_export(omg_schema: etree.XMLSchema) -> None:
+    document = etree.fromstring(export(DEFAULT))
+    process = document.find(f"{BPMN}process")
+    etree.SubElement(process, f"{BPMN}userTask", {"id": "evidence_framework"})  # a repeated id
+    assert not omg_schema.validate(document)
+
+
+# SpiffWorkflow runs the exports ---------------------------------------------------------------
+
+
+class SpiffRun:
+    """Parses an export with SpiffWorkflow (validating it) and drives it to the end."""
+
+    def __init__(self, template: StageTemplate) -> None:
+        parser = BpmnParser(validator=BpmnValidator())
+        parser.add_bpmn_str(export(template))
+        model = bpmn.build_model(template)
+        self.workflow = BpmnWorkflow(parser.get_spec(model.process_id))
+        self.completed: list[str] = []
+
+    def run(
+        self,
+        evidence: Callable[[str, int], dict[str, Any]],
+        position: Callable[[str, int, str], str],
+        limit: int = 400,
+    ) -> list[str]:
+        """Complete user tasks until the process ends; ``evidence(stage, visit)`` gives the lead
+        commissioner's data, ``position(stage, visit, member)`` a member's sign-off."""
+        visits: dict[str, int] = {}
+        self.workflow.do_engine_steps()
+        while not self.workflow.is_completed():
+            ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+            assert ready, "the process waits for nothing a person can do"
+            task = ready[0]
+            spec = task.task_spec.bpmn_id
+            role, _, stage = spec.partition("_")
+            if role == "evidence":
+                visits[stage] = visits.get(stage, 0) + 1
+                task.data.update(evidence(stage, visits[stage]))
+            elif role == "signoff":
+                member = task.data[bpmn.member_variable(stage)]
+                task.data[bpmn.position_variable(stage)] = position(stage, visits[stage], member)
+            task.run()
+            self.completed.append(spec)
+            self.workflow.do_engine_steps()
+            assert len(self.completed) < limit, "the process does not end"
+        return self.completed
+
+    def reached(self, bpmn_id: str) -> int:
+        return sum(
+            1
+            for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if task.task_spec.bpmn_id == bpmn_id
+        )
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_spiffworkflow_runs_every_export_straight_through(key: str) -> None:
+    template = TEMPLATES[key]
+    run = SpiffRun(template)
+    completed = run.run(lambda stage, visit: bpmn.evidence_data(), lambda *_: "attest")
+    evidence = [spec for spec in completed if spec.startswith("evidence_")]
+    assert evidence == [f"evidence_{stage}" for stage in template.keys]
+    assert completed.count(f"signoff_{template.keys[0]}") == 3  # one per panel member
+    assert run.reached("cycle_closed") == 1
+    assert not any(spec.startswith("override_") for spec in completed)
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_spiffworkflow_runs_every_export_with_an_overridden_dissent_and_a_reopened_stage(
+    key: str,
+) -> None:
+    template = TEMPLATES[key]
+    keys = template.keys
+    held, reopening, reopened = keys[2], keys[4], keys[1]
+
+    def evidence(stage: str, visit: int) -> dict[str, Any]:
+        if stage == held and visit == 2:
+            return bpmn.evidence_data(override_requested=True)
+        if stage == reopening and visit == 1:
+            return bpmn.evidence_data(reopen_to=reopened)
+        return bpmn.evidence_data()
+
+    def position(stage: str, visit: int, member: str) -> str:
+        # The same member dissents at the first two visits of the held stage; after the
+        # reopening, the stage is passed with everyone attesting.
+        return "dissent" if stage == held and visit <= 2 and member == "member 3" else "attest"
+
+    run = SpiffRun(template)
+    completed = run.run(evidence, position)
+    evidence_order = [spec.removeprefix("evidence_") for spec in completed if "evidence_" in spec]
+    assert (
+        evidence_order
+        == [
+            *keys[:3],  # the dissent holds the gate of the third stage: it is visited again,
+            held,  # and overridden on the second visit
+            *keys[3:5],  # the fifth stage reopens the second,
+            *keys[1:],  # which is passed again, with every stage after it
+        ]
+    )
+    assert [spec for spec in completed if spec.startswith("override_")] == [f"override_{held}"]
+    assert run.reached("cycle_closed") == 1
+
+
+def test_spiffworkflow_takes_no_override_while_a_record_is_missing() -> None:
+    """A governance board cannot stand in for the budget: the gate stays closed."""
+    first = DEFAULT.keys[0]
+
+    def evidence(stage: str, visit: int) -> dict[str, Any]:
+        if stage == first and visit == 1:
+            return bpmn.evidence_data(["budget.missing"], override_requested=True)
+        return bpmn.evidence_data()
+
+    run = SpiffRun(DEFAULT)
+    completed = run.run(evidence, lambda *_: "attest")
+    assert [spec for spec in completed if spec.startswith("evidence_")][:2] == [
+        f"evidence_{first}",
+        f"evidence_{first}",
+    ]
+    assert not any(spec.startswith("override_") for spec in completed)
+
+
+def test_spiffworkflow_refuses_a_model_whose_gate_has_an_unconditioned_flow() -> None:
+    """The control for the runs above: SpiffWorkflow does check what the issue found broken."""
+    document = etree.fromstring(export(DEFAULT))
+    flow = document.find(f".//{BPMN}sequenceFlow[@id='flow_gate_framework__override_framework']")
+    flow.remove(flow.find(f"{BPMN}conditionExpression"))
+    parser = BpmnParser(validator=BpmnValidator())
+    with pytest.raises(ValidationException, match="without condition"):
+        parser.add_bpmn_xml(document)
+        parser.get_spec(bpmn.build_model(DEFAULT).process_id)
+
+
+# The model's shape ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_every_stage_has_a_task_in_its_lanes_a_gate_and_plain_documentation(key: str) -> None:
+    template = TEMPLATES[key]
+    model = bpmn.build_model(template)
+    for stage in template.stages:
+        nodes = {node.role: node for node in model.stage_nodes(stage.key)}
+        assert nodes["evidence"].lane == bpmn.COMMISSIONER.key
+        assert nodes["evidence"].name == stage.name
+        assert nodes["signoff"].lane == bpmn.REPRESENTATIVES.key
+        assert nodes["signoff"].multi_instance
+        assert nodes["override"].lane == bpmn.GOVERNANCE.key
+        assert ("decide" in nodes) == stage.decides
+        for role in ("evidence", "gate", "signoff", "override"):
+            assert len(nodes[role].documentation) > 80
+        gate_words = nodes["gate"].documentation
+        for check in bpmn.gate_checks(template, stage.key):
+            assert check.words in gate_words
+    lanes = {node.lane for node in model.nodes}
+    assert lanes == {lane.key for lane in bpmn.LANES}
+
+
+def test_the_gate_conditions_are_the_three_records_plus_the_stages_own() -> None:
+    model = bpmn.build_model(DEFAULT)
+    met = model.flow("gate_framework", "enter_needs")
+    assert met is not None and met.condition is not None
+    for variable in (
+        "boundaries_agreed",
+        "budget_disclosed",
+        "signoffs.count('attest')",
+        "agreement_signed",
+        "lead_named",
+    ):
+        assert variable in met.condition
+    plain = model.flow("gate_needs", "enter_review")
+    assert plain is not None and "agreement_signed" not in (plain.condition or "")
+    # Conflicts are declared before procurement: the gate of the stage before it checks them.
+    before = model.flow("gate_design", "enter_procurement")
+    assert before is not None and "conflicts_declared" in (before.condition or "")
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_no_gateway_joins_and_forks_and_only_defaults_go_unconditioned(key: str) -> None:
+    model = bpmn.build_model(TEMPLATES[key])
+    for node in model.nodes:
+        incoming, outgoing = model.incoming(node.id), model.outgoing(node.id)
+        if node.kind == "exclusiveGateway":
+            assert len(incoming) == 1 or len(outgoing) == 1, node.id
+            if len(outgoing) > 1:
+                unconditioned = [f for f in outgoing if f.condition is None]
+                assert [f.default for f in unconditioned] == [True], node.id
+        elif node.kind == "userTask":
+            assert len(incoming) == 1 and len(outgoing) == 1, node.id  # no implicit join/split
+
+
+@pytest.mark.parametrize(
+    ("codes", "override", "taken"),
+    [
+        ((), False, "enter_needs"),
+        (("signoff.dissent",), False, "enter_framework"),
+        (("signoff.dissent",), True, "override_framework"),
+        (("signoff.quorum", "boundaries.unacknowledged"), True, "override_framework"),
+        (("budget.missing",), True, "enter_framework"),
+        (("lead.missing", "signoff.dissent"), True, "enter_framework"),
+        (("panel.empty", "signoff.quorum"), True, "enter_framework"),
+        (("agreement.unsigned",), True, "override_framework"),
+    ],
+)
+def test_the_gate_takes_exactly_one_path_for_each_state(
+    codes: tuple[str, ...], override: bool, taken: str
+) -> None:
+    model = bpmn.build_model(DEFAULT)
+    data = bpmn.gate_data(codes, override_requested=override)
+    assert bpmn.next_flow(model, "gate_framework", data).target == taken
+
+
+def test_gate_data_refuses_a_code_the_model_does_not_know() -> None:
+    with pytest.raises(ValueError, match=r"knows no gate condition quorum\.missing"):
+        bpmn.gate_data(["quorum.missing"])
+
+
+def test_reopening_is_an_explicit_flow_to_every_earlier_stage_only() -> None:
+    model = bpmn.build_model(DEFAULT)
+    targets = {flow.target for flow in model.outgoing("choose_design")}
+    assert targets == {
+        "enter_framework",
+        "enter_needs",
+        "enter_review",
+        "enter_priorities",
+        "signoff_design",
+    }
+    assert "choose_framework" not in {node.id for node in model.nodes}
+    reopen_all = {flow.target for flow in model.outgoing("cycle_completed")}
+    assert reopen_all == {f"enter_{key}" for key in DEFAULT.keys} | {"cycle_closed"}
+
+
+# Layout ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_labels_overlap_no_shape_no_other_label_and_no_line(key: str) -> None:
+    model = bpmn.build_model(TEMPLATES[key])
+    diagram = bpmn.layout(model)
+    labels = list(diagram.labels.items())
+    named = {n.id for n in model.nodes if n.name and n.kind != "userTask"}
+    assert set(diagram.labels) == named | {f.id for f in model.flows if f.name}
+    segments = [(a, b) for points in diagram.edges.values() for a, b in itertools.pairwise(points)]
+    for index, (owner, label) in enumerate(labels):
+        for shape_id, shape in diagram.shapes.items():
+            assert not label.box.overlaps(shape), (owner, shape_id)
+        for other, other_label in labels[index + 1 :]:
+            assert not label.box.overlaps(other_label.box), (owner, other)
+        for a, b in segments:
+            assert not label.box.crosses(a, b), (owner, a, b)
+        lane = next(box for box in diagram.lanes.values() if box.y <= label.box.y < box.bottom)
+        assert label.box.bottom <= lane.bottom and label.box.x >= lane.x + bpmn.LANE_HEADER
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_shapes_sit_in_their_lanes_and_never_overlap(key: str) -> None:
+    model = bpmn.build_model(TEMPLATES[key])
+    diagram = bpmn.layout(model)
+    shapes = list(diagram.shapes.items())
+    for index, (node_id, shape) in enumerate(shapes):
+        lane = diagram.lanes[model.node(node_id).lane]
+        assert lane.y <= shape.y and shape.bottom <= lane.bottom, node_id
+        for other, other_shape in shapes[index + 1 :]:
+            assert not shape.overlaps(other_shape, margin=10), (node_id, other)
+
+
+def test_the_layout_is_deterministic() -> None:
+    first = bpmn.to_bpmn_xml(bpmn.build_model(DEFAULT))
+    assert bpmn.to_bpmn_xml(bpmn.build_model(DEFAULT)) == first
+
+
+def test_the_svg_draws_every_node_and_flow_of_the_layout() -> None:
+    svg = etree.fromstring(bpmn.export(DEFAULT, "svg").encode())
+    model = bpmn.build_model(DEFAULT)
+    drawn = {element.get("data-node") for element in svg.iter() if element.get("data-node")}
+    flows = {element.get("data-flow") for element in svg.iter() if element.get("data-flow")}
+    assert drawn == {node.id for node in model.nodes}
+    assert flows == {flow.id for flow in model.flows}
+    assert svg.find(f"{{{bpmn.SVG_NS}}}title").text == DEFAULT.name
+
+
+# Export ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["bpmn", "svg"])
+def test_the_committed_diagrams_in_docs_are_the_current_export(fmt: str) -> None:
+    committed = (DOCS / f"commissioning-default.{fmt}").read_text(encoding="utf-8")
+    assert committed == bpmn.export(DEFAULT, fmt), "run: manage.py bpmn export --all docs"
+
+
+def test_flow_md_shows_the_default_templates_diagram() -> None:
+    text = (DOCS / "flow.md").read_text(encoding="utf-8")
+    assert "](commissioning-default.svg)" in text
+
+
+def test_export_command_writes_each_format(tmp_path: Path) -> None:
+    target = tmp_path / "guide.bpmn"
+    call_command("bpmn", "export", "--template", "guide", "--format", "bpmn", "--output", target)
+    assert target.read_text(encoding="utf-8") == bpmn.export(TEMPLATES["guide"], "bpmn")
+    out = io.StringIO()
+    call_command("bpmn", "export", "--template", "guide", "--format", "svg", stdout=out)
+    assert out.getvalue() == bpmn.export(TEMPLATES["guide"], "svg")
+
+
+def test_export_command_writes_every_template_into_a_directory(tmp_path: Path) -> None:
+    call_command("bpmn", "export", "--all", str(tmp_path), stdout=io.StringIO())
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        f"commissioning-{key}.{fmt}" for key in TEMPLATES for fmt in ("bpmn", "svg")
+    )
+
+
+def test_export_command_refuses_an_unknown_template_and_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "x.bpmn"
+    with pytest.raises(CommandError, match="unknown stage template 'nine'") as raised:
+        call_command("bpmn", "export", "--template", "nine", "--output", str(target))
+    assert raised.value.returncode == 2
+    assert not target.exists()
