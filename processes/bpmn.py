@@ -650,13 +650,13 @@ class WalkError(AssertionError):
     """The history took a step the model does not allow."""
 
 
-def _forward(walk: Walk, data: Mapping[str, Any], until_role: str, stage_key: str | None) -> None:
-    """Follow the model from ``walk.at`` with ``data`` until a node of ``until_role``."""
+def _forward(walk: Walk, data: Mapping[str, Any], *until: str) -> Node:
+    """Follow the model from ``walk.at`` with ``data`` to the first node of a role in ``until``."""
     model = walk.model
     for _ in range(len(model.nodes) + 1):
         node = model.node(walk.at)
-        if node.role == until_role and (stage_key is None or node.stage_key == stage_key):
-            return
+        if node.role in until and walk.steps:
+            return node
         outgoing = model.outgoing(node.id)
         if node.kind == "exclusiveGateway" and len(outgoing) > 1:
             chosen = next_flow(model, node.id, data)
@@ -665,7 +665,15 @@ def _forward(walk: Walk, data: Mapping[str, Any], until_role: str, stage_key: st
         else:
             raise WalkError(f"the walk is stuck at {node.id}")
         walk.take(chosen, node.id, chosen.target)
-    raise WalkError(f"no {until_role} reached from {walk.at}")
+    raise WalkError(f"no {' or '.join(until)} reached from {walk.at}")
+
+
+def _rest_at(walk: Walk, data: Mapping[str, Any], stage_key: str | None, after: str) -> None:
+    """Go on to the stage's lead commissioner task (or the completed cycle's gateway)."""
+    node = _forward(walk, data, "evidence", "completed")
+    if node.stage_key != stage_key:
+        where = node.stage_key or "the completed cycle"
+        raise WalkError(f"{after} led the model to {where}, the cycle to {stage_key}")
 
 
 def walk(model: ProcessModel, moves: Sequence[Move]) -> Walk:
@@ -676,46 +684,42 @@ def walk(model: ProcessModel, moves: Sequence[Move]) -> Walk:
     rests at the stage's lead commissioner task (or at the completed cycle's gateway).
     """
     route = Walk(model, at="cycle_created")
-    first = model.stage_keys[0]
-    _forward(route, {}, "evidence", first)
-    current: str | None = first
+    current: str | None = model.stage_keys[0]
+    _rest_at(route, {}, current, "the start")
     for move in moves:
         if move.stage_key != current:
             raise WalkError(f"{move} happened in stage {move.stage_key}, the walk is in {current}")
         if move.kind == "reopened":
             data = gate_data((), reopen_to=move.to)
-            if current is None:
-                flow = next_flow(model, "cycle_completed", data)
-                route.take(flow, "cycle_completed", flow.target)
-            else:
-                _forward(route, data, "enter", move.to)
-            if model.node(route.at).stage_key != move.to:
-                raise WalkError(f"reopening {move.to} from {current} led to {route.at}")
-            _forward(route, data, "evidence", move.to)
+            chooser = model.node(route.at)
+            if chooser.role != "completed":
+                chooser = _forward(route, data, "choose", "gate")
+            if chooser.role == "gate":
+                raise WalkError(f"the model has no way to reopen a stage from {current}")
+            chosen = next_flow(model, chooser.id, data)
+            if chosen.default:
+                raise WalkError(f"the model cannot reopen {move.to} from {chooser.id}")
+            route.take(chosen, chooser.id, chosen.target)
+            _rest_at(route, data, move.to, f"reopening {move.to}")
             current = move.to
             continue
         assert current is not None
         overridden = move.kind == "advanced" and move.closure == "overridden"
         data = gate_data(move.unmet, override_requested=overridden)
-        gate = node_id("gate", current)
-        _forward(route, data, "gate", current)
-        chosen = next_flow(model, gate, data)
-        route.take(chosen, gate, chosen.target)
+        gate = _forward(route, data, "gate")
+        chosen = next_flow(model, gate.id, data)
+        route.take(chosen, gate.id, chosen.target)
         if move.kind == "refused":
             if not chosen.default:
                 raise WalkError(f"the gate of {current} refused, the model took {chosen.id}")
-            _forward(route, data, "evidence", current)
+            _rest_at(route, data, current, "a refused advance")
             continue
+        if chosen.default:
+            raise WalkError(f"the cycle left {current}, the model stays: {move}")
         if overridden != (model.node(chosen.target).role == "override"):
             raise WalkError(f"{move} took {chosen.id}")
-        if move.to is None:
-            _forward(route, data, "completed", None)
-            current = None
-        else:
-            _forward(route, data, "evidence", move.to)
-            if model.node(route.at).stage_key != move.to:
-                raise WalkError(f"advancing from {current} led to {route.at}, not {move.to}")
-            current = move.to
+        _rest_at(route, data, move.to, f"advancing from {current}")
+        current = move.to
     return route
 
 
