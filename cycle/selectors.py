@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
+from processes.bpmn import StageState
 from processes.stages import get_template
 from roles.models import ConflictDeclaration, PanelMembership, WorkingAgreement
 
@@ -420,3 +421,57 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             unanswered_inputs=unanswered.get(pk, 0),
         )
     return snapshots
+
+
+def stage_states(cycle: CommissioningCycle) -> dict[str, StageState]:
+    """Where the cycle stands with each stage of its template, for the live BPMN diagram.
+
+    A stage before the current one was passed, or passed by an override (with the codes the
+    override departed from); the current one shows its gate, open or closed with every unmet
+    code; later ones are not reached (even if visited before a reopening). A completed cycle
+    shows each stage as its last visit ended. Two queries for the history, however long, plus
+    the constant cost of the current gate.
+    """
+    template = get_template(cycle.template_key)
+    latest: dict[str, Any] = {}
+    visits: dict[str, int] = {}
+    for visit in (
+        StageVisit.objects.filter(cycle=cycle).order_by("id").values("id", "stage_key", "closure")
+    ):
+        latest[visit["stage_key"]] = visit
+        visits[visit["stage_key"]] = visits.get(visit["stage_key"], 0) + 1
+    waived: dict[int, tuple[str, ...]] = {}
+    for visit_id, codes in (
+        GateOverride.objects.filter(cycle=cycle)
+        .order_by("id")
+        .values_list("visit_id", "unmet_codes")
+    ):
+        waived[visit_id] = tuple(code for code in codes.split(",") if code)
+    active = cycle.status == CommissioningCycle.Status.ACTIVE
+    current = template.position(cycle.current_stage)
+    gate = gate_state(cycle) if active else None
+    states: dict[str, StageState] = {}
+    for position, stage in enumerate(template.stages, start=1):
+        row = latest.get(stage.key)
+        count = visits.get(stage.key, 0)
+        if gate is not None and position == current:
+            state = StageState(
+                stage.key,
+                StageState.CURRENT,
+                gate_open=gate.open,
+                unmet=gate.codes,
+                override_stands=gate.overridden,
+                visits=count,
+            )
+        elif row is None or (active and position > current):
+            state = StageState(stage.key, StageState.NOT_REACHED, visits=count)
+        elif row["closure"] == StageVisit.Closure.OVERRIDDEN:
+            state = StageState(
+                stage.key, StageState.OVERRIDDEN, unmet=waived.get(row["id"], ()), visits=count
+            )
+        elif row["closure"] == StageVisit.Closure.PASSED:
+            state = StageState(stage.key, StageState.PASSED, visits=count)
+        else:
+            state = StageState(stage.key, StageState.NOT_REACHED, visits=count)
+        states[stage.key] = state
+    return states

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cycle.web.views.account import SignInView
+from processes import bpmn_views
 
 urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("processes/", include("processes.urls")),
     path("api/", include("cycle.api.urls")),
+    path("cycles/<int:cycle_id>/diagram.svg", bpmn_views.cycle_diagram, name="cycle-diagram"),
     path("", include("cycle.web.urls")),
 ]
 
