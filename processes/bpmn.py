@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from cycle.gates import Condition
+from cycle.gates import Condition, waivable
 
 from .stages import StageDefinition, StageTemplate
 
@@ -72,31 +72,31 @@ class Check:
     words: str
     codes: tuple[str, ...]
     """The ``cycle.gates`` codes reported while the condition does not hold."""
-    waivable: bool
-    """Whether a governance board member may depart from it (people's availability or
-    disagreement), rather than it being a record nothing can stand in for."""
+
+    @property
+    def waivable(self) -> bool:
+        """Whether a governance board member may depart from it (people's availability or
+        disagreement, ``cycle.gates.WAIVABLE``), rather than a record nothing stands in for."""
+        return all(waivable(code) for code in self.codes)
 
 
 EVERY_GATE = (
-    Check("len(panel) > 0", "user representatives are on the panel", ("panel.empty",), False),
+    Check("len(panel) > 0", "user representatives are on the panel", ("panel.empty",)),
     Check(
         "boundaries_agreed",
         "the role boundaries of this stage are agreed: why users are involved, their role and "
         "level of influence, who decides, what is fixed and what can still change",
         ("boundaries.missing",),
-        False,
     ),
     Check(
         "boundaries_acknowledged",
         "every member of the panel has acknowledged the current role boundaries",
         ("boundaries.unacknowledged",),
-        True,
     ),
     Check(
         "budget_disclosed",
         "the budget is disclosed: the amount and its constraints, or the reason it cannot be given",
         ("budget.missing",),
-        False,
     ),
     Check(
         "signoffs.count('attest') * 2 > len(panel)",
@@ -104,38 +104,38 @@ EVERY_GATE = (
         "budget as recorded (a sign-off given against an earlier budget or earlier boundaries no "
         "longer counts)",
         ("signoff.quorum", "signoff.stale"),
-        True,
     ),
     Check(
         "'dissent' not in signoffs",
         "no member of the panel has an open dissent",
         ("signoff.dissent",),
-        True,
+    ),
+    Check(
+        "agreement_signed",
+        "once a working agreement is on record, every member of the panel has signed it",
+        ("agreement.unsigned",),
     ),
 )
 
 STAGE_CHECKS: Mapping[str, Check] = {
     Condition.WORKING_AGREEMENT: Check(
         "agreement_signed",
-        "every member of the panel has signed the working agreement",
+        "the working agreement is recorded and every member of the panel has signed it",
         ("agreement.unsigned",),
-        True,
     ),
     Condition.INVOLVEMENT_LEAD: Check(
-        "lead_named", "an involvement lead is named for the cycle", ("lead.missing",), False
+        "lead_named", "an involvement lead is named for the cycle", ("lead.missing",)
     ),
     Condition.CONFLICTS_DECLARED: Check(
         "conflicts_declared",
         "everyone on the tender panel has declared their interests (a declaration of none counts)",
         ("conflicts.undeclared",),
-        False,
     ),
     Condition.INPUT_ANSWERED: Check(
         "inputs_answered",
         "every input from the panel has an answer: \u201cwe did\u201d or \u201cwe couldn\u2019t, "
         "because \u2026\u201d",
         ("input.unanswered",),
-        False,
     ),
 }
 
@@ -148,10 +148,15 @@ FLAG_VARIABLES = {
 
 
 def gate_checks(template: StageTemplate, stage_key: str) -> tuple[Check, ...]:
-    """What the gate at the end of ``stage_key`` checks: the three records and the stage's own."""
+    """What the gate at the end of ``stage_key`` checks: the three records and the stage's own.
+
+    The working agreement binds the panel at every stage once it is recorded; a stage that asks
+    for it needs it recorded as well (the stage's own check then stands in for the general one).
+    """
     requires = template.gate_requires(stage_key)
     own = tuple(STAGE_CHECKS[condition] for condition in sorted(requires))
-    return (*EVERY_GATE, *own)
+    expressions = {check.expression for check in own}
+    return (*(c for c in EVERY_GATE if c.expression not in expressions), *own)
 
 
 def open_condition(checks: Sequence[Check]) -> str:
@@ -1350,7 +1355,10 @@ def to_svg(
         parent = stage_groups.get(node.stage_key or "", other)
         state = states.get(node.stage_key or "") if states is not None else None
         fill, stroke = "#fff", "#222"
-        if state is not None:
+        took_override = state is not None and (
+            state.state == StageState.OVERRIDDEN or state.override_stands
+        )
+        if state is not None and (node.role != "override" or took_override):
             fill, stroke, _ = STATE_STYLE[state.state]
         group = ET.SubElement(parent, _svg("g"), {"data-node": node.id})
         if node.kind == "userTask":
@@ -1464,7 +1472,7 @@ def _vertical_text(parent: ET.Element, x: float, y: float, text: str, bold: bool
 
 
 def _task_text(parent: ET.Element, box: Box, name: str) -> None:
-    lines = _wrap(name, box.width - 14)
+    lines = _wrap(name, box.width - 30)
     top = box.cy - (len(lines) - 1) * LINE_HEIGHT / 2 + 4
     text = ET.SubElement(
         parent,

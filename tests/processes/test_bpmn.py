@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from cycle import gates
 from processes import bpmn
 from processes.stages import DEFAULT, TEMPLATES, StageTemplate
 
@@ -222,7 +223,10 @@ def test_the_gate_conditions_are_the_three_records_plus_the_stages_own() -> None
     ):
         assert variable in met.condition
     plain = model.flow("gate_needs", "enter_review")
-    assert plain is not None and "agreement_signed" not in (plain.condition or "")
+    assert plain is not None and plain.condition is not None
+    assert "lead_named" not in plain.condition
+    # Once recorded, the working agreement binds every member at every stage.
+    assert "agreement_signed" in plain.condition
     # Conflicts are declared before procurement: the gate of the stage before it checks them.
     before = model.flow("gate_design", "enter_procurement")
     assert before is not None and "conflicts_declared" in (before.condition or "")
@@ -261,6 +265,19 @@ def test_the_gate_takes_exactly_one_path_for_each_state(
     model = bpmn.build_model(DEFAULT)
     data = bpmn.gate_data(codes, override_requested=override)
     assert bpmn.next_flow(model, "gate_framework", data).target == taken
+
+
+def test_the_override_path_departs_only_from_what_the_gate_rules_let_a_board_waive() -> None:
+    for check in bpmn.gate_checks(DEFAULT, "framework"):
+        assert check.waivable == all(code in gates.WAIVABLE for code in check.codes)
+    model = bpmn.build_model(DEFAULT)
+    override = model.flow("gate_framework", "override_framework")
+    assert override is not None and override.condition is not None
+    records, _, people = override.condition.partition(" and not (")
+    assert {"boundaries_agreed", "budget_disclosed", "lead_named", "len(panel) > 0"} <= set(
+        records.split(" and ")
+    )
+    assert "'dissent' not in signoffs" in people and "agreement_signed" in people
 
 
 def test_gate_data_refuses_a_code_the_model_does_not_know() -> None:
