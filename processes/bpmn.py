@@ -1198,6 +1198,23 @@ def describe_state(name: str, position: int, count: int, state: StageState) -> s
     return f"{head} not reached{again}."
 
 
+def state_sentences(
+    model: ProcessModel,
+    states: Mapping[str, StageState],
+    stage_names: Mapping[str, str] | None = None,
+) -> list[str]:
+    """One sentence per stage saying where the cycle stands, in stage order: the text
+    alternative to the live diagram (its ``desc``, and a list a page can show beside it)."""
+    names = {n.stage_key: n.name for n in model.nodes if n.role == "evidence" and n.stage_key}
+    names.update(stage_names or {})
+    count = len(model.stage_keys)
+    return [
+        describe_state(names[key], index, count, states[key])
+        for index, key in enumerate(model.stage_keys, start=1)
+        if key in states
+    ]
+
+
 def to_svg(
     model: ProcessModel,
     diagram: Layout | None = None,
@@ -1214,11 +1231,7 @@ def to_svg(
             names.setdefault(node.stage_key, node.name)
     count = len(model.stage_keys)
     heading = title or model.name
-    sentences = [
-        describe_state(names[key], index, count, states[key])
-        for index, key in enumerate(model.stage_keys, start=1)
-        if states is not None and key in states
-    ]
+    sentences = state_sentences(model, states or {}, names)
     description = (
         " ".join(sentences)
         if sentences
@@ -1239,19 +1252,19 @@ def to_svg(
             "height": _n(height),
             "viewBox": f"{-margin} {-margin} {_n(width)} {_n(height)}",
             "role": "group",
-            "aria-labelledby": "diagram-title diagram-desc",
+            "aria-labelledby": "bpmn-diagram-title bpmn-diagram-desc",
             "font-family": "Arial, Helvetica, sans-serif",
             "font-size": str(FONT_SIZE),
         },
     )
-    ET.SubElement(root, _svg("title"), {"id": "diagram-title"}).text = heading
-    ET.SubElement(root, _svg("desc"), {"id": "diagram-desc"}).text = description
+    ET.SubElement(root, _svg("title"), {"id": "bpmn-diagram-title"}).text = heading
+    ET.SubElement(root, _svg("desc"), {"id": "bpmn-diagram-desc"}).text = description
     defs = ET.SubElement(root, _svg("defs"))
     marker = ET.SubElement(
         defs,
         _svg("marker"),
         {
-            "id": "arrow",
+            "id": "bpmn-arrow",
             "viewBox": "0 0 10 10",
             "refX": "10",
             "refY": "5",
@@ -1315,7 +1328,7 @@ def to_svg(
                 "fill": "none",
                 "stroke": "#222",
                 "stroke-width": "1.2",
-                "marker-end": "url(#arrow)",
+                "marker-end": "url(#bpmn-arrow)",
                 "data-flow": flow.id,
             },
         )

@@ -1,6 +1,7 @@
 """The live BPMN diagram of a cycle, as SVG markup and as a small view for the cycle page.
 
-``cycle_diagram_svg`` returns the markup (to embed inline); ``cycle_diagram`` serves it at
+``cycle_diagram_svg`` returns the markup (to embed inline) and ``cycle_diagram_text`` the same
+states as sentences (for an accessible list beside it); ``cycle_diagram`` serves the SVG at
 ``/cycles/<id>/diagram.svg`` to whoever may see the cycle, and answers 404 to anyone else, as if
 the cycle did not exist.
 """
@@ -25,6 +26,13 @@ def cycle_diagram_svg(cycle: CommissioningCycle) -> str:
         selectors.stage_states(cycle),
         title=f"{cycle.title}: the stages of the commissioning cycle and where it stands",
     )
+
+
+def cycle_diagram_text(cycle: CommissioningCycle) -> list[str]:
+    """The same states in words, one sentence per stage: for a list beside the diagram."""
+    template = get_template(cycle.template_key)
+    model, _ = bpmn.template_diagram(template)
+    return bpmn.state_sentences(model, selectors.stage_states(cycle))
 
 
 @require_GET

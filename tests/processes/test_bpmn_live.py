@@ -15,7 +15,7 @@ from lxml import etree
 from cycle import selectors, services
 from cycle.models import CommissioningCycle
 from processes import bpmn
-from processes.bpmn_views import cycle_diagram_svg
+from processes.bpmn_views import cycle_diagram_svg, cycle_diagram_text
 from tests.factories import CycleWorld, representative
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -136,7 +136,7 @@ def test_the_diagram_says_in_words_what_it_shows(world: CycleWorld) -> None:
     world.pass_gate()
     svg = parse(cycle_diagram_svg(world.refresh()))
 
-    assert svg.get("aria-labelledby") == "diagram-title diagram-desc"
+    assert svg.get("aria-labelledby") == "bpmn-diagram-title bpmn-diagram-desc"
     assert svg.find(f"{SVG}title").text.startswith("Day services: ")
     desc = svg.find(f"{SVG}desc").text
     assert desc.startswith(
@@ -146,8 +146,9 @@ def test_the_diagram_says_in_words_what_it_shows(world: CycleWorld) -> None:
     )
     (stage_list,) = [g for g in svg.iter(f"{SVG}g") if g.get("role") == "list"]
     items = [g for g in stage_list if g.get("role") == "listitem"]
-    assert len(items) == 9
-    assert all(item.get("aria-label") for item in items)
+    sentences = cycle_diagram_text(world.cycle)
+    assert [item.get("aria-label") for item in items] == sentences
+    assert len(sentences) == 9 and desc == " ".join(sentences)
 
 
 def queries_for_states(cycle: CommissioningCycle) -> int:
