@@ -163,6 +163,10 @@ def open_condition(checks: Sequence[Check]) -> str:
     return " and ".join(check.expression for check in checks)
 
 
+DISSENT_CONDITION = "not override_requested and 'dissent' in signoffs"
+"""The gate's dissent path: a member's open dissent holds the gate, unless an override is asked."""
+
+
 def override_condition(checks: Sequence[Check]) -> str:
     records = [check.expression for check in checks if not check.waivable]
     people = [check.expression for check in checks if check.waivable]
@@ -498,6 +502,23 @@ def build_model(template: StageTemplate) -> ProcessModel:
         )
         connect(signoff, gate)
         connect(gate, enter_ids[position - 1], name="Gate closed: stay", default=True)
+        dissent = add(
+            Node(
+                node_id("dissent", key),
+                "userTask",
+                "Withdraw the dissent, or let it stand",
+                REPRESENTATIVES.key,
+                "dissent",
+                key,
+                "A member of the panel recorded dissent: they say involvement did not happen as "
+                "agreed. The dissent holds the gate. The member may withdraw it (once what they "
+                "raised is put right, say) and the stage goes on; or it stands, and then only a "
+                "governance board member can override the gate, with written reasons. The "
+                "dissent stays on the record either way.",
+            )
+        )
+        connect(gate, dissent, name="Dissent open", condition=DISSENT_CONDITION)
+        connect(dissent, enter_ids[position - 1])
         override = add(
             Node(
                 node_id("override", key),
@@ -715,7 +736,7 @@ def walk(model: ProcessModel, moves: Sequence[Move]) -> Walk:
         chosen = next_flow(model, gate.id, data)
         route.take(chosen, gate.id, chosen.target)
         if move.kind == "refused":
-            if not chosen.default:
+            if not (chosen.default or model.node(chosen.target).role == "dissent"):
                 raise WalkError(f"the gate of {current} refused, the model took {chosen.id}")
             _rest_at(route, data, current, "a refused advance")
             continue
@@ -863,8 +884,12 @@ def layout(model: ProcessModel) -> Layout:
             points = [(s.cx, s.y), (s.cx, ly), (arrive[0], ly), arrive]
         elif source.role == "gate" and target.id == node_id("enter", source.stage_key or ""):
             points = [(s.cx, s.y), (s.cx, loop_y), (t.cx, loop_y), (t.cx, t.y)]
-        elif source.role == "gate" and target.role == "override":
+        elif source.role == "gate" and target.role in ("override", "dissent"):
             points = [(s.cx, s.bottom), (s.cx, t.cy), (t.x, t.cy)]
+        elif source.role == "dissent":
+            lane_top = lanes[source.lane].y + 14
+            arrive = (t.cx - 8, t.bottom - 8)
+            points = [(s.cx, s.y), (s.cx, lane_top), (arrive[0], lane_top), arrive]
         elif source.role == "override":
             points = [(s.right, s.cy), (t.cx, s.cy), (t.cx, t.bottom)]
         elif s.cy == t.cy:
@@ -1368,10 +1393,12 @@ def to_svg(
         parent = stage_groups.get(node.stage_key or "", other)
         state = states.get(node.stage_key or "") if states is not None else None
         fill, stroke = "#fff", "#222"
-        took_override = state is not None and (
+        took_path = state is not None and (
             state.state == StageState.OVERRIDDEN or state.override_stands
+            if node.role == "override"
+            else state.state == StageState.CURRENT and "signoff.dissent" in state.unmet
         )
-        if state is not None and (node.role != "override" or took_override):
+        if state is not None and (node.role not in ("override", "dissent") or took_path):
             fill, stroke, _ = STATE_STYLE[state.state]
         group = ET.SubElement(parent, _svg("g"), {"data-node": node.id})
         if node.kind == "userTask":

@@ -154,6 +154,8 @@ def test_spiffworkflow_runs_every_export_with_an_overridden_dissent_and_a_reopen
         ]
     )
     assert [spec for spec in completed if spec.startswith("override_")] == [f"override_{held}"]
+    # The first dissent took the dissent path back into the stage.
+    assert [spec for spec in completed if spec.startswith("dissent_")] == [f"dissent_{held}"]
     assert run.reached("cycle_closed") == 1
 
 
@@ -200,8 +202,9 @@ def test_every_stage_has_a_task_in_its_lanes_a_gate_and_plain_documentation(key:
         assert nodes["signoff"].lane == bpmn.REPRESENTATIVES.key
         assert nodes["signoff"].multi_instance
         assert nodes["override"].lane == bpmn.GOVERNANCE.key
+        assert nodes["dissent"].lane == bpmn.REPRESENTATIVES.key
         assert ("decide" in nodes) == stage.decides
-        for role in ("evidence", "gate", "signoff", "override"):
+        for role in ("evidence", "gate", "signoff", "override", "dissent"):
             assert len(nodes[role].documentation) > 80
         gate_words = nodes["gate"].documentation
         for check in bpmn.gate_checks(template, stage.key):
@@ -250,7 +253,9 @@ def test_no_gateway_joins_and_forks_and_only_defaults_go_unconditioned(key: str)
     ("codes", "override", "taken"),
     [
         ((), False, "enter_needs"),
-        (("signoff.dissent",), False, "enter_framework"),
+        (("signoff.dissent",), False, "dissent_framework"),
+        (("budget.missing", "signoff.dissent"), False, "dissent_framework"),
+        (("signoff.quorum",), False, "enter_framework"),
         (("signoff.dissent",), True, "override_framework"),
         (("signoff.quorum", "boundaries.unacknowledged"), True, "override_framework"),
         (("budget.missing",), True, "enter_framework"),

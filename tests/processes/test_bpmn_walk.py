@@ -105,7 +105,9 @@ def test_a_dissent_overridden_by_the_governance_board_walks_the_override_path(
 
     taken = flow_ids(replay(flow_world.cycle))
 
-    assert taken.count("flow_gate_needs__enter_needs") == 1  # the refusal
+    # The refusal took the dissent path back into the stage; the override, its own path on.
+    assert taken.count("flow_gate_needs__dissent_needs") == 1
+    assert "flow_dissent_needs__enter_needs" in taken
     assert "flow_gate_needs__override_needs" in taken
     assert "flow_override_needs__enter_review" in taken
     assert "flow_gate_needs__enter_review" not in taken
