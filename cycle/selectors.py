@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from processes.bpmn import StageState
 from processes.stages import get_template
-from roles.models import ConflictDeclaration, PanelMembership, WorkingAgreement
+from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
 
 from .gates import (
     Condition,
@@ -27,6 +27,7 @@ from .gates import (
     evaluate,
 )
 from .models import (
+    BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
     GateOverride,
