@@ -358,24 +358,58 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
                 budget_version=row["budget__version"],
             )
         )
-    overrides: dict[int, tuple[int | None, int | None]] = {}
-    for visit_id, boundary_version, budget_version in (
+    # The latest override of each open visit, with what it departs from.
+    latest_override: dict[int, int] = {}
+    for override_id, visit_id in (
         GateOverride.objects.filter(visit_id__in=list(visit_cycle))
         .order_by("id")
-        .values_list("visit_id", "boundary_version", "budget_version")
+        .values_list("id", "visit_id")
     ):
-        overrides[visit_cycle[visit_id]] = (boundary_version, budget_version)
+        latest_override[visit_cycle[visit_id]] = override_id
+    departures: defaultdict[int, dict[str, set[int]]] = defaultdict(dict)
+    override_versions: dict[int, tuple[int | None, int | None]] = {}
+    override_cycle = {override_id: cycle_id for cycle_id, override_id in latest_override.items()}
+    for (
+        override_id,
+        code,
+        member_id,
+        boundary_version,
+        budget_version,
+    ) in GateOverrideDeparture.objects.filter(override_id__in=list(override_cycle)).values_list(
+        "override_id",
+        "code",
+        "member_id",
+        "override__boundary_version",
+        "override__budget_version",
+    ):
+        cycle_id = override_cycle[override_id]
+        override_versions[cycle_id] = (boundary_version, budget_version)
+        named = departures[cycle_id].setdefault(code, set())
+        if member_id is not None:
+            named.add(member_id)
+    overrides = {
+        cycle_id: OverrideRecord(
+            boundary_version=versions[0],
+            budget_version=versions[1],
+            departures=tuple(
+                Departure(code, frozenset(named)) for code, named in departures[cycle_id].items()
+            ),
+        )
+        for cycle_id, versions in override_versions.items()
+    }
 
-    needs_agreement = [pk for pk in ids if Condition.WORKING_AGREEMENT in requires[pk]]
+    # The current working agreement binds at every stage once it is on record.
+    agreement_versions: dict[int, int] = {}
     agreement_signed: defaultdict[int, set[int]] = defaultdict(set)
-    if needs_agreement:
-        latest: dict[int, tuple[int, int]] = {}
-        for agreement_id, cycle_id, version in WorkingAgreement.objects.filter(
-            cycle_id__in=needs_agreement
-        ).values_list("id", "cycle_id", "version"):
-            if version > latest.get(cycle_id, (0, 0))[0]:
-                latest[cycle_id] = (version, agreement_id)
-        working_cycle = {agreement_id: cycle_id for cycle_id, (_, agreement_id) in latest.items()}
+    latest: dict[int, tuple[int, int]] = {}
+    for agreement_id, cycle_id, version in WorkingAgreement.objects.filter(
+        cycle_id__in=ids
+    ).values_list("id", "cycle_id", "version"):
+        if version > latest.get(cycle_id, (0, 0))[0]:
+            latest[cycle_id] = (version, agreement_id)
+    agreement_versions = {cycle_id: version for cycle_id, (version, _) in latest.items()}
+    working_cycle = {agreement_id: cycle_id for cycle_id, (_, agreement_id) in latest.items()}
+    if working_cycle:
         for agreement_id, member_id in AgreementSignature.objects.filter(
             agreement_id__in=list(working_cycle)
         ).values_list("agreement_id", "member_id"):
@@ -414,11 +448,12 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             budget_version=budgets.get(pk),
             signoffs=tuple(signoffs[pk]),
             requires=requires[pk],
+            agreement_version=agreement_versions.get(pk),
             agreement_signed_by=frozenset(agreement_signed[pk]),
             involvement_lead_named=cycle.involvement_lead_id is not None,
             tender_panel=frozenset(tender_panel[pk]),
             conflicts_declared_by=frozenset(declared[pk]),
-            override_versions=overrides.get(pk),
+            override=overrides.get(pk),
             unanswered_inputs=unanswered.get(pk, 0),
         )
     return snapshots
