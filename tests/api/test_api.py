@@ -160,6 +160,7 @@ class TestProblems:
 
     def test_an_unknown_endpoint_is_a_problem_not_a_page(self, db: None) -> None:
         _problem(APIClient().get("/api/v1/nothing-here/"), 404, "not_found")
+        _problem(APIClient().get("/api/v1/cycles/%F1%AA%AE%AA%0A/"), 404, "not_found")
 
 
 @pytest.mark.django_db
