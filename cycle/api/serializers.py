@@ -303,10 +303,18 @@ class SignOffRecordSerializer(serializers.Serializer):
         return attrs
 
 
+class DepartureSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    members = serializers.ListField(
+        child=serializers.CharField(), help_text="Whom the condition was unmet for, if anyone."
+    )
+
+
 class OverrideSerializer(serializers.ModelSerializer):
     stage = serializers.CharField(source="visit.stage_key")
     by = Username(read_only=True)
     unmet_codes = serializers.SerializerMethodField()
+    departs_from = serializers.SerializerMethodField()
 
     class Meta:
         model = GateOverride
@@ -317,6 +325,7 @@ class OverrideSerializer(serializers.ModelSerializer):
             "by",
             "reason",
             "unmet_codes",
+            "departs_from",
             "boundary_version",
             "budget_version",
             "recorded_at",
@@ -326,9 +335,27 @@ class OverrideSerializer(serializers.ModelSerializer):
     def get_unmet_codes(self, override: GateOverride) -> list[str]:
         return [code for code in override.unmet_codes.split(",") if code]
 
+    @extend_schema_field(DepartureSerializer(many=True))
+    def get_departs_from(self, override: GateOverride) -> list[dict[str, Any]]:
+        members: dict[str, list[str]] = {}
+        for departure in override.departures.all():
+            names = members.setdefault(departure.code, [])
+            if departure.member is not None:
+                names.append(departure.member.username)
+        return [{"code": code, "members": sorted(names)} for code, names in members.items()]
+
 
 class OverrideCreateSerializer(serializers.Serializer):
     reason = _text(help_text="Why the body departs from the gate; it stays on the record.")
+    codes = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        allow_null=True,
+        max_length=20,
+        help_text="The unmet conditions the override departs from (default: every one unmet). "
+        "Only quorum, dissent, stale or missing acknowledgements and an unsigned agreement can "
+        "be waived, never the records themselves.",
+    )
 
 
 # --- decisions and the influence register -----------------------------------------------------

@@ -30,6 +30,7 @@ from cycle.models import (
     CommissioningCycle,
     Decision,
     GateOverride,
+    GateOverrideDeparture,
     InputResponse,
     RoleBoundaryAgreement,
     SignOff,
@@ -384,14 +385,21 @@ class DissentWithdraw(CycleScopedMixin, APIView):
 
 
 class OverrideList(CycleListMixin, generics.ListCreateAPIView):
-    """Every gate override, with its reasons and the conditions it departed from; or override the
-    current gate (a governance board member)."""
+    """Every gate override, with its reasons and the conditions (and members) it departed from;
+    or override the current gate (a governance board member), naming what it departs from."""
 
     model = GateOverride
     serializer_class = s.OverrideSerializer
 
     def cycle_queryset(self, cycle: CommissioningCycle) -> QuerySet[GateOverride]:
-        return GateOverride.objects.filter(cycle=cycle).select_related("visit", "by").order_by("id")
+        return (
+            GateOverride.objects.filter(cycle=cycle)
+            .select_related("visit", "by")
+            .prefetch_related(
+                Prefetch("departures", GateOverrideDeparture.objects.select_related("member"))
+            )
+            .order_by("id")
+        )
 
     @extend_schema(tags=["gate records"])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -405,7 +413,10 @@ class OverrideList(CycleListMixin, generics.ListCreateAPIView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _input(request, s.OverrideCreateSerializer)
         override = services.gate_override(
-            actor=request.user, cycle_id=self.cycle_id, reason=data["reason"]
+            actor=request.user,
+            cycle_id=self.cycle_id,
+            reason=data["reason"],
+            codes=data.get("codes"),
         )
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 

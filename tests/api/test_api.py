@@ -273,6 +273,27 @@ class TestGateRecords:
         data = _problem(response, 400, "invalid")
         assert data["errors"][0]["field"] == "reasons"
 
+    def test_an_override_names_what_it_departs_from_and_never_the_records(self, world: Any) -> None:
+        governor = Caller(world.governor)
+        path = f"cycles/{world.id}/overrides/"
+        refused = governor.post(path, {"reason": "Statutory deadline."})
+        assert (
+            "boundaries.missing cannot be overridden"
+            in _problem(refused, 403, "override.not_waivable")["detail"]
+        )
+        world.meet_gate()
+        services.signoff_record(actor=world.panel[2], cycle_id=world.id, dissent="Not shown.")
+        wrong = governor.post(path, {"reason": "Deadline.", "codes": ["signoff.quorum"]})
+        _problem(wrong, 400, "invalid.override_codes")
+        made = governor.post(path, {"reason": "Deadline.", "codes": ["signoff.dissent"]})
+        assert made.status_code == 201, made.content
+        assert body(made)["departs_from"] == [
+            {"code": "signoff.dissent", "members": [world.panel[2].username]}
+        ]
+        assert body(governor.get(path))["results"][0]["unmet_codes"] == ["signoff.dissent"]
+        moved = Caller(world.lead).post(f"cycles/{world.id}/advance/")
+        assert moved.status_code == 200 and body(moved)["cycle"]["stage"]["key"] == "needs"
+
     def test_the_panel_and_its_history(self, world: Any) -> None:
         lead = Caller(world.lead)
         newcomer = representative()

@@ -71,7 +71,9 @@ def demo_server(_rearm_after_flush: None, transactional_db: None, live_server: A
     yield live_server
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE cycle_auditevent DISABLE TRIGGER {LEDGER_TRUNCATE_TRIGGER}")
+            cursor.execute(
+                f"ALTER TABLE cycle_auditevent DISABLE TRIGGER {LEDGER_TRUNCATE_TRIGGER}"
+            )
 
 
 def _fuzz(strategy: Any, label: str, tokens: dict[str, str], tally: dict[str, Any]) -> None:
