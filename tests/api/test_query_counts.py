@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cycle import services
-from cycle.models import UserInput
+from cycle.models import CommissioningCycle, UserInput
 from roles import services as role_services
 from tests.api.conftest import Caller
 from tests.factories import CycleWorld, representative
@@ -57,6 +57,8 @@ def _records(world: CycleWorld, cycle_id: int) -> None:
         actor=lead, cycle_id=cycle_id, input_id=user_input.pk, kind="we-did", text="Kept."
     )
     services.decision_record(actor=world.decider, cycle_id=cycle_id, summary="Go ahead.")
+    if not CommissioningCycle.objects.filter(pk=cycle_id, involvement_lead__isnull=False).exists():
+        services.involvement_lead_name(actor=lead, cycle_id=cycle_id, lead=lead)
     services.signoff_record(actor=member, cycle_id=cycle_id, dissent="Not told in time.")
     services.gate_override(actor=world.governor, cycle_id=cycle_id, reason="Board agreed.")
 
