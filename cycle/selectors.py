@@ -1,21 +1,31 @@
-"""Reads that need more than one query: gate snapshots, cycle views, visibility.
+"""Reads that need more than one query: gate snapshots, cycle views, visibility, the audit trail.
 
 Each selector issues a fixed number of queries, whatever the cycle's history or panel size.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from processes.bpmn import StageState
 from processes.stages import get_template
-from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
+from roles.models import (
+    AgreementSignature,
+    ConflictDeclaration,
+    GovernanceBoard,
+    PanelMembership,
+    WorkingAgreement,
+)
+from roles.permissions import AUDIT_PERM
 
+from . import ledger
 from .gates import (
     Condition,
     Departure,
@@ -27,11 +37,13 @@ from .gates import (
     evaluate,
 )
 from .models import (
+    AuditEvent,
     BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
     GateOverride,
     GateOverrideDeparture,
+    Organisation,
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
@@ -242,10 +254,6 @@ def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
     oversee. Only users whose role lets them see cycles at all see any; former panel members no
     longer do.
     """
-    from django.db.models import Q
-
-    from cycle.models import Organisation
-    from roles.models import GovernanceBoard
     from roles.permissions import VIEW_PERM
 
     if not user.is_authenticated or not user.is_active:
@@ -511,3 +519,218 @@ def stage_states(cycle: CommissioningCycle) -> dict[str, StageState]:
             state = StageState(stage.key, StageState.NOT_REACHED, visits=count)
         states[stage.key] = state
     return states
+
+
+# Governance boards: what a board member audits (docs/permissions.md: "a cycle of an organisation
+# their board oversees").
+
+
+def organisations_overseen_by(user: Any) -> QuerySet[Organisation]:
+    """The organisations a governance board member audits, by name: those their boards oversee.
+
+    Nobody else audits anything: the audit permission and a seat on a board that oversees the
+    organisation must both hold, as for ``roles.permissions.Action.AUDIT``.
+    """
+    if not user.is_authenticated or not user.is_active or not user.has_perm(AUDIT_PERM):
+        return Organisation.objects.none()
+    boards = GovernanceBoard.organisations.through.objects.filter(
+        governanceboard__members=user.pk
+    ).values("organisation_id")
+    return Organisation.objects.filter(pk__in=boards).order_by("name")
+
+
+def cycles_audited_by(user: Any) -> QuerySet[CommissioningCycle]:
+    """The cycles whose records and ledger a governance board member may read, in one query."""
+    return CommissioningCycle.objects.filter(
+        organisation_id__in=organisations_overseen_by(user).values("pk")
+    )
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit trail is narrowed to; empty values do not narrow it."""
+
+    action: str = ""
+    outcome: str = ""
+    actor: str = ""
+    """The username of whoever acted, exactly (case does not matter)."""
+    stage_key: str = ""
+    period_from: date | None = None
+    period_to: date | None = None
+    """Both days included."""
+    cycle_id: int | None = None
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    cycle_id: int | None
+    cycle_title: str
+    organisation: str
+    stage_key: str
+    details: tuple[tuple[str, str], ...]
+    """The event's payload, key by key, each value as text."""
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditTrailPage:
+    """One page of the audit trail, newest first, and where the pages either side start."""
+
+    entries: tuple[AuditEntry, ...]
+    older_before: int | None
+    """Show older events with ``before=`` this sequence number; None when there are none."""
+    newer_after: int | None
+    """Show newer events with ``after=`` this sequence number; None when there are none."""
+
+
+def _detail(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def audit_events_audited_by(user: Any, filters: AuditFilters | None = None) -> QuerySet[AuditEvent]:
+    """The ledger events of the cycles ``user`` audits, narrowed by ``filters``."""
+    filters = filters or AuditFilters()
+    events = AuditEvent.objects.filter(cycle_id__in=cycles_audited_by(user).values("pk"))
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.outcome:
+        events = events.filter(outcome=filters.outcome)
+    if filters.actor:
+        events = events.filter(actor_name__iexact=filters.actor)
+    if filters.stage_key:
+        events = events.filter(stage_key=filters.stage_key)
+    if filters.period_from is not None:
+        start = timezone.make_aware(datetime.combine(filters.period_from, time.min))
+        events = events.filter(at__gte=start)
+    if filters.period_to is not None:
+        end = timezone.make_aware(datetime.combine(filters.period_to + timedelta(days=1), time.min))
+        events = events.filter(at__lt=end)
+    if filters.cycle_id is not None:
+        events = events.filter(cycle_id=filters.cycle_id)
+    if filters.organisation_id is not None:
+        events = events.filter(cycle__organisation_id=filters.organisation_id)
+    return events
+
+
+def audit_trail(
+    user: Any,
+    filters: AuditFilters | None = None,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = AUDIT_PAGE_SIZE,
+) -> AuditTrailPage:
+    """A page of the audit trail of the cycles ``user`` audits, newest first, paged by sequence
+    number (``before`` or ``after`` a given event), in two queries however long the ledger."""
+    events = audit_events_audited_by(user, filters)
+    columns = (
+        "seq",
+        "at",
+        "actor_name",
+        "action",
+        "outcome",
+        "cycle_id",
+        "cycle__title",
+        "cycle__organisation__name",
+        "stage_key",
+        "payload",
+        "hash",
+    )
+    if after is not None:
+        rows = list(events.filter(seq__gt=after).order_by("seq").values(*columns)[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        more_older = bool(rows) and events.filter(seq__lt=rows[-1]["seq"]).exists()
+    else:
+        page = events.filter(seq__lt=before) if before is not None else events
+        rows = list(page.order_by("-seq").values(*columns)[: size + 1])
+        more_older = len(rows) > size
+        rows = rows[:size]
+        more_newer = (
+            before is not None and bool(rows) and events.filter(seq__gt=rows[0]["seq"]).exists()
+        )
+    entries = tuple(
+        AuditEntry(
+            seq=row["seq"],
+            at=row["at"],
+            actor=row["actor_name"],
+            action=row["action"],
+            outcome=row["outcome"],
+            cycle_id=row["cycle_id"],
+            cycle_title=row["cycle__title"] or "",
+            organisation=row["cycle__organisation__name"] or "",
+            stage_key=row["stage_key"],
+            details=tuple(
+                (key, _detail(value)) for key, value in json.loads(row["payload"] or "{}").items()
+            ),
+            hash=row["hash"],
+        )
+        for row in rows
+    )
+    return AuditTrailPage(
+        entries=entries,
+        older_before=entries[-1].seq if entries and more_older else None,
+        newer_after=entries[0].seq if entries and more_newer else None,
+    )
+
+
+def audit_actions(user: Any) -> list[str]:
+    """The actions that occur in the events ``user`` audits, for choosing one, in one query."""
+    return list(
+        audit_events_audited_by(user).order_by("action").values_list("action", flat=True).distinct()
+    )
+
+
+@dataclass(frozen=True)
+class LedgerVerdict:
+    """What verifying the ledger found, as a board member may be told it."""
+
+    ok: bool
+    checked: int
+    head_seq: int | None
+    head_hash: str
+    problem: str
+    """Empty when verified; otherwise the first event that does not verify and why."""
+
+
+def ledger_verdict(user: Any, cycle: CommissioningCycle | None = None) -> LedgerVerdict:
+    """Verify the whole ledger (or one cycle's chain) and say what was found.
+
+    The whole ledger is checked, every organisation's events included, since one broken link
+    anywhere breaks the chain; a failure in an event of a cycle ``user`` does not audit is named
+    by its number only, without its action or cycle.
+    """
+    result = ledger.verify_cycle(cycle) if cycle is not None else ledger.verify_ledger()
+    problem = ""
+    if not result.ok:
+        visible = (
+            result.cycle_id is not None
+            and cycles_audited_by(user).filter(pk=result.cycle_id).exists()
+        )
+        if visible or not result.action:
+            problem = result.describe()
+        else:
+            problem = (
+                f"event #{result.first_bad_seq} (outside the organisations you oversee): "
+                f"{result.problem}"
+            )
+    return LedgerVerdict(
+        ok=result.ok,
+        checked=result.checked,
+        head_seq=result.last_seq,
+        head_hash=result.last_hash,
+        problem=problem,
+    )
