@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cycle.compliance import CycleCompliance, OrganisationCompliance
+from processes.stages import TEMPLATES
 
 from .charts import BLUE, GREY, PURPLE, RED, Bar, Chart, Series, number
 
@@ -23,12 +25,33 @@ QUORUM_BANDS: tuple[tuple[str, float], ...] = (
     ("More than 4 weeks", float("inf")),
 )
 
+DISSENT_OUTCOMES = {
+    "withdrawn": "Withdrawn",
+    "attested": "The member attested after all",
+    "restated": "Restated",
+    "open": "Still open",
+    "overridden": "The gate was overridden",
+    "stage-reopened": "The stage was reopened",
+    "member-left": "The member left the panel",
+}
+
+QUORUM_STATUSES = {
+    "reached": "Quorum reached",
+    "waiting": "Still waiting",
+    "not-requested": "Not asked yet: no role boundaries",
+    "overridden": "Gate overridden",
+    "left": "Left to reopen an earlier stage",
+}
+
 BUDGET_OUTCOMES = (
     ("re-attested", "Panel attested again before the next stage"),
     ("overridden", "Next stage reached by override"),
     ("superseded", "Changed again before the next stage"),
     ("awaiting-advance", "Stage not left yet"),
 )
+
+OUTCOME_LABELS = {**QUORUM_STATUSES, **DISSENT_OUTCOMES, **dict(BUDGET_OUTCOMES)}
+"""Every outcome word of ``cycle.compliance`` in plain English (dissents win a shared word)."""
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -208,3 +231,56 @@ def organisation_charts(report: OrganisationCompliance, prefix: str) -> list[Cha
         unanswered_input(report, f"{prefix}-input"),
         budget_changes(report, f"{prefix}-budget"),
     ]
+
+
+def stage_name(template_key: str, stage_key: str) -> str:
+    """A stage's name in its template, or its key if the template has no such stage."""
+    template = TEMPLATES.get(template_key)
+    if template is None or stage_key not in template.keys:
+        return stage_key
+    return template.get(stage_key).name
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    """One line of an organisation's table of cycles."""
+
+    cycle_id: int
+    title: str
+    stage: str
+    gates_passed: int
+    gates_overridden: int
+    open_dissents: int
+    unanswered_inputs: int
+    late: bool
+    involvement: str
+
+
+def cycle_rows(report: OrganisationCompliance) -> list[CycleRow]:
+    rows = []
+    for cycle in report.cycles:
+        first = cycle.involvement
+        if first.late:
+            involvement = (
+                "Late: only after the review stage" if first.first_at else "Late: none yet"
+            )
+        elif first.first_at is not None:
+            involvement = f"From “{stage_name(cycle.template, first.first_stage)}”"
+        else:
+            involvement = "None yet"
+        rows.append(
+            CycleRow(
+                cycle_id=cycle.cycle_id,
+                title=cycle.title,
+                stage="Complete"
+                if cycle.status == "completed"
+                else stage_name(cycle.template, cycle.stage),
+                gates_passed=cycle.gates_passed,
+                gates_overridden=cycle.gates_overridden,
+                open_dissents=sum(1 for dissent in cycle.dissents if dissent.outcome == "open"),
+                unanswered_inputs=len(cycle.unanswered_inputs),
+                late=first.late,
+                involvement=involvement,
+            )
+        )
+    return rows
