@@ -55,10 +55,11 @@ class OverrideForm(PageForm):
 
     def __init__(self, *args: Any, unmet: Sequence[Unmet] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["codes"].choices = [(item.code, item.message) for item in unmet]
+        codes: Any = self.fields["codes"]
+        codes.choices = [(item.code, item.message) for item in unmet]
 
 
-def _choices(values: Iterable[tuple[str, str]], everything: str) -> list[tuple[str, str]]:
+def _choices(values: Iterable[tuple[str, Any]], everything: str) -> list[tuple[str, Any]]:
     return [("", everything), *values]
 
 
@@ -101,14 +102,15 @@ class AuditFilterForm(PageForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = _choices(
+        fields: Any = self.fields
+        fields["action"].choices = _choices(
             ((action, action) for action in actions), str(_("Any action"))
         )
-        self.fields["cycle"].choices = _choices(
+        fields["cycle"].choices = _choices(
             ((str(cycle.pk), f"{cycle.title} ({cycle.organisation.name})") for cycle in cycles),
             str(_("Any cycle")),
         )
-        self.fields["stage"].choices = _choices(stages, str(_("Any stage")))
+        fields["stage"].choices = _choices(stages, str(_("Any stage")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -158,7 +160,12 @@ class ReportForm(PageForm):
         label=_("Format"),
         choices=FORMATS,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose a format")},
+        error_messages={
+            "required": _("Choose a format"),
+            "invalid_choice": _(
+                "Choose a format: a web page, a spreadsheet or a printable document"
+            ),
+        },
     )
 
     def __init__(self, *args: Any, organisations: Any = None, **kwargs: Any) -> None:

@@ -304,7 +304,7 @@ class ReportView(BoardMemberMixin, Page):
 
     template_name = "web/governance/report.html"
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.organisations  # noqa: B018 - board members only
         form = ReportForm(
             request.GET if "format" in request.GET else None,
