@@ -521,6 +521,22 @@ def stage_states(cycle: CommissioningCycle) -> dict[str, StageState]:
     return states
 
 
+def open_dissents(cycle: CommissioningCycle) -> list[SignOff]:
+    """The dissents that stand on the cycle's current stage visit, oldest first, with who
+    recorded them, in one query."""
+    return list(
+        SignOff.objects.filter(
+            cycle=cycle,
+            visit__closed_at__isnull=True,
+            kind=SignOff.Kind.DISSENT,
+            superseded_at__isnull=True,
+            withdrawn=False,
+        )
+        .select_related("member")
+        .order_by("recorded_at", "id")
+    )
+
+
 # Governance boards: what a board member audits (docs/permissions.md: "a cycle of an organisation
 # their board oversees").
 
@@ -577,7 +593,7 @@ class AuditEntry:
     organisation: str
     stage_key: str
     details: tuple[tuple[str, str], ...]
-    """The event's payload, key by key, each value as text."""
+    """The event's payload, key by key, each value as text (empty ones left out)."""
     hash: str
 
 
@@ -674,7 +690,9 @@ def audit_trail(
             organisation=row["cycle__organisation__name"] or "",
             stage_key=row["stage_key"],
             details=tuple(
-                (key, _detail(value)) for key, value in json.loads(row["payload"] or "{}").items()
+                (key, _detail(value))
+                for key, value in json.loads(row["payload"] or "{}").items()
+                if value != ""
             ),
             hash=row["hash"],
         )

@@ -32,8 +32,8 @@ FONT_SIZE = 14
 LABEL_HEIGHT = 20
 BAR_HEIGHT = 18
 ROW_GAP = 10
-VALUE_ROOM = 64
-"""Room right of the longest bar for its number."""
+VALUE_CHAR_WIDTH = 9
+"""Room a character of a bar's bold number takes, at most: the longest bar leaves room for it."""
 LABEL_CHARS = 50
 """Longer labels are cut short in the drawing (the table beside it has them in full)."""
 FONT = "Frutiger W01, Arial, sans-serif"
@@ -70,7 +70,6 @@ class Chart:
     bars: tuple[Bar, ...]
     unit: str = ""
     """Said after each bar's number in the drawing, e.g. "gates"; the table heads say it too."""
-    empty_text: str = "Nothing to show yet."
 
     def __post_init__(self) -> None:
         for bar in self.bars:
@@ -83,6 +82,7 @@ class Chart:
 
     @property
     def is_empty(self) -> bool:
+        """Nothing to draw: the page shows the description alone, which says so."""
         return not self.bars
 
     @property
@@ -108,6 +108,11 @@ class Chart:
             )
             for bar in self.bars
         )
+
+    @property
+    def labelled_rows(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """The table's rows with each cell's column heading, for tables that stack on a phone."""
+        return tuple(tuple(zip(self.headings, row, strict=True)) for row in self.rows)
 
     @property
     def svg(self) -> SafeString:
@@ -146,8 +151,13 @@ def render_svg(chart: Chart) -> SafeString:
             y += LABEL_HEIGHT + 2
         y += ROW_GAP
     top = y
+
+    def value_text(bar: Bar) -> str:
+        return number(bar.total) + (f" {chart.unit}" if chart.unit else "")
+
+    room = max((len(value_text(bar)) for bar in chart.bars), default=0) * VALUE_CHAR_WIDTH + 8
     largest = max((bar.total for bar in chart.bars), default=0) or 1
-    scale = (WIDTH - VALUE_ROOM) / largest
+    scale = (WIDTH - room) / largest
     for bar in chart.bars:
         parts.append(_text(0, y + FONT_SIZE, _cut(bar.label)))
         y += LABEL_HEIGHT
@@ -163,8 +173,7 @@ def render_svg(chart: Chart) -> SafeString:
                 f'fill="{series.colour}"/>'
             )
             x += width
-        value_text = number(bar.total) + (f" {chart.unit}" if chart.unit else "")
-        parts.append(_text(x + 6, y + BAR_HEIGHT - 4, value_text, bold=True))
+        parts.append(_text(x + 6, y + BAR_HEIGHT - 4, value_text(bar), bold=True))
         y += BAR_HEIGHT + ROW_GAP
     # The zero line the bars grow from.
     parts.append(

@@ -95,7 +95,6 @@ def gate_outcomes(report: OrganisationCompliance, slug: str) -> Chart:
             Bar(cycle.title, (cycle.gates_passed, cycle.gates_overridden)) for cycle in cycles
         ),
         unit="gates",
-        empty_text="No gate has been passed yet.",
     )
 
 
@@ -121,6 +120,8 @@ def time_to_quorum(report: OrganisationCompliance, slug: str) -> Chart:
         )
         + f" {_plural(counts['Still waiting'], 'stage is', 'stages are')} still waiting."
     )
+    if not sum(counts.values()):
+        description = "No stage has asked the panel for sign-off yet."
     return Chart(
         slug=slug,
         title="Time from asking for sign-off to a quorum",
@@ -131,7 +132,6 @@ def time_to_quorum(report: OrganisationCompliance, slug: str) -> Chart:
         if sum(counts.values())
         else (),
         unit="stages",
-        empty_text="No stage has asked the panel for sign-off yet.",
     )
 
 
@@ -150,6 +150,8 @@ def late_involvement(report: OrganisationCompliance, slug: str) -> Chart:
         f"before it ended; {_plural(not_yet, 'cycle has', 'cycles have')} not finished the "
         "review stage yet."
     )
+    if not report.cycles:
+        description = "The organisation has no cycles yet."
     return Chart(
         slug=slug,
         title="When users were first involved",
@@ -164,7 +166,6 @@ def late_involvement(report: OrganisationCompliance, slug: str) -> Chart:
         if report.cycles
         else (),
         unit="cycles",
-        empty_text="The organisation has no cycles yet.",
     )
 
 
@@ -179,6 +180,8 @@ def unanswered_input(report: OrganisationCompliance, slug: str) -> Chart:
         f"(\u201cstill considering\u201d is not an answer); "
         f"{_plural(overdue, 'was', 'were')} flagged as waiting too long." + note
     )
+    if not total:
+        description = "Every piece of input from users has an answer."
     bars = []
     for cycle in cycles:
         late = sum(1 for item in cycle.unanswered_inputs if item.overdue_flagged_at is not None)
@@ -191,7 +194,6 @@ def unanswered_input(report: OrganisationCompliance, slug: str) -> Chart:
         series=(Series("Waiting", GREY), Series("Waiting too long", RED)),
         bars=tuple(bars),
         unit="inputs",
-        empty_text="Every piece of input from users has an answer.",
     )
 
 
@@ -208,6 +210,8 @@ def budget_changes(report: OrganisationCompliance, slug: str) -> Chart:
         f"{_plural(outcomes.get('overridden', 0), 'time')} the next stage was reached by "
         "override instead."
     )
+    if not changes:
+        description = "The budget has not changed after it was first disclosed."
     return Chart(
         slug=slug,
         title="Budget changes and attesting again",
@@ -218,7 +222,6 @@ def budget_changes(report: OrganisationCompliance, slug: str) -> Chart:
         if changes
         else (),
         unit="changes",
-        empty_text="The budget has not changed after it was first disclosed.",
     )
 
 
@@ -239,6 +242,23 @@ def stage_name(template_key: str, stage_key: str) -> str:
     if template is None or stage_key not in template.keys:
         return stage_key
     return template.get(stage_key).name
+
+
+def stage_names() -> dict[str, str]:
+    """Every stage key of every template with its name (the first template with a key names it)."""
+    names: dict[str, str] = {}
+    for template in TEMPLATES.values():
+        for stage in template.stages:
+            names.setdefault(stage.key, stage.name)
+    return names
+
+
+def any_stage_name(stage_key: str) -> str:
+    """A stage's name from its key alone: the first template that has the key names it."""
+    for template in TEMPLATES.values():
+        if stage_key in template.keys:
+            return template.get(stage_key).name
+    return stage_key
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,11 @@ class ReportForm(PageForm):
 
     def __init__(self, *args: Any, organisations: Any = None, **kwargs: Any) -> None:
         start, end = _year_to_today()
-        kwargs.setdefault("initial", {"period_from": start, "period_to": end, "format": "pdf"})
+        # As text in the form a date input takes (a date would be rendered in words).
+        kwargs.setdefault(
+            "initial",
+            {"period_from": start.isoformat(), "period_to": end.isoformat(), "format": "pdf"},
+        )
         super().__init__(*args, **kwargs)
         field: Any = self.fields["organisation"]
         field.queryset = organisations if organisations is not None else Organisation.objects.none()

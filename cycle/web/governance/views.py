@@ -44,7 +44,7 @@ from cycle.reports import (
     render_html,
     render_pdf,
 )
-from processes.stages import TEMPLATES, get_template
+from processes.stages import get_template
 from roles.permissions import Action, refusal
 
 from ..forms import SummaryItem
@@ -88,15 +88,6 @@ class AuditedCycleMixin(BoardMemberMixin):
     def stage_name(self, stage_key: str) -> str:
         template = get_template(self.cycle.template_key)
         return template.get(stage_key).name if stage_key in template.keys else stage_key
-
-
-def stage_names() -> dict[str, str]:
-    """Every stage key of every template, with its name (keys shared by templates name alike)."""
-    names: dict[str, str] = {}
-    for template in TEMPLATES.values():
-        for stage in template.stages:
-            names.setdefault(stage.key, stage.name)
-    return names
 
 
 # The dashboard
@@ -147,7 +138,6 @@ class CycleRecordView(AuditedCycleMixin, Page):
             recent=recent,
             gate_closed=gate_closed,
             may_override=may_override,
-            stage_names=stage_names(),
             **kwargs,
         )
 
@@ -190,6 +180,7 @@ class OverrideView(AuditedCycleMixin, ServiceFormView):
             cycle=cycle,
             stage=self.stage_name(cycle.current_stage),
             gate=self.gate,
+            dissents=selectors.open_dissents(cycle),
             active=cycle.status == CommissioningCycle.Status.ACTIVE,
             **kwargs,
         )
@@ -202,7 +193,7 @@ class AuditTrailView(BoardMemberMixin, Page):
     template_name = "web/governance/audit.html"
 
     def filter_form(self) -> AuditFilterForm:
-        names = stage_names()
+        names = dashboard.stage_names()
         return AuditFilterForm(
             self.request.GET or None,
             actions=selectors.audit_actions(self.request.user),
@@ -246,7 +237,6 @@ class AuditTrailView(BoardMemberMixin, Page):
             page=page,
             filtered=filters != selectors.AuditFilters(),
             query=query.urlencode(),
-            stage_names=stage_names(),
             **context,
             **kwargs,
         )

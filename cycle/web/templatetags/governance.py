@@ -18,6 +18,12 @@ def stage_name(stage_key: str, template_key: str) -> str:
 
 
 @register.filter
+def any_stage_name(stage_key: str) -> str:
+    """A stage's name from its key alone, whatever the template (keys shared name alike)."""
+    return dashboard.any_stage_name(stage_key)
+
+
+@register.filter
 def outcome_label(outcome: str) -> str:
     """A compliance outcome word (``member-left``, ``re-attested`` …) in plain English."""
     return dashboard.OUTCOME_LABELS.get(outcome, outcome)

@@ -69,9 +69,11 @@ def test_the_svg_is_an_image_named_by_its_title_and_described_by_its_description
 def test_bar_lengths_are_in_proportion_to_the_values_and_the_longest_fills_the_room():
     svg = parse(gates_chart())
     blue, red = bar_widths(svg, BLUE), bar_widths(svg, RED)
-    # Stacked segments leave a one-unit gap after each; the longest bar is 3 + 2 = 5 units of 336.
-    assert blue == pytest.approx([3 / 5 * 336 - 1, 2 / 5 * 336 - 1], abs=0.1)
-    assert red == pytest.approx([2 / 5 * 336 - 1], abs=0.1)
+    # Stacked segments leave a one-unit gap after each; the longest bar, 3 + 2 = 5, fills the
+    # width less room for its number ("5 gates": 7 characters of 9 units, and 8 more).
+    room = 400 - (7 * 9 + 8)
+    assert blue == pytest.approx([3 / 5 * room - 1, 2 / 5 * room - 1], abs=0.1)
+    assert red == pytest.approx([2 / 5 * room - 1], abs=0.1)
 
 
 def test_a_zero_value_draws_no_segment_but_still_says_its_number():
@@ -127,6 +129,12 @@ def test_the_table_has_the_same_numbers_with_a_total_for_stacked_bars():
     assert chart.rows == (
         ("Day services", "3", "2", "5"),
         ("Meals <on> wheels & more", "2", "0", "2"),
+    )
+    assert chart.labelled_rows[1] == (
+        ("Cycle", "Meals <on> wheels & more"),
+        ("Passed normally", "2"),
+        ("Overridden", "0"),
+        ("Total", "2"),
     )
 
 
@@ -256,7 +264,7 @@ def test_unanswered_input_splits_what_has_waited_too_long():
 def test_nothing_unanswered_gives_an_empty_chart_that_says_so():
     chart = dashboard.unanswered_input(report(cycle(1)), "i")
     assert chart.is_empty
-    assert chart.empty_text == "Every piece of input from users has an answer."
+    assert chart.description == "Every piece of input from users has an answer."
 
 
 def test_budget_changes_are_counted_by_what_followed():

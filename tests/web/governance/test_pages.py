@@ -509,3 +509,15 @@ def test_bad_report_input_is_shown_in_the_error_summary(ours):
         "Enter the last day as a date, for example 2026-03-31",
         "Choose a format: a web page, a spreadsheet or a printable document",
     ]
+
+
+def test_the_report_form_starts_with_the_last_twelve_months_as_dates_a_date_input_takes(ours):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    html = signed_in(ours.governor).get(url("governance-report")).content.decode()
+    assert f'value="{(today - timedelta(days=364)).isoformat()}"' in html
+    assert f'value="{today.isoformat()}"' in html
+    assert 'type="date"' in html
