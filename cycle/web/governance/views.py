@@ -35,7 +35,7 @@ from django.views import View
 
 from cycle import chain, ledger, selectors, services
 from cycle.compliance import cycle_compliance, organisations_compliance
-from cycle.gates import GateResult
+from cycle.gates import GateResult, waivable
 from cycle.models import AuditEvent, CommissioningCycle
 from cycle.reports import (
     ReportUnavailable,
@@ -162,14 +162,15 @@ class OverrideView(AuditedCycleMixin, ServiceFormView):
             actor=self.request.user,
             cycle_id=self.cycle.pk,
             reason=form.cleaned_data["reason"],
+            codes=form.cleaned_data["codes"],
         )
 
     def confirmation(self, result: Any) -> str:
         stage = self.stage_name(self.cycle.current_stage)
-        return (
-            f"You overrode the gate of “{stage}”. The board's reasons are on the record; the lead "
-            "commissioner can now move the cycle on."
-        )
+        done = f"You overrode the gate of “{stage}”. The board's reasons are on the record"
+        if selectors.gate_state(self.cycle).passable:
+            return done + "; the lead commissioner can now move the cycle on."
+        return done + ", but the gate is still closed by the conditions you did not tick."
 
     def get_success_url(self) -> str:
         return reverse("web:governance-cycle", args=[self.cycle.pk])
@@ -180,6 +181,7 @@ class OverrideView(AuditedCycleMixin, ServiceFormView):
             cycle=cycle,
             stage=self.stage_name(cycle.current_stage),
             gate=self.gate,
+            never_waived=[item for item in self.gate.unmet if not waivable(item.code)],
             dissents=selectors.open_dissents(cycle),
             active=cycle.status == CommissioningCycle.Status.ACTIVE,
             **kwargs,

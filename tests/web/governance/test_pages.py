@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cycle import chain, ledger, services
+from cycle import chain, ledger, selectors, services
 from cycle.models import GateOverride
 from cycle.verify_export import read_export
 from roles import definitions
@@ -311,6 +311,40 @@ def test_the_services_refusal_is_shown_in_the_error_summary(ours):
     assert line.startswith("You take part in running this cycle, so you cannot override its gate")
     assert not GateOverride.objects.exists()
     refused = ours.cycle.audit_events.filter(outcome="refused").get()
+    assert refused.action == "gate_override"
+
+
+def test_an_override_departs_only_from_the_conditions_ticked(ours):
+    ours.agree_boundaries()
+    ours.acknowledge_all()
+    ours.meet_stage_conditions()
+    ours.attest(ours.panel[2:])
+    dissent(ours)  # unmet now: quorum (1 of 3 attest) and the dissent
+    response = signed_in(ours.governor).post(
+        url("governance-override", ours.id),
+        {"codes": ["signoff.dissent"], "reason": "The dissent goes to the board's next meeting."},
+        follow=True,
+    )
+    assert "the gate is still closed by the conditions you did not tick" in text(response)
+    assert GateOverride.objects.get().unmet_codes == "signoff.dissent"
+    assert not selectors.gate_state(ours.refresh()).passable
+
+
+def test_a_condition_no_override_can_stand_in_for_is_refused_with_what_to_record(db):
+    world = CycleWorld()  # at the first stage, with nothing recorded
+    client = signed_in(world.governor)
+    page = client.get(url("governance-override", world.id))
+    assert "First, what no override can stand in for" in text(page)
+    response = client.post(
+        url("governance-override", world.id),
+        {"codes": ["signoff.quorum"], "reason": "The panel cannot meet this month."},
+    )
+    assert response.status_code == 200
+    [line] = error_summary(response)
+    assert line.startswith("boundaries.missing cannot be overridden: Record the role boundaries")
+    assert "budget.missing cannot be overridden: Disclose the budget" in line
+    assert not GateOverride.objects.exists()
+    refused = world.cycle.audit_events.filter(outcome="refused").get()
     assert refused.action == "gate_override"
 
 
