@@ -555,3 +555,15 @@ def test_the_report_form_starts_with_the_last_twelve_months_as_dates_a_date_inpu
     assert f'value="{(today - timedelta(days=364)).isoformat()}"' in html
     assert f'value="{today.isoformat()}"' in html
     assert 'type="date"' in html
+
+
+def test_a_cycles_record_says_when_an_override_stands(ours):
+    held_by_dissent(ours)
+    services.gate_override(
+        actor=ours.governor, cycle_id=ours.id, reason="Minute 14.", codes=["signoff.dissent"]
+    )
+    response = signed_in(ours.governor).get(url("governance-cycle", ours.id))
+    page = text(response)
+    assert "The gate of “Assess needs and operating context” is overridden" in page
+    assert "is closed" not in page
+    assert url("governance-override", ours.id) not in response.content.decode()
