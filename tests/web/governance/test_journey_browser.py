@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from cycle import selectors, services
 from cycle.models import CommissioningCycle, GateOverride, UserInput
 from roles.models import PanelMembership
+from tests.web.test_foundation_browser import focused_is_visible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -105,9 +106,24 @@ def test_a_board_member_reads_the_dashboard_verifies_overrides_and_downloads_the
     summary = page.locator(".nhsuk-error-summary").inner_text()
     assert "Tick at least one condition the board departs from" in summary
     assert "Enter the board's reasons for the override" in summary
-    page.get_by_label("1 member recorded dissent", exact=False).check()
-    page.get_by_label("The board's reasons").fill(REASONS)
-    page.get_by_role("button", name="Record the override").click()
+    # By keyboard alone from here: the error summary's first link leads to the checkbox.
+    # The design system moves focus to the error summary when the page loads.
+    assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#id_codes_0"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "id_codes_0"
+    assert focused_is_visible(page)
+    page.keyboard.press("Space")
+    assert page.get_by_label("1 member recorded dissent", exact=False).is_checked()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_reason"
+    assert focused_is_visible(page)
+    page.keyboard.type(REASONS)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Record the override"
+    assert focused_is_visible(page)
+    page.keyboard.press("Enter")
     page.wait_for_url(walk.url(f"/governance/cycles/{cycle.pk}/"))
     walk.visit("overridden")
     assert "You overrode the gate of" in page.locator(".nhsuk-notification-banner").inner_text()
