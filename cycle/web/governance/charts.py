@@ -26,15 +26,17 @@ PURPLE = "#330072"
 TEXT = "#212b32"
 RULE = "#768692"
 
-WIDTH = 400
-"""Width of the drawing in SVG units; the SVG scales to its column, about 330 to 470 pixels."""
+WIDTH = 320
+"""Width of the drawing in SVG units. The SVG scales to its column: about 330 pixels on a phone
+and 460 beside its table on a wide screen, so its 14-unit text reads at 14 to 20 pixels, close to
+the design system's body text (16 and 19)."""
 FONT_SIZE = 14
 LABEL_HEIGHT = 20
 BAR_HEIGHT = 18
 ROW_GAP = 10
 VALUE_CHAR_WIDTH = 9
 """Room a character of a bar's bold number takes, at most: the longest bar leaves room for it."""
-LABEL_CHARS = 50
+LABEL_CHARS = 40
 """Longer labels are cut short in the drawing (the table beside it has them in full)."""
 FONT = "Frutiger W01, Arial, sans-serif"
 
@@ -68,8 +70,8 @@ class Chart:
     """The heading of the table's first column: what each bar is (a cycle, an outcome …)."""
     series: tuple[Series, ...]
     bars: tuple[Bar, ...]
-    unit: str = ""
-    """Said after each bar's number in the drawing, e.g. "gates"; the table heads say it too."""
+    unit: tuple[str, str] = ("", "")
+    """Said after each bar's number in the drawing, one and many: ("gate", "gates")."""
 
     def __post_init__(self) -> None:
         for bar in self.bars:
@@ -153,7 +155,8 @@ def render_svg(chart: Chart) -> SafeString:
     top = y
 
     def value_text(bar: Bar) -> str:
-        return number(bar.total) + (f" {chart.unit}" if chart.unit else "")
+        unit = chart.unit[0] if bar.total == 1 else chart.unit[1]
+        return number(bar.total) + (f" {unit}" if unit else "")
 
     room = max((len(value_text(bar)) for bar in chart.bars), default=0) * VALUE_CHAR_WIDTH + 8
     largest = max((bar.total for bar in chart.bars), default=0) or 1

@@ -94,7 +94,7 @@ def gate_outcomes(report: OrganisationCompliance, slug: str) -> Chart:
         bars=tuple(
             Bar(cycle.title, (cycle.gates_passed, cycle.gates_overridden)) for cycle in cycles
         ),
-        unit="gates",
+        unit=("gate", "gates"),
     )
 
 
@@ -131,7 +131,7 @@ def time_to_quorum(report: OrganisationCompliance, slug: str) -> Chart:
         bars=tuple(Bar(label, (counts[label],)) for label in labels)
         if sum(counts.values())
         else (),
-        unit="stages",
+        unit=("stage", "stages"),
     )
 
 
@@ -165,7 +165,7 @@ def late_involvement(report: OrganisationCompliance, slug: str) -> Chart:
         )
         if report.cycles
         else (),
-        unit="cycles",
+        unit=("cycle", "cycles"),
     )
 
 
@@ -193,7 +193,7 @@ def unanswered_input(report: OrganisationCompliance, slug: str) -> Chart:
         label_heading="Cycle",
         series=(Series("Waiting", GREY), Series("Waiting too long", RED)),
         bars=tuple(bars),
-        unit="inputs",
+        unit=("input", "inputs"),
     )
 
 
@@ -221,7 +221,7 @@ def budget_changes(report: OrganisationCompliance, slug: str) -> Chart:
         bars=tuple(Bar(label, (outcomes.get(key, 0),)) for key, label in BUDGET_OUTCOMES)
         if changes
         else (),
-        unit="changes",
+        unit=("change", "changes"),
     )
 
 

@@ -36,7 +36,7 @@ def gates_chart(**changes) -> Chart:
         label_heading="Cycle",
         series=(Series("Passed normally", BLUE), Series("Overridden", RED)),
         bars=(Bar("Day services", (3, 2)), Bar("Meals <on> wheels & more", (2, 0))),
-        unit="gates",
+        unit=("gate", "gates"),
     )
     return replace(chart, **changes)
 
@@ -71,9 +71,15 @@ def test_bar_lengths_are_in_proportion_to_the_values_and_the_longest_fills_the_r
     blue, red = bar_widths(svg, BLUE), bar_widths(svg, RED)
     # Stacked segments leave a one-unit gap after each; the longest bar, 3 + 2 = 5, fills the
     # width less room for its number ("5 gates": 7 characters of 9 units, and 8 more).
-    room = 400 - (7 * 9 + 8)
+    room = 320 - (7 * 9 + 8)
     assert blue == pytest.approx([3 / 5 * room - 1, 2 / 5 * room - 1], abs=0.1)
     assert red == pytest.approx([2 / 5 * room - 1], abs=0.1)
+
+
+def test_the_unit_after_a_bars_number_is_singular_for_one():
+    chart = gates_chart(bars=(Bar("One", (1, 0)), Bar("Two", (1, 1))))
+    texts = [text.text for text in parse(chart).iter(f"{SVG}text")]
+    assert "1 gate" in texts and "2 gates" in texts
 
 
 def test_a_zero_value_draws_no_segment_but_still_says_its_number():
@@ -104,7 +110,7 @@ def test_a_long_label_is_cut_short_in_the_drawing_but_not_in_the_table():
     texts = [text.text for text in parse(chart).iter(f"{SVG}text")]
     assert title not in texts
     [cut] = [text for text in texts if text.startswith("Re-commissioning")]
-    assert cut.endswith("…") and len(cut) <= 50
+    assert cut.endswith("…") and len(cut) <= 40
     assert chart.rows[0][0] == title
 
 
