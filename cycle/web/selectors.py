@@ -206,3 +206,427 @@ def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem
 def fix_pages() -> dict[str, str]:
     """Each gate code to the URL name of the page that fixes it."""
     return {code: url_name for _, _, codes, url_name in CHECKLIST for code in codes}
+
+
+# --- A cycle's gate records -----------------------------------------------------------------
+
+BOUNDARY_TERMS = (
+    ("purpose", "Why users are involved"),
+    ("user_role", "What users do"),
+    ("influence", "How much users can change"),
+    ("decision_maker", "Who decides"),
+    ("commissioner_authority", "What the commissioner can decide"),
+    ("fixed_matters", "What is fixed"),
+    ("open_matters", "What can still change"),
+)
+
+
+@dataclass(frozen=True)
+class TermChange:
+    """One term of two versions side by side."""
+
+    name: str
+    label: str
+    before: str
+    now: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.now
+
+
+def _term(agreement: Any, name: str) -> str:
+    if agreement is None:
+        return ""
+    if name == "influence":
+        return str(agreement.get_influence_display())
+    return str(getattr(agreement, name))
+
+
+def boundary_changes(before: Any, now: Any) -> list[TermChange]:
+    """Each term of the role boundaries, before and now (``before`` may be None)."""
+    return [
+        TermChange(name, label, _term(before, name), _term(now, name))
+        for name, label in BOUNDARY_TERMS
+    ]
+
+
+@dataclass(frozen=True)
+class BoundaryVersion:
+    agreement: Any
+    previous: Any
+    acknowledged_by: tuple[Any, ...]
+
+    @property
+    def changes(self) -> list[TermChange]:
+        return [
+            change for change in boundary_changes(self.previous, self.agreement) if change.changed
+        ]
+
+
+def boundary_history(cycle: CommissioningCycle, stage_key: str) -> list[BoundaryVersion]:
+    """Every version of a stage's role boundaries, newest first, with what each changed and
+    who acknowledged it (two queries)."""
+    from cycle.models import BoundaryAcknowledgement, RoleBoundaryAgreement
+
+    agreements = list(
+        RoleBoundaryAgreement.objects.filter(cycle=cycle, stage_key=stage_key)
+        .select_related("recorded_by")
+        .order_by("version")
+    )
+    acknowledged: dict[int, list[Any]] = {}
+    for acknowledgement in BoundaryAcknowledgement.objects.filter(
+        agreement__in=agreements
+    ).select_related("member"):
+        acknowledged.setdefault(acknowledgement.agreement_id, []).append(acknowledgement.member)
+    versions = []
+    previous = None
+    for agreement in agreements:
+        versions.append(
+            BoundaryVersion(agreement, previous, tuple(acknowledged.get(agreement.pk, ())))
+        )
+        previous = agreement
+    return list(reversed(versions))
+
+
+def budget_history(cycle: CommissioningCycle) -> list[tuple[Any, Any]]:
+    """Every budget disclosure, newest first, each with the one before it (one query)."""
+    from cycle.models import BudgetDisclosure
+
+    disclosures = list(
+        BudgetDisclosure.objects.filter(cycle=cycle)
+        .select_related("disclosed_by")
+        .order_by("version")
+    )
+    pairs = [
+        (disclosure, disclosures[index - 1] if index else None)
+        for index, disclosure in enumerate(disclosures)
+    ]
+    return list(reversed(pairs))
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A panel member with where they stand on the current stage."""
+
+    membership: Any
+    acknowledged: bool
+    position: str  # "attested", "stale", "dissent", "none"
+    dissent_reasons: str
+    signed_agreement: bool
+    declared: bool
+
+
+def panel_rows(cycle: CommissioningCycle) -> list[MemberRow]:
+    """The active panel with each member's acknowledgement, sign-off, agreement signature and
+    declarations on the current stage (a fixed number of queries)."""
+    from cycle.models import SignOff
+    from roles.models import (
+        AgreementSignature,
+        ConflictDeclaration,
+        PanelMembership,
+        WorkingAgreement,
+    )
+
+    snapshot = selectors.gate_snapshots([cycle])[cycle.pk]
+    memberships = list(
+        PanelMembership.objects.active()
+        .filter(cycle=cycle)
+        .select_related("member")
+        .order_by("joined_at", "id")
+    )
+    visit = selectors.open_visit(cycle)
+    dissents: dict[int, str] = {}
+    if visit is not None:
+        for member_id, reasons in SignOff.objects.filter(
+            visit=visit, superseded_at__isnull=True, withdrawn=False, kind=SignOff.Kind.DISSENT
+        ).values_list("member_id", "reasons"):
+            dissents[member_id] = reasons
+    agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
+    signed = (
+        set(
+            AgreementSignature.objects.filter(agreement=agreement).values_list(
+                "member_id", flat=True
+            )
+        )
+        if agreement is not None
+        else set()
+    )
+    declared = set(
+        ConflictDeclaration.objects.filter(cycle=cycle).values_list("member_id", flat=True)
+    )
+    result = evaluate(snapshot)
+    positions = {}
+    for signoff in snapshot.signoffs:
+        if signoff.kind == "dissent":
+            positions[signoff.member_id] = "dissent"
+        elif signoff.member_id in result.attesting:
+            positions[signoff.member_id] = "attested"
+        else:
+            positions[signoff.member_id] = "stale"
+    return [
+        MemberRow(
+            membership=membership,
+            acknowledged=membership.member_id in snapshot.acknowledged_by,
+            position=positions.get(membership.member_id, "none"),
+            dissent_reasons=dissents.get(membership.member_id, ""),
+            signed_agreement=membership.member_id in signed,
+            declared=membership.member_id in declared,
+        )
+        for membership in memberships
+    ]
+
+
+def former_members(cycle: CommissioningCycle) -> list[Any]:
+    from roles.models import PanelMembership
+
+    return list(
+        PanelMembership.objects.filter(cycle=cycle, left_at__isnull=False)
+        .select_related("member")
+        .order_by("left_at")
+    )
+
+
+@dataclass(frozen=True)
+class InputRow:
+    """One input with every response given to it, the current one last."""
+
+    user_input: Any
+    responses: tuple[Any, ...]
+
+    @property
+    def current(self) -> Any:
+        return self.responses[-1] if self.responses else None
+
+
+def inputs(cycle: CommissioningCycle, *, submitted_by: Any = None) -> list[InputRow]:
+    """The cycle's input (or one member's), each with its responses (two queries)."""
+    from cycle.models import InputResponse, UserInput
+
+    found = UserInput.objects.filter(cycle=cycle).select_related("submitted_by")
+    if submitted_by is not None:
+        found = found.filter(submitted_by=submitted_by)
+    rows = list(found.order_by("-submitted_at", "-id"))
+    responses: dict[int, list[Any]] = {}
+    for response in (
+        InputResponse.objects.filter(user_input__in=rows)
+        .select_related("decision", "responded_by")
+        .order_by("responded_at", "id")
+    ):
+        responses.setdefault(response.user_input_id, []).append(response)
+    return [InputRow(row, tuple(responses.get(row.pk, ()))) for row in rows]
+
+
+def decisions(cycle: CommissioningCycle) -> list[Any]:
+    from cycle.models import Decision
+
+    return list(
+        Decision.objects.filter(cycle=cycle)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-id")
+    )
+
+
+# --- What a representative is asked, and what changed since they last said so --------------
+
+
+ASK_TEXT = {
+    "re-attest": "Something changed since you last told us how it went. Please check, and tell us "
+    "again.",
+    "declare": "You help choose who runs the service. Tell us about any links you have to the "
+    "people who bid.",
+}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One thing a panel member is asked to do, and by when."""
+
+    cycle: CommissioningCycle
+    kind: str  # "acknowledge", "attest", "re-attest", "sign-agreement", "declare"
+    text: str
+    url_name: str
+    due: Any  # a datetime, or None
+
+
+def _due(moment: Any, cycle: CommissioningCycle) -> Any:
+    from cycle.workdays import due_after
+
+    if moment is None:
+        return None
+    organisation = cycle.organisation
+    return due_after(moment, organisation.reminder_days, organisation.bank_holidays)
+
+
+def asks(member: Any) -> list[Ask]:
+    """What the member is asked to do on every cycle whose panel they sit on, soonest due first
+    (a fixed number of queries, however many cycles)."""
+    from cycle.models import BudgetDisclosure, RoleBoundaryAgreement
+    from roles.models import (
+        AgreementSignature,
+        ConflictDeclaration,
+        PanelMembership,
+        WorkingAgreement,
+    )
+
+    memberships = list(
+        PanelMembership.objects.active()
+        .filter(member=member, cycle__status=CommissioningCycle.Status.ACTIVE)
+        .select_related("cycle__organisation")
+    )
+    cycles = [membership.cycle for membership in memberships]
+    if not cycles:
+        return []
+    snapshots = selectors.gate_snapshots(cycles)
+    ids = [cycle.pk for cycle in cycles]
+    opened = dict(
+        StageVisit.objects.filter(cycle_id__in=ids, closed_at__isnull=True).values_list(
+            "cycle_id", "opened_at"
+        )
+    )
+    boundary_at: dict[int, Any] = {}
+    for cycle_id, stage_key, version, recorded_at in RoleBoundaryAgreement.objects.filter(
+        cycle_id__in=ids
+    ).values_list("cycle_id", "stage_key", "version", "recorded_at"):
+        if (
+            version == snapshots[cycle_id].boundary_version
+            and stage_key == snapshots[cycle_id].stage_key
+        ):
+            boundary_at[cycle_id] = recorded_at
+    budget_at: dict[int, Any] = {}
+    for cycle_id, version, disclosed_at in BudgetDisclosure.objects.filter(
+        cycle_id__in=ids
+    ).values_list("cycle_id", "version", "disclosed_at"):
+        if version == snapshots[cycle_id].budget_version:
+            budget_at[cycle_id] = disclosed_at
+    agreements: dict[int, tuple[int, int, Any]] = {}
+    for agreement_id, cycle_id, version, recorded_at in WorkingAgreement.objects.filter(
+        cycle_id__in=ids
+    ).values_list("id", "cycle_id", "version", "recorded_at"):
+        if version > agreements.get(cycle_id, (0, 0, None))[0]:
+            agreements[cycle_id] = (version, agreement_id, recorded_at)
+    signed = set(
+        AgreementSignature.objects.filter(
+            member=member, agreement_id__in=[entry[1] for entry in agreements.values()]
+        ).values_list("agreement_id", flat=True)
+    )
+    declared = set(
+        ConflictDeclaration.objects.filter(member=member, cycle_id__in=ids).values_list(
+            "cycle_id", flat=True
+        )
+    )
+    found: list[Ask] = []
+    for membership in memberships:
+        cycle = membership.cycle
+        snapshot = snapshots[cycle.pk]
+        result = evaluate(snapshot)
+        mine = [s for s in snapshot.signoffs if s.member_id == member.pk]
+        if snapshot.boundary_version is not None and member.pk not in snapshot.acknowledged_by:
+            found.append(
+                Ask(
+                    cycle,
+                    "acknowledge",
+                    "Read what your part is in this stage, and say you have read it.",
+                    "web:boundaries",
+                    _due(boundary_at.get(cycle.pk), cycle),
+                )
+            )
+        dissenting = any(s.kind == "dissent" for s in mine)
+        if (
+            not dissenting
+            and member.pk not in result.attesting
+            and snapshot.budget_version
+            and snapshot.boundary_version
+        ):
+            if mine:
+                text = ASK_TEXT["re-attest"]
+                kind = "re-attest"
+            else:
+                text = "Tell us if you took part in the way that was agreed."
+                kind = "attest"
+            moments = [
+                m
+                for m in (opened.get(cycle.pk), boundary_at.get(cycle.pk), budget_at.get(cycle.pk))
+                if m
+            ]
+            found.append(
+                Ask(
+                    cycle, kind, text, "web:signoff", _due(max(moments) if moments else None, cycle)
+                )
+            )
+        agreement = agreements.get(cycle.pk)
+        if agreement is not None and agreement[1] not in signed:
+            found.append(
+                Ask(
+                    cycle,
+                    "sign-agreement",
+                    "Read the working agreement and sign it.",
+                    "web:agreement",
+                    _due(agreement[2], cycle),
+                )
+            )
+        if membership.tender_panel and cycle.pk not in declared:
+            found.append(
+                Ask(
+                    cycle,
+                    "declare",
+                    ASK_TEXT["declare"],
+                    "web:interests",
+                    _due(membership.joined_at, cycle),
+                )
+            )
+    found.sort(key=lambda ask: (ask.due is None, ask.due or 0, ask.cycle.pk))
+    return found
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A panel member's own standing on a cycle: what they last acknowledged and attested to."""
+
+    acknowledged_version: int | None
+    acknowledged: Any  # the agreement they last acknowledged on this stage, or None
+    attested_budget: Any  # the budget disclosure of their latest attestation, or None
+    position: Any  # their current SignOff on the open stage, or None
+    dissents: tuple[Any, ...]
+    declarations: tuple[Any, ...]
+
+
+def member_view(cycle: CommissioningCycle, member: Any) -> MemberView:
+    from cycle.models import BoundaryAcknowledgement, SignOff
+    from roles.models import ConflictDeclaration
+
+    acknowledgement = (
+        BoundaryAcknowledgement.objects.filter(
+            member=member, agreement__cycle=cycle, agreement__stage_key=cycle.current_stage
+        )
+        .select_related("agreement")
+        .order_by("-agreement__version")
+        .first()
+    )
+    signoffs = list(
+        SignOff.objects.filter(cycle=cycle, member=member)
+        .select_related("budget", "visit")
+        .order_by("id")
+    )
+    attested = [s for s in signoffs if s.kind == SignOff.Kind.ATTEST]
+    open_position = next(
+        (s for s in reversed(signoffs) if s.superseded_at is None and s.visit.closed_at is None),
+        None,
+    )
+    return MemberView(
+        acknowledged_version=acknowledgement.agreement.version if acknowledgement else None,
+        acknowledged=acknowledgement.agreement if acknowledgement else None,
+        attested_budget=attested[-1].budget if attested else None,
+        position=open_position,
+        dissents=tuple(s for s in signoffs if s.kind == SignOff.Kind.DISSENT),
+        declarations=tuple(
+            ConflictDeclaration.objects.filter(cycle=cycle, member=member).order_by("declared_at")
+        ),
+    )
+
+
+def reopen_reasons(cycle: CommissioningCycle) -> list[StageVisit]:
+    """Every time a stage was opened again, with the reason given (one query)."""
+    return list(
+        StageVisit.objects.filter(cycle=cycle).exclude(opened_reason="").order_by("-opened_at")
+    )

@@ -2,15 +2,53 @@
 
 from django.urls import include, path
 
-from .views import account, cycles
+from .views import account, commissioner, cycles, representative
 
 app_name = "web"
+
+cycle_pages = [
+    path("", cycles.CycleView.as_view(), name="cycle"),
+    # Role boundaries
+    path("boundaries/", commissioner.BoundariesView.as_view(), name="boundaries"),
+    path("boundaries/record/", commissioner.BoundariesEditView.as_view(), name="boundaries-edit"),
+    path(
+        "boundaries/acknowledge/",
+        representative.AcknowledgeView.as_view(),
+        name="boundaries-acknowledge",
+    ),
+    # Budget
+    path("budget/", commissioner.BudgetView.as_view(), name="budget"),
+    path("budget/record/", commissioner.BudgetEditView.as_view(), name="budget-edit"),
+    # Panel, involvement lead, working agreement
+    path("panel/", commissioner.PanelView.as_view(), name="panel"),
+    path("panel/add/", commissioner.MemberAddView.as_view(), name="panel-add"),
+    path("panel/remove/", commissioner.MemberRemoveView.as_view(), name="panel-remove"),
+    path("panel/tender/", commissioner.TenderPanelView.as_view(), name="panel-tender"),
+    path("panel/lead/", commissioner.InvolvementLeadView.as_view(), name="involvement-lead"),
+    path("agreement/", commissioner.AgreementView.as_view(), name="agreement"),
+    path("agreement/record/", commissioner.AgreementEditView.as_view(), name="agreement-edit"),
+    path("agreement/sign/", representative.AgreementSignView.as_view(), name="agreement-sign"),
+    # Sign-off
+    path("sign-offs/", commissioner.SignoffsView.as_view(), name="signoffs"),
+    path("sign-off/ask/", commissioner.SignoffRequestView.as_view(), name="signoff-request"),
+    path("sign-off/", representative.SignoffView.as_view(), name="signoff"),
+    path("sign-off/withdraw/", representative.WithdrawView.as_view(), name="dissent-withdraw"),
+    # Input and answers
+    path("inputs/", commissioner.InputsView.as_view(), name="inputs"),
+    path("inputs/new/", representative.InputNewView.as_view(), name="input-new"),
+    path("inputs/<int:input_id>/answer/", commissioner.RespondView.as_view(), name="input-respond"),
+    # Decisions, interests, reopening
+    path("decisions/", commissioner.DecisionsView.as_view(), name="decisions"),
+    path("decisions/record/", commissioner.DecisionRecordView.as_view(), name="decision-record"),
+    path("interests/", representative.InterestsView.as_view(), name="interests"),
+    path("reopen/", commissioner.ReopenView.as_view(), name="reopen"),
+]
 
 urlpatterns = [
     path("", cycles.HomeView.as_view(), name="home"),
     path("help/", account.HelpView.as_view(), name="help"),
     path("cycles/new/", cycles.CycleCreateView.as_view(), name="cycle-create"),
-    path("cycles/<int:cycle_id>/", cycles.CycleView.as_view(), name="cycle"),
+    path("cycles/<int:cycle_id>/", include(cycle_pages)),
     # Governance board members' pages.
     path("governance/", include("cycle.web.governance.urls")),
 ]

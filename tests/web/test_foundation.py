@@ -156,7 +156,7 @@ def test_starting_a_cycle_without_a_name_loses_nothing_else(demo, client_as):
     assert CommissioningCycle.objects.count() == before
 
 
-def test_a_closed_gate_is_the_error_summary_of_the_cycle_page(demo, client_as):
+def test_a_closed_gate_is_the_error_summary_each_condition_linked_to_its_page(demo, client_as):
     cycle = demo["day-services"]
     refusals = AuditEvent.objects.filter(outcome="refused").count()
 
@@ -171,6 +171,11 @@ def test_a_closed_gate_is_the_error_summary_of_the_cycle_page(demo, client_as):
     assert error_summary(response)[0] == (
         "3 members of the panel have not acknowledged version 1 of the role boundaries."
     )
+    assert summary_links(response) == [
+        f"/cycles/{cycle.pk}/boundaries/",
+        f"/cycles/{cycle.pk}/sign-off/ask/",
+        f"/cycles/{cycle.pk}/inputs/",
+    ]
     cycle.refresh_from_db()
     assert cycle.current_stage == "monitoring"
     assert AuditEvent.objects.filter(outcome="refused").count() == refusals + 1

@@ -15,6 +15,7 @@ from cycle.gates import evaluate
 from cycle.models import CommissioningCycle, Organisation
 from processes import commissioning
 from processes.stages import TEMPLATES, get_template
+from roles.models import PanelMembership
 from roles.permissions import CREATE_PERM, Action, allowed, on_panel
 
 from .. import selectors
@@ -31,7 +32,10 @@ class HomeView(Page):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         rows = selectors.cycle_rows(selectors.visible_cycles(user))
+        asked = selectors.asks(user)
         return super().get_context_data(
+            asked=asked,
+            on_a_panel=PanelMembership.objects.active().filter(member_id=user.pk).exists(),
             leading=[row for row in rows if row.cycle.lead_commissioner_id == user.pk],
             involving=[row for row in rows if row.cycle.involvement_lead_id == user.pk],
             other=[
@@ -63,6 +67,13 @@ class CycleView(CycleMixin, ServiceFormView):
 
     template_name = "web/cycles/cycle.html"
     form_class = AdvanceForm
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        if on_panel(request.user, self.cycle):
+            from .representative import CycleView as ForMembers
+
+            return ForMembers.as_view()(request, *args, **kwargs)
+        return super().get(request, *args, **kwargs)
 
     def fix_links(self) -> dict[str, str]:
         return fix_links(self.cycle)
