@@ -33,9 +33,17 @@ class HomeView(Page):
         user = self.request.user
         rows = selectors.cycle_rows(selectors.visible_cycles(user))
         asked = selectors.asks(user)
+        panels = set(
+            PanelMembership.objects.active()
+            .filter(member_id=user.pk)
+            .values_list("cycle_id", flat=True)
+        )
+        rows_on_panel = [row for row in rows if row.cycle.pk in panels]
+        rows = [row for row in rows if row.cycle.pk not in panels]
         return super().get_context_data(
             asked=asked,
-            on_a_panel=PanelMembership.objects.active().filter(member_id=user.pk).exists(),
+            on_a_panel=bool(panels),
+            panels=rows_on_panel,
             leading=[row for row in rows if row.cycle.lead_commissioner_id == user.pk],
             involving=[row for row in rows if row.cycle.involvement_lead_id == user.pk],
             other=[
