@@ -241,7 +241,8 @@ class AgreementView(MemberPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         agreement = WorkingAgreement.objects.filter(cycle=self.cycle).order_by("-version").first()
         signed = (
-            agreement is not None and agreement.signatures.filter(member_id=self.request.user.pk).exists()
+            agreement is not None
+            and agreement.signatures.filter(member_id=self.request.user.pk).exists()
         )
         return super().get_context_data(
             agreement=agreement, signed=signed, member_labels=MEMBER_LABELS, **kwargs

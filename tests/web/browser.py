@@ -1,0 +1,61 @@
+"""Keyboard helpers for the browser tests: move by Tab alone, checking the focus can be seen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FOCUS_VISIBLE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  const shows = (style) => style && (
+    (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0
+      && style.outlineColor !== 'rgba(0, 0, 0, 0)')
+    || (style.boxShadow && style.boxShadow !== 'none')
+    || style.backgroundColor === 'rgb(255, 235, 59)');
+  if (el.matches('input[type=radio], input[type=checkbox]')) {
+    const label = document.querySelector(`label[for="${el.id}"]`);
+    return !!label && shows(getComputedStyle(label, '::before'));
+  }
+  return shows(getComputedStyle(el));
+}"""
+
+DESCRIBE = """() => {
+  const el = document.activeElement;
+  if (!el) return '';
+  const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+  return ((label ? label.textContent : '') + ' ' + (el.textContent || '') + ' '
+          + (el.value || '')).replace(/\\s+/g, ' ').trim();
+}"""
+
+
+def focus_visible(page: Any) -> bool:
+    return bool(page.evaluate(FOCUS_VISIBLE))
+
+
+def tab_to(page: Any, text: str, *, limit: int = 80) -> None:
+    """Press Tab until the focused element's text or label contains ``text``; its focus must
+    be visible."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if text in page.evaluate(DESCRIBE):
+            assert focus_visible(page), f"the focus on {text!r} cannot be seen"
+            return
+    raise AssertionError(f"Tab never reached {text!r}")
+
+
+def activate(page: Any, text: str) -> None:
+    """Tab to a link or button and press Enter; wait for the next page."""
+    tab_to(page, text)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def type_into(page: Any, label: str, words: str) -> None:
+    tab_to(page, label)
+    page.keyboard.type(words)
+
+
+def choose(page: Any, label: str) -> None:
+    """Tab to a radio button by its label and select it with Space."""
+    tab_to(page, label)
+    page.keyboard.press("Space")
