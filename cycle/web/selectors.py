@@ -187,9 +187,9 @@ def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem
     items = []
     for key, name, codes, url_name in CHECKLIST:
         condition = _CONDITION_OF.get(key)
-        if condition is not None and condition not in snapshot.requires:
-            continue
         missing = tuple(code for code in codes if code in unmet)
+        if condition is not None and condition not in snapshot.requires and not missing:
+            continue
         items.append(
             ChecklistItem(
                 key=key,
@@ -198,6 +198,19 @@ def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem
                 url_name=url_name,
                 messages=tuple(unmet[code] for code in missing),
                 codes=missing,
+            )
+        )
+    known = {code for _, _, codes, _ in CHECKLIST for code in codes}
+    other = tuple(item for item in result.unmet if item.code not in known)
+    if other:
+        items.append(
+            ChecklistItem(
+                key="other",
+                name="Other conditions",
+                done=False,
+                url_name="web:cycle",
+                messages=tuple(item.message for item in other),
+                codes=tuple(item.code for item in other),
             )
         )
     return items

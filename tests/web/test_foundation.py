@@ -190,3 +190,15 @@ def test_someone_who_does_not_lead_the_cycle_cannot_move_it_on(demo, client_as):
     assert response.context["form"].error_codes() == ["forbidden.lead"]
     cycle.refresh_from_db()
     assert cycle.current_stage == "monitoring"
+
+
+def test_the_checklist_shows_every_unmet_condition_of_the_gate(demo, client_as):
+    from cycle import selectors as cycle_selectors
+    from cycle.gates import evaluate
+    from cycle.web import selectors
+
+    for cycle in CommissioningCycle.objects.all():
+        snapshot = cycle_selectors.gate_snapshots([cycle])[cycle.pk]
+        result = evaluate(snapshot)
+        shown = [code for item in selectors.checklist(snapshot, result) for code in item.codes]
+        assert sorted(shown) == sorted(result.codes), cycle.title
