@@ -133,13 +133,20 @@ def dispatch(notification_ids: Sequence[int]) -> int:
     notifications wait in the outbox for the sweep.
     """
     sent = 0
-    for pk in notification_ids:
-        try:
-            deliver_notification.apply_async((pk,), retry=False)
-        except Exception:  # the broker is down or refused it; the sweep will deliver it
-            logger.warning("notification %s left for the outbox sweep", pk, exc_info=True)
-            break
-        sent += 1
+    # One connection for them all, tried once: a user's request must not wait on a broker that
+    # is down (kombu would otherwise retry the connection for several seconds).
+    app = deliver_notification.app
+    try:
+        with app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            for pk in notification_ids:
+                deliver_notification.apply_async((pk,), retry=False, connection=connection)
+                sent += 1
+    except Exception:  # the broker is down or refused them; the sweep will deliver them
+        logger.warning(
+            "%d notification(s) left for the outbox sweep",
+            len(notification_ids) - sent,
+            exc_info=True,
+        )
     return sent
 
 
@@ -153,7 +160,8 @@ def deliver(notification_id: int, *, now: datetime | None = None) -> Outcome:
     """Deliver one notification by e-mail, once. Safe to call any number of times, anywhere."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # Only the notification's row: two notifications to one person go out side by side.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id)
             .first()

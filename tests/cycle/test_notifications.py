@@ -485,3 +485,15 @@ def test_a_ledger_that_does_not_verify_is_reported_to_the_governance_board(world
     # Run again the same night: the board is not told twice.
     cycle_tasks.verify_ledger.delay().get()
     assert Notification.objects.filter(kind=Kind.LEDGER_UNVERIFIED).count() == 1
+
+
+def test_the_beat_schedule_names_tasks_the_worker_knows(settings):
+    from cycle.conf.celery import app as project_app
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"cycle.tasks.sweep_outbox", "cycle.tasks.fire_workflow_timers"} <= tasks
+    assert "cycle.tasks.verify_ledger" in tasks
+    for name in tasks:
+        assert name in project_app.tasks, name
+    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert outbox.deliver_notification.acks_late is True
