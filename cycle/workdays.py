@@ -121,3 +121,23 @@ def due_after(moment: datetime, days: int, region: str | Region = DEFAULT_REGION
     """
     day = add_working_days(uk_date(moment), days, region)
     return datetime.combine(day, time.min, tzinfo=UK_TIME)
+
+
+def waited_since_before(
+    now: datetime, days: int, region: str | Region = DEFAULT_REGION
+) -> datetime:
+    """The moment before which anything given has waited at least ``days`` working days by now.
+
+    ``working_days_since(x, now) >= days`` exactly when ``x`` is earlier than the result, so a
+    query can compare a column with it (``submitted_at__lt=...``).
+    """
+    if days <= 0:
+        return datetime.combine(uk_date(now) + timedelta(days=1), time.min, tzinfo=UK_TIME)
+    day = uk_date(now)
+    counted = 0
+    while True:
+        if is_working_day(day, region):
+            counted += 1
+            if counted == days:
+                return datetime.combine(day, time.min, tzinfo=UK_TIME)
+        day -= timedelta(days=1)

@@ -139,3 +139,13 @@ def test_due_after_is_the_start_of_the_working_day():
 def test_an_unknown_region_is_refused_by_name():
     with pytest.raises(ValueError, match="unknown bank-holiday region 'wales'"):
         workdays.is_working_day(date(2026, 12, 1), "wales")
+
+
+@pytest.mark.parametrize("days", [1, 2, 5, 20])
+@pytest.mark.parametrize("now_day", [date(2026, 12, 29), date(2027, 1, 4), date(2026, 12, 27)])
+def test_the_cutoff_for_a_query_agrees_with_counting(days, now_day):
+    now = datetime(now_day.year, now_day.month, now_day.day, 9, 0, tzinfo=workdays.UK_TIME)
+    cutoff = workdays.waited_since_before(now, days)
+    just_before = cutoff - timedelta(minutes=1)
+    assert workdays.working_days_since(just_before, now) >= days
+    assert workdays.working_days_since(cutoff, now) < days

@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
-from cycle import services
+from cycle import services, workdays
 from cycle.conf.celery import app as project_app
 from cycle.models import AuditEvent, UserInput
 from processes import tasks
@@ -26,13 +26,14 @@ from tests.factories import CycleWorld
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
 
 
-def submit(world: CycleWorld, text: str = "Open on Saturdays too.", days_ago: int = 0) -> UserInput:
+def submit(
+    world: CycleWorld, text: str = "Open on Saturdays too.", working_days_ago: int = 0
+) -> UserInput:
     user_input = services.input_submit(actor=world.panel[0], cycle_id=world.id, text=text)
-    if days_ago:
-        # Build the history: the input was given ``days_ago`` days ago.
-        UserInput.objects.filter(pk=user_input.pk).update(
-            submitted_at=timezone.now() - timedelta(days=days_ago)
-        )
+    if working_days_ago:
+        # Build the history: the input has waited exactly ``working_days_ago`` working days.
+        waited = workdays.waited_since_before(timezone.now(), working_days_ago)
+        UserInput.objects.filter(pk=user_input.pk).update(submitted_at=waited - timedelta(hours=1))
     user_input.refresh_from_db()
     return user_input
 
@@ -46,7 +47,7 @@ def flag_events() -> list[AuditEvent]:
 
 @pytest.mark.django_db
 def test_input_unanswered_past_the_response_time_is_flagged(world):
-    overdue = submit(world, days_ago=29)
+    overdue = submit(world, working_days_ago=20)
 
     assert tasks.flag_overdue_inputs.delay().get() == [overdue.pk]
 
@@ -57,13 +58,13 @@ def test_input_unanswered_past_the_response_time_is_flagged(world):
     assert event.cycle_id == world.id
     assert event.object_id == str(overdue.pk)
     payload = json.loads(event.payload)
-    assert payload["response_days"] == 28
+    assert payload["response_days"] == 20
     assert payload["status"] == "awaiting"
 
 
 @pytest.mark.django_db
 def test_input_within_the_response_time_is_not_flagged(world):
-    recent = submit(world, days_ago=27)
+    recent = submit(world, working_days_ago=19)
 
     assert tasks.flag_overdue_inputs.delay().get() == []
     assert tasks.flag_overdue_input.delay(recent.pk).get() is False
@@ -75,8 +76,8 @@ def test_input_within_the_response_time_is_not_flagged(world):
 
 @pytest.mark.django_db
 def test_answered_input_is_not_flagged_but_still_considering_is(world):
-    answered = submit(world, "Bus passes for carers.", days_ago=40)
-    considering = submit(world, "A quiet room.", days_ago=40)
+    answered = submit(world, "Bus passes for carers.", working_days_ago=25)
+    considering = submit(world, "A quiet room.", working_days_ago=25)
     services.input_respond(
         actor=world.lead,
         cycle_id=world.id,
@@ -94,7 +95,7 @@ def test_answered_input_is_not_flagged_but_still_considering_is(world):
 
 @pytest.mark.django_db
 def test_flagging_twice_changes_nothing_the_second_time(world):
-    overdue = submit(world, days_ago=30)
+    overdue = submit(world, working_days_ago=21)
 
     assert tasks.flag_overdue_input.delay(overdue.pk).get() is True
     overdue.refresh_from_db()
@@ -116,8 +117,8 @@ def test_a_task_for_input_that_no_longer_exists_does_nothing():
 @pytest.mark.django_db
 def test_the_response_time_comes_from_the_setting(world, settings):
     settings.INPUT_RESPONSE_DAYS = 5
-    six_days = submit(world, days_ago=6)
-    four_days = submit(world, days_ago=4)
+    six_days = submit(world, working_days_ago=6)
+    four_days = submit(world, working_days_ago=4)
 
     assert tasks.flag_overdue_inputs.delay().get() == [six_days.pk]
     four_days.refresh_from_db()
@@ -204,9 +205,9 @@ def wait_until(condition, seconds: float = 30.0) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_flags_overdue_input_through_the_broker(ledger_flushable, broker_app):
     world = CycleWorld()
-    overdue = submit(world, "Transport to the hub.", days_ago=35)
-    also_overdue = submit(world, "Evening sessions.", days_ago=60)
-    recent = submit(world, "A newsletter.", days_ago=3)
+    overdue = submit(world, "Transport to the hub.", working_days_ago=22)
+    also_overdue = submit(world, "Evening sessions.", working_days_ago=60)
+    recent = submit(world, "A newsletter.", working_days_ago=3)
 
     with start_worker(broker_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
         sent = tasks.flag_overdue_input.delay(overdue.pk)
