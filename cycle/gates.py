@@ -18,6 +18,7 @@ acknowledged, a new version of anything) closes the gate again (:func:`override_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -28,6 +29,11 @@ class Condition(StrEnum):
     INVOLVEMENT_LEAD = "involvement_lead"
     CONFLICTS_DECLARED = "conflicts_declared"
     INPUT_ANSWERED = "input_answered"
+    DECISION_PAPERS = "decision_papers"
+
+
+PAPERS_NOTICE_DAYS = 7
+"""Decision papers reach the panel at least this many days before the meeting (001:L705)."""
 
 
 class SignoffKind(StrEnum):
@@ -67,6 +73,14 @@ class OverrideRecord:
 
 
 @dataclass(frozen=True)
+class MeetingPapers:
+    """A decision meeting of the stage visit, and when its papers went to the panel."""
+
+    held_on: date
+    papers_issued_on: date | None
+
+
+@dataclass(frozen=True)
 class StageSnapshot:
     """Everything the gate needs to know about one stage visit, as plain values."""
 
@@ -88,6 +102,8 @@ class StageSnapshot:
     """The latest override recorded on this stage visit, if there is one."""
     unanswered_inputs: int = 0
     """Input anywhere in the cycle without "we did" or "we couldn't" (still considering counts)."""
+    decision_meetings: tuple[MeetingPapers, ...] = ()
+    """The decision meetings held or planned in this stage visit."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +289,49 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
                 '"we couldn\'t, because …"; "still considering" is not an answer.',
             )
         )
+    if Condition.DECISION_PAPERS in requires:
+        unmet.extend(_decision_papers(snapshot.decision_meetings))
+    return unmet
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _decision_papers(meetings: tuple[MeetingPapers, ...]) -> list[Unmet]:
+    """Papers not sent, or sent less than seven days before the meeting (seed 001 L705)."""
+    unmet = []
+    missing = [m for m in meetings if m.papers_issued_on is None]
+    late = [
+        m
+        for m in meetings
+        if m.papers_issued_on is not None
+        and (m.held_on - m.papers_issued_on).days < PAPERS_NOTICE_DAYS
+    ]
+    if missing:
+        unmet.append(
+            Unmet(
+                "papers.not_issued",
+                "The papers for the decision meeting on "
+                + ", ".join(_day(m.held_on) for m in missing)
+                + " have not been sent to the panel.",
+            )
+        )
+    if late:
+        details = "; ".join(
+            f"the meeting on {_day(m.held_on)} had them on {_day(m.papers_issued_on)}, "
+            f"{(m.held_on - m.papers_issued_on).days} days before"
+            for m in late
+            if m.papers_issued_on is not None
+        )
+        unmet.append(
+            Unmet(
+                "papers.late",
+                f"Decision papers reached the panel less than {PAPERS_NOTICE_DAYS} days before "
+                f"the meeting ({details}), leaving too little time to prepare. A governance "
+                "board member may accept this with reasons.",
+            )
+        )
     return unmet
 
 
@@ -292,6 +351,8 @@ WAIVABLE = frozenset(
         "signoff.quorum",
         "signoff.dissent",
         "agreement.unsigned",
+        "papers.not_issued",
+        "papers.late",
     }
 )
 """Conditions about people's availability or disagreement: a governance board may depart from

@@ -691,3 +691,81 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.channel}"
+
+
+class Reminder(models.Model):
+    """A reminder or escalation sent about something left waiting: once per thing and level.
+
+    ``subject_key`` names what was waiting (a version of the role boundaries to acknowledge, a
+    stage's sign-off against given versions, an input, a meeting) and ``waiting_on`` who must act
+    (the member; for input, the lead commissioner). Each row has its ledger event
+    (``cycle.reminders``).
+    """
+
+    class About(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledging the role boundaries")
+        SIGNOFF = "signoff", _("Signing off the stage")
+        INPUT = "input", _("Answering input")
+        MEETING = "meeting", _("A decision meeting coming up")
+
+    class Level(models.TextChoices):
+        REMINDER = "reminder", _("Reminded")
+        LEAD = "lead", _("Escalated to the involvement lead")
+        BOARD = "board", _("Escalated to the governance board")
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="reminders"
+    )
+    about = models.CharField(max_length=20, choices=About.choices)
+    subject_key = models.CharField(max_length=80)
+    waiting_on = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    level = models.CharField(max_length=10, choices=Level.choices)
+    waiting_since = models.DateTimeField()
+    working_days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["about", "subject_key", "waiting_on", "level"], name="remind_once_per_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} about {self.about} {self.subject_key} for {self.waiting_on_id}"
+
+
+class DecisionMeeting(models.Model):
+    """A meeting where the decision-maker decides, and when its papers went to the panel.
+
+    Papers that reach the panel less than seven days before the meeting leave people no time to
+    prepare (seed 001 L705): the decision stage's gate flags it (``papers.late``), and a
+    governance board member may accept it with reasons.
+    """
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="decision_meetings"
+    )
+    visit = models.ForeignKey(StageVisit, on_delete=models.PROTECT, related_name="meetings")
+    stage_key = models.CharField(max_length=40)
+    held_on = models.DateField(_("date of the meeting"))
+    forum = models.CharField(_("where it is decided"), max_length=200)
+    decision_maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    papers_issued_on = models.DateField(
+        _("date the papers went to the panel"), null=True, blank=True
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scheduled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.forum} on {self.held_on}"

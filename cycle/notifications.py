@@ -27,9 +27,11 @@ from roles.models import GovernanceBoard, PanelMembership
 
 from . import selectors
 from .errors import InvalidRequest
+from .gates import PAPERS_NOTICE_DAYS
 from .models import (
     BudgetDisclosure,
     CommissioningCycle,
+    DecisionMeeting,
     GateOverride,
     InputResponse,
     Notification,
@@ -374,6 +376,85 @@ def stage_reopened(*, cycle: CommissioningCycle, visit: StageVisit) -> list[Noti
             ),
         ),
         key=f"reopened:{visit.pk}",
+    )
+
+
+def input_overdue(
+    *, cycle: CommissioningCycle, user_input: UserInput, working_days: int
+) -> list[Notification]:
+    """Tell the lead commissioner that input has waited too long for an answer."""
+    said = user_input.text if len(user_input.text) <= 200 else user_input.text[:197] + "…"
+    return write(
+        kind=Kind.INPUT_OVERDUE,
+        cycle=cycle,
+        recipient_ids=[cycle.lead_commissioner_id],
+        message=Message(
+            subject=f"{cycle.title}: input waiting {working_days} working days for an answer",
+            body=(
+                f"{person(user_input.submitted_by_id)} said: \u201c{said}\u201d\n\n"
+                f"It has had no answer for {working_days} working days. Please answer it: "
+                '"we did", or "we couldn\'t, because …". If it stays unanswered the governance '
+                "board will be told."
+            ),
+        ),
+        key=f"input-overdue:{user_input.pk}",
+    )
+
+
+def _when(day: Any) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def papers_issued(*, cycle: CommissioningCycle, meeting: DecisionMeeting) -> list[Notification]:
+    """Tell the panel the papers for a decision meeting have been sent, and how long they have."""
+    assert meeting.papers_issued_on is not None
+    notice = (meeting.held_on - meeting.papers_issued_on).days
+    short = (
+        f" That is only {notice} days before the meeting; the guide asks for at least "
+        f"{PAPERS_NOTICE_DAYS}, and this is on the record."
+        if notice < PAPERS_NOTICE_DAYS
+        else ""
+    )
+    return write(
+        kind=Kind.PAPERS_ISSUED,
+        cycle=cycle,
+        recipient_ids=selectors.active_member_ids(cycle),
+        message=Message(
+            subject=f"{cycle.title}: papers for the decision meeting on {_when(meeting.held_on)}",
+            body=(
+                f"The papers for the meeting of {meeting.forum} on {_when(meeting.held_on)} "
+                f"were sent to the panel on {_when(meeting.papers_issued_on)}.{short}\n\n"
+                f"{person(meeting.decision_maker_id)} decides. Please read the papers and tell "
+                "the commissioners what you think before the meeting."
+            ),
+        ),
+        key=f"papers:{meeting.pk}:{meeting.papers_issued_on.isoformat()}",
+        skip_existing=True,
+    )
+
+
+def meeting_soon(
+    *, cycle: CommissioningCycle, meeting: DecisionMeeting, member_ids: Iterable[int]
+) -> list[Notification]:
+    """Remind panel members that a decision meeting is coming up."""
+    papers = (
+        f"The papers were sent on {_when(meeting.papers_issued_on)}."
+        if meeting.papers_issued_on
+        else "The papers have not been sent to the panel yet."
+    )
+    return write(
+        kind=Kind.MEETING_SOON,
+        cycle=cycle,
+        recipient_ids=member_ids,
+        message=Message(
+            subject=f"{cycle.title}: the decision meeting is on {_when(meeting.held_on)}",
+            body=(
+                f"{meeting.forum} meets on {_when(meeting.held_on)} to decide. {papers} "
+                "If you want your views heard, tell the commissioners before then."
+            ),
+        ),
+        key=f"meeting-soon:{meeting.pk}",
+        skip_existing=True,
     )
 
 

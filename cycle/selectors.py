@@ -25,11 +25,12 @@ from roles.models import (
 )
 from roles.permissions import AUDIT_PERM
 
-from . import ledger
+from . import ledger, workdays
 from .gates import (
     Condition,
     Departure,
     GateResult,
+    MeetingPapers,
     OverrideRecord,
     Signoff,
     SignoffKind,
@@ -41,6 +42,7 @@ from .models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
+    DecisionMeeting,
     GateOverride,
     GateOverrideDeparture,
     Organisation,
@@ -151,6 +153,14 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
     unanswered_inputs = 0
     if Condition.INPUT_ANSWERED in requires:
         unanswered_inputs = UserInput.objects.filter(cycle=cycle).unanswered().count()
+    decision_meetings: tuple[MeetingPapers, ...] = ()
+    if Condition.DECISION_PAPERS in requires and visit is not None:
+        decision_meetings = tuple(
+            MeetingPapers(held_on, issued_on)
+            for held_on, issued_on in DecisionMeeting.objects.filter(visit=visit)
+            .order_by("held_on", "id")
+            .values_list("held_on", "papers_issued_on")
+        )
 
     return StageSnapshot(
         stage_key=stage_key,
@@ -167,6 +177,7 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         conflicts_declared_by=conflicts_declared,
         override=override,
         unanswered_inputs=unanswered_inputs,
+        decision_meetings=decision_meetings,
     )
 
 
@@ -276,18 +287,24 @@ def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
     )
 
 
-def input_response_due(submitted_at: datetime) -> datetime:
-    """When input must have an answer: ``INPUT_RESPONSE_DAYS`` calendar days after it was given."""
-    return submitted_at + timedelta(days=settings.INPUT_RESPONSE_DAYS)
+def input_response_due(submitted_at: datetime, region: str = workdays.DEFAULT_REGION) -> datetime:
+    """When input must have an answer: the start of the ``INPUT_RESPONSE_DAYS``-th working day
+    after the day it was given, in the organisation's bank-holiday ``region``."""
+    return workdays.due_after(submitted_at, settings.INPUT_RESPONSE_DAYS, region)
 
 
 def overdue_input_ids(now: datetime | None = None) -> list[int]:
-    """Unanswered input older than ``INPUT_RESPONSE_DAYS`` that has not been flagged yet."""
+    """Unanswered input that has waited ``INPUT_RESPONSE_DAYS`` working days, not yet flagged."""
+    from django.db.models import Q
+
     now = now if now is not None else timezone.now()
-    cutoff = now - timedelta(days=settings.INPUT_RESPONSE_DAYS)
+    waited = Q()
+    for region in workdays.Region:
+        cutoff = workdays.waited_since_before(now, settings.INPUT_RESPONSE_DAYS, region)
+        waited |= Q(cycle__organisation__bank_holidays=region.value, submitted_at__lt=cutoff)
     return list(
         UserInput.objects.unanswered()
-        .filter(overdue_flagged_at__isnull=True, submitted_at__lte=cutoff)
+        .filter(waited, overdue_flagged_at__isnull=True)
         .order_by("id")
         .values_list("id", flat=True)
     )
@@ -445,6 +462,18 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             .values_list("cycle_id", "count")
         )
 
+    needs_papers = [
+        visits[pk].pk for pk in ids if Condition.DECISION_PAPERS in requires[pk] and pk in visits
+    ]
+    meetings: defaultdict[int, list[MeetingPapers]] = defaultdict(list)
+    if needs_papers:
+        for cycle_id, held_on, issued_on in (
+            DecisionMeeting.objects.filter(visit_id__in=needs_papers)
+            .order_by("held_on", "id")
+            .values_list("cycle_id", "held_on", "papers_issued_on")
+        ):
+            meetings[cycle_id].append(MeetingPapers(held_on, issued_on))
+
     snapshots = {}
     for pk, cycle in by_id.items():
         boundary = boundaries.get(pk)
@@ -463,6 +492,7 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             conflicts_declared_by=frozenset(declared[pk]),
             override=overrides.get(pk),
             unanswered_inputs=unanswered.get(pk, 0),
+            decision_meetings=tuple(meetings[pk]),
         )
     return snapshots
 

@@ -773,7 +773,7 @@ def input_flag_overdue(*, input_id: int, now: datetime | None = None) -> bool:
     cycle = lock_cycle(cycle_id)
     user_input = UserInput.objects.get(pk=input_id)
     now = now if now is not None else timezone.now()
-    due = selectors.input_response_due(user_input.submitted_at)
+    due = selectors.input_response_due(user_input.submitted_at, cycle.organisation.bank_holidays)
     if user_input.is_answered or user_input.overdue_flagged_at is not None or now < due:
         return False
     UserInput.objects.filter(pk=user_input.pk).update(overdue_flagged_at=now)
@@ -789,5 +789,8 @@ def input_flag_overdue(*, input_id: int, now: datetime | None = None) -> bool:
             "status": user_input.status,
             "response_days": settings.INPUT_RESPONSE_DAYS,
         },
+    )
+    notifications.input_overdue(
+        cycle=cycle, user_input=user_input, working_days=settings.INPUT_RESPONSE_DAYS
     )
     return True

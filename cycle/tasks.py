@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from roles.models import GovernanceBoard
 
-from . import ledger, outbox
+from . import ledger, outbox, reminders, selectors, services
 from .models import Notification
 
 
@@ -32,6 +32,12 @@ def sweep_outbox() -> dict[str, int]:
 
 
 @task
+def send_reminders() -> dict[str, int]:
+    """Reminders and escalations for sign-offs, acknowledgements, input and decision meetings."""
+    return reminders.send_all()
+
+
+@task
 def fire_workflow_timers() -> None:
     """viewflow's database-backed timers and scheduled starts (``manage.py workflow_timers``)."""
     call_command("workflow_timers", verbosity=0)
@@ -44,6 +50,21 @@ def verify_ledger() -> dict[str, Any]:
     if not result.ok:
         tell_board_ledger_failed(result)
     return {"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq}
+
+
+def sweep() -> dict[str, int]:
+    """Everything the schedule does in a day but the ledger check, at once (``cycle sweep``)."""
+    flagged = sum(services.input_flag_overdue(input_id=pk) for pk in selectors.overdue_input_ids())
+    sent = reminders.send_all()
+    delivered = outbox.sweep()
+    return {
+        "inputs_flagged": flagged,
+        "cycles": sent["cycles"],
+        "reminders": sent["sent"],
+        "delivered": delivered.get(outbox.Outcome.DELIVERED, 0),
+        "retrying": delivered.get(outbox.Outcome.RETRY, 0),
+        "gave_up": delivered.get(outbox.Outcome.GAVE_UP, 0),
+    }
 
 
 def tell_board_ledger_failed(result: ledger.Verification) -> list[Notification]:

@@ -16,6 +16,7 @@ WORKING_AGREEMENT = Condition.WORKING_AGREEMENT
 INVOLVEMENT_LEAD = Condition.INVOLVEMENT_LEAD
 CONFLICTS_DECLARED = Condition.CONFLICTS_DECLARED
 INPUT_ANSWERED = Condition.INPUT_ANSWERED
+DECISION_PAPERS = Condition.DECISION_PAPERS
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ DEFAULT = StageTemplate(
             "The decision-maker decides; users' influence is recorded, not their veto.",
             "003:L1130",
             "001:L267",
+            "001:L705",
             decides=True,
+            exit_requires=frozenset({DECISION_PAPERS}),
         ),
         _stage(
             "implementation",

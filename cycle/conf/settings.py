@@ -149,11 +149,17 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "cycle.tasks.sweep_outbox", "schedule": 60.0},
     "workflow-timers": {"task": "cycle.tasks.fire_workflow_timers", "schedule": 60.0},
     "verify-ledger": {"task": "cycle.tasks.verify_ledger", "schedule": crontab(minute=30, hour=2)},
+    "reminders": {"task": "cycle.tasks.send_reminders", "schedule": crontab(minute=0, hour=7)},
 }
 
-# Input from the panel is flagged when it has waited this many calendar days for an answer. Four
-# weeks: about 20 working days, without a bank-holiday calendar that differs between the nations.
-INPUT_RESPONSE_DAYS = env.int("INPUT_RESPONSE_DAYS", default=28)
+# Working days (cycle.workdays: weekdays that are not bank holidays of the organisation's part of
+# the UK). Input from the panel waiting this long for an answer is flagged to the lead
+# commissioner, and this long to the governance board; the panel is reminded of a decision
+# meeting this many working days before it. Reminders and escalations of sign-offs and
+# acknowledgements are set per organisation.
+INPUT_RESPONSE_DAYS = env.int("INPUT_RESPONSE_DAYS", default=20)
+INPUT_ESCALATE_TO_BOARD_DAYS = env.int("INPUT_ESCALATE_TO_BOARD_DAYS", default=30)
+MEETING_REMINDER_DAYS = env.int("MEETING_REMINDER_DAYS", default=2)
 
 # The REST API (cycle/api/, docs/api.md): session sign-in for the browser, bearer tokens for
 # scripts (throttled per token), problem details for every error, pages everywhere.

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NoReturn
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cycle import ledger, selectors, services
+from cycle import ledger, meetings, notifications, selectors, services, tasks
 from cycle.errors import Forbidden, GateClosed, ServiceError
 from cycle.models import AuditEvent, CommissioningCycle, Organisation, RoleBoundaryAgreement
 from processes import commissioning
@@ -520,6 +520,108 @@ class TenderPanel(Subcommand):
         command.stdout.write(f"{member.get_username()} is {where} the tender panel.")
 
 
+class Meeting(Subcommand):
+    name = "meeting"
+    help = "Schedule a decision meeting in the current stage: its date, forum and decision-maker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+        parser.add_argument("--forum", required=True, metavar="TEXT")
+        parser.add_argument("--decision-maker", required=True, metavar="USER")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        meeting = meetings.meeting_schedule(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            held_on=options["date"],
+            forum=options["forum"],
+            decision_maker=find_user(options["decision_maker"]),
+        )
+        command.stdout.write(f"Decision meeting {meeting.pk}: {meeting.forum}, {meeting.held_on}.")
+
+
+class Papers(Subcommand):
+    name = "papers"
+    help = "Record the day a decision meeting's papers went to the panel (today by default)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--meeting", required=True, type=int, metavar="MEETING_ID")
+        parser.add_argument("--date", metavar="YYYY-MM-DD", help="The day they were sent.")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        meeting = meetings.meeting_papers_issue(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            meeting_id=options["meeting"],
+            issued_on=options["date"],
+        )
+        notice = (
+            (meeting.held_on - meeting.papers_issued_on).days if meeting.papers_issued_on else 0
+        )
+        command.stdout.write(
+            f"Papers for meeting {meeting.pk} sent on {meeting.papers_issued_on}: "
+            f"{notice} days before the meeting."
+        )
+
+
+class Inbox(Subcommand):
+    name = "notifications"
+    help = "List your notifications, newest first; --read marks them all read."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--read", action="store_true", help="Mark them all read.")
+        parser.add_argument("--json", action="store_true", help="Print JSON.")
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        user = find_user(options["acting_as"])
+        rows = list(notifications.inbox(user))
+        if options["read"]:
+            notifications.notifications_mark_read(actor=user)
+        if options["json"]:
+            listing = [
+                {
+                    "id": row.pk,
+                    "kind": row.kind,
+                    "cycle": row.cycle_id,
+                    "created": row.created_at.isoformat(),
+                    "unread": row.read_at is None,
+                    "subject": row.subject,
+                    "body": row.body,
+                }
+                for row in rows
+            ]
+            command.stdout.write(json.dumps(listing, indent=2, ensure_ascii=False))
+            return
+        for row in rows:
+            mark = "*" if row.read_at is None else " "
+            command.stdout.write(f"{mark} {row.created_at:%Y-%m-%d %H:%M} {row.subject}")
+
+
+class Sweep(Subcommand):
+    name = "sweep"
+    help = (
+        "Run the scheduled jobs now: overdue input, reminders and escalations, then deliver "
+        "whatever waits in the outbox (what celery beat does in production)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        pass
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        done = tasks.sweep()
+        command.stdout.write(
+            f"Input flagged overdue: {done['inputs_flagged']}. "
+            f"Reminders and escalations: {done['reminders']} in {done['cycles']} cycles. "
+            f"Notifications delivered: {done['delivered']}; "
+            f"waiting to retry: {done['retrying']}; given up: {done['gave_up']}."
+        )
+
+
 class Show(Subcommand):
     name = "show"
     help = "Show a cycle, its gate and its stages."
@@ -649,6 +751,10 @@ SUBCOMMANDS: Sequence[Subcommand] = (
     Declare(),
     Leave(),
     TenderPanel(),
+    Meeting(),
+    Papers(),
+    Inbox(),
+    Sweep(),
     Show(),
     Audit(),
 )
