@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core import mail
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -25,8 +26,8 @@ from django.shortcuts import resolve_url
 from django.test.utils import override_settings
 from django.urls import Resolver404, resolve
 
-from cycle import scenarios, selectors
-from cycle.models import AuditEvent, CommissioningCycle, SignOff
+from cycle import outbox, scenarios, selectors
+from cycle.models import AuditEvent, CommissioningCycle, Notification, SignOff
 from roles.definitions import load_roles
 
 from .scenarios import report
@@ -285,6 +286,38 @@ class Walkthrough:
             + ", ".join(self.name(pk) for pk in told)
             + "."
         )
+        self.received(cycle, disclosure)
+
+    def received(self, cycle: CommissioningCycle, disclosure: Any) -> None:
+        """What each member was told of the budget change, read back from the outbox, and the
+        e-mail delivered through it (to a mailbox in memory: nothing leaves the machine)."""
+        rows = list(
+            Notification.objects.filter(
+                cycle=cycle,
+                kind=Notification.Kind.BUDGET_CHANGED,
+                idempotency_key__startswith=f"budget:{disclosure.pk}:",
+            )
+            .select_related("recipient")
+            .order_by("recipient_id")
+        )
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            before = len(getattr(mail, "outbox", []))
+            for row in rows:
+                outbox.deliver(row.pk)
+            emailed = {message.to[0] for message in getattr(mail, "outbox", [])[before:]}
+        self.write(
+            f"  NOTIFICATIONS RECEIVED: {len(rows)}, one for each member on the panel, "
+            "written with the change:"
+        )
+        for row in rows:
+            address = row.recipient.email
+            how = f"in the app, and by e-mail to {address}" if address in emailed else "in the app"
+            self.write(f"    {self.name(row.recipient_id)}: {how}")
+        if rows:
+            self.write(f"    What they read: {rows[0].subject}")
+            for line in rows[0].body.splitlines():
+                if line:
+                    self.write(f"      {line}")
 
     def on_input(self, outcome: scenarios.StepOutcome) -> None:
         user_input = outcome.result
