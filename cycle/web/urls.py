@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import account, commissioner, cycles, representative
+from .views import account, commissioner, cycles, notifications, representative
 
 app_name = "web"
 
@@ -48,6 +48,12 @@ urlpatterns = [
     path("", cycles.HomeView.as_view(), name="home"),
     path("help/", account.HelpView.as_view(), name="help"),
     path("cycles/new/", cycles.CycleCreateView.as_view(), name="cycle-create"),
+    path("notifications/", notifications.NotificationsView.as_view(), name="notifications"),
+    path(
+        "notifications/settings/",
+        notifications.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
     path("cycles/<int:cycle_id>/", include(cycle_pages)),
     # Governance board members' pages.
     path("governance/", include("cycle.web.governance.urls")),
