@@ -38,9 +38,13 @@ def test_sweep_delivers_what_waits_and_sends_what_is_due(world):
         f"Input flagged overdue: 0. Reminders and escalations: 9 in 1 cycles. "
         f"Notifications delivered: {delivered}; waiting to retry: 0; given up: 0."
     )
-    assert cli("sweep").out.strip().startswith(
-        "Input flagged overdue: 0. Reminders and escalations: 0 in 1 cycles. "
-        "Notifications delivered: 0;"
+    assert (
+        cli("sweep")
+        .out.strip()
+        .startswith(
+            "Input flagged overdue: 0. Reminders and escalations: 0 in 1 cycles. "
+            "Notifications delivered: 0;"
+        )
     )
 
 
@@ -64,8 +68,16 @@ def test_a_meeting_and_its_papers_from_the_command_line(world):
     decider = user_with_role("Decision-maker")
     held_on = workdays.uk_date(timezone.now()) + timedelta(days=5)
     run = cli(
-        "meeting", world.id, "--date", held_on.isoformat(), "--forum", "Cabinet",
-        "--decision-maker", decider.username, "--as", world.lead.username,
+        "meeting",
+        world.id,
+        "--date",
+        held_on.isoformat(),
+        "--forum",
+        "Cabinet",
+        "--decision-maker",
+        decider.username,
+        "--as",
+        world.lead.username,
     )
     assert run.code == 0, run.err
     meeting = DecisionMeeting.objects.get()
@@ -75,8 +87,16 @@ def test_a_meeting_and_its_papers_from_the_command_line(world):
     assert run.out.strip().endswith("5 days before the meeting.")
 
     bad = cli(
-        "meeting", world.id, "--date", "soon", "--forum", "Cabinet",
-        "--decision-maker", decider.username, "--as", world.lead.username,
+        "meeting",
+        world.id,
+        "--date",
+        "soon",
+        "--forum",
+        "Cabinet",
+        "--decision-maker",
+        decider.username,
+        "--as",
+        world.lead.username,
     )
     assert bad.code == 1
     assert bad.err.startswith("error: invalid.meeting_date: ")

@@ -38,9 +38,7 @@ class NotificationsView(ServiceFormView):
         rows = list(notifications.inbox(user, limit=PAGE_SIZE))
         cycle_ids = {row.cycle_id for row in rows if row.cycle_id is not None}
         visible = set(
-            selectors.cycles_visible_to(user)
-            .filter(pk__in=cycle_ids)
-            .values_list("pk", flat=True)
+            selectors.cycles_visible_to(user).filter(pk__in=cycle_ids).values_list("pk", flat=True)
         )
         return super().get_context_data(
             rows=rows,

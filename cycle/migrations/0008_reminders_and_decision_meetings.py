@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cycle', '0006_merge_overrides_and_outbox'),
+        ('cycle', '0007_merge_the_two_merges'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
