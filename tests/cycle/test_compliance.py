@@ -299,7 +299,8 @@ def test_unanswered_input_is_listed_and_still_considering_counts(world):
     services.input_respond(
         actor=world.lead, cycle_id=world.id, input_id=considering.pk, kind="considering"
     )
-    services.input_flag_overdue(input_id=waiting.pk, now=waiting.submitted_at + timedelta(days=30))
+    # Six weeks: past INPUT_RESPONSE_DAYS (20 working days) whatever the bank holidays.
+    services.input_flag_overdue(input_id=waiting.pk, now=waiting.submitted_at + timedelta(days=42))
 
     items = compliance(world).unanswered_inputs
     assert [(item.input_id, item.status) for item in items] == [

@@ -220,3 +220,14 @@ def test_only_the_lead_commissioner_schedules_and_a_meeting_of_another_cycle_is_
     with pytest.raises(NotFound) as missing:
         meetings.meeting_papers_issue(actor=other.lead, cycle_id=other.id, meeting_id=meeting.pk)
     assert missing.value.code == "meeting.not_found"
+
+
+def test_the_snapshot_of_many_cycles_sees_the_meetings_as_the_snapshot_of_one(decision):
+    from cycle import selectors
+
+    schedule(decision, today() + timedelta(days=3), issued_on=today())
+    schedule(decision, today() + timedelta(days=20))
+    cycle = decision.refresh()
+    one = selectors.gate_snapshot(cycle)
+    assert len(one.decision_meetings) == 2
+    assert selectors.gate_snapshots([cycle])[cycle.pk] == one
