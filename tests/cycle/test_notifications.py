@@ -490,6 +490,7 @@ def test_a_ledger_that_does_not_verify_is_reported_to_the_governance_board(world
 def test_the_beat_schedule_names_tasks_the_worker_knows(settings):
     from cycle.conf.celery import app as project_app
 
+    project_app.loader.import_default_modules()  # what a starting worker does: autodiscovery
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"cycle.tasks.sweep_outbox", "cycle.tasks.fire_workflow_timers"} <= tasks
     assert "cycle.tasks.verify_ledger" in tasks
