@@ -4,11 +4,13 @@ A service's error keeps the service's code (``cycle.errors``): ``InvalidRequest`
 ``Forbidden`` 403, ``NotFound`` 404, ``Conflict`` 409, and ``GateClosed`` 409 with every unmet
 condition of the gate (code and message). A request of the wrong shape answers 400 with code
 ``invalid`` and one entry per field in ``errors``. An object the caller may not see answers 404
-exactly as a missing one does.
+exactly as a missing one does. A fault of the server answers 500 ``server_error`` (and is
+logged with its traceback).
 """
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from cycle.errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound, ServiceError
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:commissioning-cycle:problem:"
@@ -108,7 +112,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
-        return None
+        # A fault of ours: logged with its traceback, answered as a problem like any other.
+        logger.exception("API request %s failed", instance)
+        set_rollback()
+        return problem_response(
+            500,
+            problem(500, "server_error", "Something went wrong on the server.", instance),
+        )
     set_rollback()
     headers: dict[str, str] = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

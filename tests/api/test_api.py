@@ -158,6 +158,15 @@ class TestProblems:
         )
         _problem(response, 400, "invalid.json")
 
+    def test_a_fault_of_the_server_is_a_problem_too(self, world: Any, monkeypatch: Any) -> None:
+        from cycle.api import views
+
+        def broken(cycle: Any) -> Any:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(views, "cycle_detail", broken)
+        _problem(Caller(world.lead).get(f"cycles/{world.id}/"), 500, "server_error")
+
     def test_an_unknown_endpoint_is_a_problem_not_a_page(self, db: None) -> None:
         _problem(APIClient().get("/api/v1/nothing-here/"), 404, "not_found")
         _problem(APIClient().get("/api/v1/cycles/%F1%AA%AE%AA%0A/"), 404, "not_found")
@@ -199,6 +208,36 @@ class TestTokens:
         assert body(response)["revoked_at"] is not None
         _problem(caller.get("cycles/"), 401, "auth.invalid_token")
         assert AuditEvent.objects.filter(action="token.revoked", object_id=str(token.pk)).exists()
+
+    def test_an_expired_token_stops_working(self, world: Any) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        caller = Caller(world.lead)
+        assert caller.get("cycles/").status_code == 200
+        ApiToken.objects.filter(key_hash=api_tokens.hash_token(caller.token)).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        _problem(caller.get("cycles/"), 401, "auth.invalid_token")
+
+    def test_the_command_line_creates_lists_and_revokes_tokens(self, world: Any) -> None:
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        out = StringIO()
+        call_command("api_token", "create", "--as", world.lead.username, "--name", "x", stdout=out)
+        secret = out.getvalue().strip()
+        client = APIClient(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert client.get("/api/v1/cycles/").status_code == 200
+        token = ApiToken.objects.get(key_hash=api_tokens.hash_token(secret))
+        listing = StringIO()
+        call_command("api_token", "list", "--as", world.lead.username, stdout=listing)
+        assert f"{token.pk}\t{token.prefix}…\tactive\tx" in listing.getvalue()
+        assert secret not in listing.getvalue()
+        call_command("api_token", "revoke", str(token.pk), "--as", world.lead.username)
+        _problem(client.get("/api/v1/cycles/"), 401, "auth.invalid_token")
 
     def test_someone_elses_token_cannot_be_revoked_and_looks_missing(self, world: Any) -> None:
         owner = Caller(world.lead)
