@@ -48,6 +48,7 @@ LEDGER_TRUNCATE_TRIGGER = "cycle_auditevent_no_truncate"
 
 @pytest.fixture
 def _rearm_after_flush(django_db_blocker: Any) -> Iterator[None]:
+    """After the flush that empties the committed data: the ledger's trigger and the roles back."""
     yield
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
@@ -59,16 +60,27 @@ def _rearm_after_flush(django_db_blocker: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def demo_server(_rearm_after_flush: None, transactional_db: None, live_server: Any) -> Any:
-    """A live server with the scenarios and demo accounts; the data is committed, so after the
-    test the ledger's TRUNCATE trigger is lifted for the flush and re-armed after it."""
+def demo_server(
+    request: pytest.FixtureRequest, _rearm_after_flush: None, transactional_db: None
+) -> Iterator[Any]:
+    """A live server of its own with the scenarios and demo accounts.
+
+    Not pytest-django's ``live_server``, whose database is set up before any other fixture: the
+    data here is committed, the flush after the test truncates the tables, and the ledger refuses
+    TRUNCATE, so its trigger is lifted for that flush and re-armed (``_rearm_after_flush``) after.
+    ``--liveserver HOST:PORT`` chooses the address (default: any free port).
+    """
+    from pytest_django.live_server_helper import LiveServer
+
     from cycle import scenarios
 
     sync_role_groups(Group, Permission)
     scenarios.load_all()
     for account in scenarios.demo_accounts():
         scenarios.ensure_demo_account(account)
-    yield live_server
+    server = LiveServer(request.config.getvalue("liveserver") or "localhost:0")
+    yield server
+    server.stop()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
