@@ -204,6 +204,28 @@ def test_anyone_who_cannot_see_the_cycle_gets_404(world: CycleWorld, who: str) -
     assert client.get(f"/cycles/{world.id + 1000}/diagram.svg").status_code == 404
 
 
+def test_the_diagram_page_costs_the_same_queries_however_long_the_history(
+    world: CycleWorld,
+) -> None:
+    client = Client()
+    client.force_login(world.lead)
+
+    def page_queries() -> int:
+        client.get(f"/cycles/{world.id}/diagram.svg")  # the session and permissions cached
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/cycles/{world.id}/diagram.svg").status_code == 200
+        return len(captured.captured_queries)
+
+    world.walk_to("design")
+    world.agree_boundaries()
+    early = page_queries()
+    world.walk_to("decision")
+    services.stage_reopen(actor=world.lead, cycle_id=world.id, stage_key="review", reason="Cut.")
+    world.walk_to("design")
+    world.agree_boundaries()
+    assert page_queries() == early
+
+
 def test_the_diagram_only_answers_get(world: CycleWorld) -> None:
     client = Client()
     client.force_login(world.lead)
