@@ -9,6 +9,7 @@ lint FILE…`` does the same from the command line.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NODE_MODULES = HERE / "node_modules"
 STAMP = NODE_MODULES / ".cycle-lock-sha256"
+INSTALL_LOCK = HERE / ".install.lock"
 VIEWER_BUNDLE = NODE_MODULES / "bpmn-js" / "dist" / "bpmn-viewer.production.min.js"
 
 
@@ -38,18 +40,21 @@ def install() -> Path:
     if not available():
         raise ToolsUnavailable("Node.js and npm are needed to run bpmnlint and bpmn-js.")
     digest = _lock_digest()
-    if STAMP.exists() and STAMP.read_text() == digest:
-        return NODE_MODULES
-    npm = shutil.which("npm")
-    assert npm is not None
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    STAMP.write_text(digest)
+    # Test processes running side by side install once: the others wait, then find the stamp.
+    with INSTALL_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if STAMP.exists() and STAMP.read_text() == digest:
+            return NODE_MODULES
+        npm = shutil.which("npm")
+        assert npm is not None
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=HERE,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        STAMP.write_text(digest)
     return NODE_MODULES
 
 
