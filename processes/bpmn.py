@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from cycle.gates import Condition, waivable
+from cycle.gates import PAPERS_NOTICE_DAYS, Condition, waivable
 
 from .stages import StageDefinition, StageTemplate
 
@@ -118,6 +118,7 @@ EVERY_GATE = (
 )
 
 STAGE_CHECKS: Mapping[str, Check] = {
+    # One entry per ``cycle.gates.Condition``; tests/processes/test_bpmn.py holds them equal.
     Condition.WORKING_AGREEMENT: Check(
         "agreement_signed",
         "the working agreement is recorded and every member of the panel has signed it",
@@ -130,6 +131,12 @@ STAGE_CHECKS: Mapping[str, Check] = {
         "conflicts_declared",
         "everyone on the tender panel has declared their interests (a declaration of none counts)",
         ("conflicts.undeclared",),
+    ),
+    Condition.DECISION_PAPERS: Check(
+        "papers_on_time",
+        "the papers for every decision meeting reached the panel at least "
+        f"{PAPERS_NOTICE_DAYS} days before it",
+        ("papers.not_issued", "papers.late"),
     ),
     Condition.INPUT_ANSWERED: Check(
         "inputs_answered",

@@ -285,6 +285,14 @@ def test_the_override_path_departs_only_from_what_the_gate_rules_let_a_board_wai
     assert "'dissent' not in signoffs" in people and "agreement_signed" in people
 
 
+def test_every_condition_a_template_can_ask_for_is_a_check_of_the_model() -> None:
+    assert set(bpmn.STAGE_CHECKS) == set(gates.Condition)
+    codes = {
+        code for check in (*bpmn.EVERY_GATE, *bpmn.STAGE_CHECKS.values()) for code in check.codes
+    }
+    assert codes >= gates.WAIVABLE
+
+
 def test_gate_data_refuses_a_code_the_model_does_not_know() -> None:
     with pytest.raises(ValueError, match=r"knows no gate condition quorum\.missing"):
         bpmn.gate_data(["quorum.missing"])

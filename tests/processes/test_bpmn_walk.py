@@ -175,6 +175,6 @@ def test_the_walk_refuses_histories_the_model_does_not_allow(moves: list[bpmn.Mo
 
 
 def test_the_walk_refuses_a_gate_code_the_model_does_not_know() -> None:
-    moves = [bpmn.Move("refused", "framework", unmet=("papers.late",))]
+    moves = [bpmn.Move("refused", "framework", unmet=("papers.lost",))]
     with pytest.raises(ValueError, match="knows no gate condition papers"):
         bpmn.walk(bpmn.build_model(DEFAULT), moves)
