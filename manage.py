@@ -33,6 +33,19 @@ def _requirements() -> list[str]:
     return [*project["dependencies"], *project["optional-dependencies"]["dev"]]
 
 
+def pip_install(python: Path, requirements: list[str]) -> list[str]:
+    """The install command: pip shows what it collects and downloads, with progress bars."""
+    return [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--progress-bar=on",
+        "--disable-pip-version-check",
+        *requirements,
+    ]
+
+
 def _bootstrap() -> None:
     """Re-run this command inside ``.venv``, creating it and installing dependencies if needed."""
     if os.environ.get("CYCLE_NO_BOOTSTRAP") or (
@@ -47,21 +60,11 @@ def _bootstrap() -> None:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     if not STAMP.exists() or STAMP.read_text() != digest:
         print(
-            "Installing dependencies into .venv (first run, or pyproject.toml changed) ...",
+            "Installing dependencies into .venv (first run, or pyproject.toml changed); "
+            "this takes a minute or two ...",
             flush=True,
         )
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                *requirements,
-            ],
-            check=True,
-        )
+        subprocess.run(pip_install(python, requirements), check=True)
         STAMP.write_text(digest)
     if Path(sys.prefix).resolve() != VENV.resolve():
         os.execv(str(python), [str(python), str(ROOT / "manage.py"), *sys.argv[1:]])

@@ -17,7 +17,7 @@ each story are in its texts (see ``docs/scenarios.md``).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,12 +277,20 @@ def load(scenario: Scenario, *, fresh: bool = False, observer: Observer | None =
     return Loaded(scenario, cycle, created=True)
 
 
-def load_all(only: Iterable[str] | None = None, *, directory: Path | None = None) -> list[Loaded]:
+def load_each(
+    only: Iterable[str] | None = None, *, directory: Path | None = None
+) -> Iterator[Loaded]:
+    """Load the scenarios one by one, yielding each as soon as it is loaded (for progress)."""
     scenarios = discover(directory)
     keys = list(scenarios) if only is None else list(only)
     if unknown := [key for key in keys if key not in scenarios]:
         raise ScenarioError(f"unknown scenario {', '.join(unknown)}; known: {', '.join(scenarios)}")
-    return [load(scenarios[key]) for key in keys]
+    for key in keys:
+        yield load(scenarios[key])
+
+
+def load_all(only: Iterable[str] | None = None, *, directory: Path | None = None) -> list[Loaded]:
+    return list(load_each(only, directory=directory))
 
 
 def ensure_person(person: Person, organisation: Organisation | None = None) -> Any:

@@ -92,3 +92,71 @@ def test_the_cycle_page_costs_the_same_with_more_members_and_events(demo, client
     before, after = measured("cycle page", client, f"/cycles/{cycle.pk}/", more)
 
     assert after == before
+
+
+CYCLE_PAGES = [
+    "boundaries/",
+    "boundaries/record/",
+    "budget/",
+    "budget/record/",
+    "panel/",
+    "panel/add/",
+    "agreement/",
+    "sign-offs/",
+    "sign-off/ask/",
+    "inputs/",
+    "decisions/",
+    "reopen/",
+]
+MEMBER_PAGES = ["", "boundaries/", "budget/", "sign-off/", "inputs/", "agreement/", "interests/"]
+
+
+def grow_day_services(cycle: Any) -> Any:
+    """More members, acknowledgements, sign-offs, inputs, answers and decisions on a cycle."""
+    lead = cycle.lead_commissioner
+
+    def more() -> None:
+        for _ in range(3):
+            member = representative()
+            role_services.membership_add(actor=lead, cycle_id=cycle.pk, member=member)
+            services.boundaries_acknowledge(actor=member, cycle_id=cycle.pk)
+            services.signoff_record(actor=member, cycle_id=cycle.pk)
+            role_services.conflict_declare(actor=member, cycle_id=cycle.pk, interest="none")
+            given = services.input_submit(actor=member, cycle_id=cycle.pk, text="More buses.")
+            services.input_respond(
+                actor=lead, cycle_id=cycle.pk, input_id=given.pk, kind="considering"
+            )
+        decider = get_user_model().objects.get(username="catherine.holt")
+        services.decision_record(actor=decider, cycle_id=cycle.pk, summary="Keep the café.")
+
+    return more
+
+
+@pytest.mark.parametrize("page", CYCLE_PAGES)
+def test_each_page_of_a_cycle_costs_the_same_with_more_members_and_events(demo, client_as, page):
+    cycle = demo["day-services"]
+
+    before, after = measured(
+        f"{page} (gillian.marsh)",
+        client_as("gillian.marsh"),
+        f"/cycles/{cycle.pk}/{page}",
+        grow_day_services(cycle),
+    )
+
+    assert after == before
+
+
+@pytest.mark.parametrize("page", MEMBER_PAGES)
+def test_each_page_a_representative_reads_costs_the_same_with_more_members_and_events(
+    demo, client_as, page
+):
+    cycle = demo["day-services"]
+
+    before, after = measured(
+        f"{page or 'cycle'} (pauline.dobson)",
+        client_as("pauline.dobson"),
+        f"/cycles/{cycle.pk}/{page}",
+        grow_day_services(cycle),
+    )
+
+    assert after == before

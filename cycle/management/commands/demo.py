@@ -60,9 +60,9 @@ class Command(BaseCommand):
             # The scenarios replay history: what they tell people is in each account's
             # notifications, but the e-mail is not printed.
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-                loaded_all = scenarios.load_all()
-            for loaded in loaded_all:
-                self.stdout.write("  " + report(loaded))
+                for loaded in scenarios.load_each():
+                    self.stdout.write("  " + report(loaded))
+                    self.stdout.flush()
             self._accounts()
         except scenarios.ScenarioError as error:
             raise CommandError(str(error)) from error

@@ -46,7 +46,8 @@ class Command(BaseCommand):
                         f"    {scenario.organisation}; sources {', '.join(scenario.sources)}"
                     )
                 return
-            for loaded in scenarios.load_all(options.get("only")):
+            for loaded in scenarios.load_each(options.get("only")):
                 self.stdout.write(report(loaded))
+                self.stdout.flush()
         except scenarios.ScenarioError as error:
             raise CommandError(str(error)) from error
