@@ -143,6 +143,14 @@ class ChecklistItem:
     url_name: str
     messages: tuple[str, ...] = ()
     codes: tuple[str, ...] = field(default=())
+    waits_for: str = ""
+    """Why it cannot be started yet (it needs a panel, or the records to sign off against)."""
+
+    @property
+    def status(self) -> str:
+        if self.waits_for:
+            return "Cannot start yet"
+        return "Done" if self.done else "Not done"
 
 
 # The gate's conditions in the order a commissioner meets them: (key, name, codes, page).
@@ -173,6 +181,8 @@ CHECKLIST = (
     ("dissent", "No open dissent", ("signoff.dissent",), "web:signoffs"),
 )
 
+_NEEDS_PANEL = {"agreement", "conflicts", "signoff", "dissent"}
+
 _CONDITION_OF = {
     "lead": Condition.INVOLVEMENT_LEAD,
     "agreement": Condition.WORKING_AGREEMENT,
@@ -190,14 +200,25 @@ def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem
         missing = tuple(code for code in codes if code in unmet)
         if condition is not None and condition not in snapshot.requires and not missing:
             continue
+        waits_for = ""
+        if key in _NEEDS_PANEL and "panel.empty" in unmet:
+            waits_for = "This needs people on the panel first."
+        elif (
+            key == "signoff"
+            and not missing
+            and ("boundaries.missing" in unmet or "budget.missing" in unmet)
+        ):
+            waits_for = "The panel signs off once the role boundaries and the budget are recorded."
         items.append(
             ChecklistItem(
                 key=key,
                 name=name,
-                done=not missing,
+                done=not missing and not waits_for,
                 url_name=url_name,
-                messages=tuple(unmet[code] for code in missing),
+                messages=tuple(unmet[code] for code in missing)
+                or ((waits_for,) if waits_for else ()),
                 codes=missing,
+                waits_for=waits_for,
             )
         )
     known = {code for _, _, codes, _ in CHECKLIST for code in codes}

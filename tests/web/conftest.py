@@ -7,7 +7,7 @@ one ``h1``, no content security policy violation, no console error, zero axe-cor
 1280 px and at 360 px wide, and, with ``--screens``, a screenshot saved as
 ``docs/screens/<journey>-<nn>-<page>.png``:
 
-    python3 manage.py test tests/web --screens
+    python3 manage.py test tests/web -m browser --screens -p no:xdist
 
 The tests skip cleanly where chromium is not installed; the page tests that need no browser
 (Django's test client) run everywhere.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -44,7 +45,10 @@ def error_summary(response: Any) -> list[str]:
     if match is None:
         return []
     items = re.findall(r"<li>(.*?)</li>", match.group(0), re.S)
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+    return [
+        html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip())
+        for item in items
+    ]
 
 
 def summary_links(response: Any) -> list[str]:

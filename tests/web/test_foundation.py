@@ -202,3 +202,30 @@ def test_the_checklist_shows_every_unmet_condition_of_the_gate(demo, client_as):
         result = evaluate(snapshot)
         shown = [code for item in selectors.checklist(snapshot, result) for code in item.codes]
         assert sorted(shown) == sorted(result.codes), cycle.title
+
+
+def test_a_new_cycles_checklist_marks_nothing_done_that_has_not_happened(demo, client_as):
+    from cycle.models import Organisation
+    from processes import commissioning
+    from tests.factories import fresh
+
+    lead = fresh(demo["day-services"].lead_commissioner)
+    cycle = commissioning.start_cycle(
+        actor=lead,
+        title="New",
+        organisation=Organisation.objects.get(staff=lead),
+        lead=lead,
+    )
+
+    response = client_as("gillian.marsh").get(f"/cycles/{cycle.pk}/")
+
+    statuses = {item.key: item.status for item in response.context["checklist"]}
+    assert statuses == {
+        "panel": "Not done",
+        "lead": "Not done",
+        "agreement": "Cannot start yet",
+        "boundaries": "Not done",
+        "budget": "Not done",
+        "signoff": "Cannot start yet",
+        "dissent": "Cannot start yet",
+    }

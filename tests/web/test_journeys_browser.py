@@ -1,7 +1,7 @@
 """The journeys in a real browser, on the demo: every page checked (one h1, axe-core at 1280 and
 360 px, no console or CSP error) and, with ``--screens``, photographed into docs/screens/.
 
-    python3 manage.py test tests/web --screens -p no:xdist
+    python3 manage.py test tests/web -m browser --screens -p no:xdist
 """
 
 from __future__ import annotations
