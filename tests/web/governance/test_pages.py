@@ -567,3 +567,24 @@ def test_a_cycles_record_says_when_an_override_stands(ours):
     assert "The gate of “Assess needs and operating context” is overridden" in page
     assert "is closed" not in page
     assert url("governance-override", ours.id) not in response.content.decode()
+
+
+def test_a_pdf_that_cannot_be_made_here_is_explained_in_the_error_summary(ours, monkeypatch):
+    from cycle.reports import ReportUnavailable
+    from cycle.web.governance import views
+
+    def no_pango(report):
+        raise ReportUnavailable("PDF output needs WeasyPrint and the Pango library.")
+
+    monkeypatch.setattr(views, "render_pdf", no_pango)
+    response = signed_in(ours.governor).get(
+        url("governance-report"),
+        {
+            "organisation": ours.organisation.pk,
+            "period_from": "2020-01-01",
+            "period_to": "2099-12-31",
+            "format": "pdf",
+        },
+    )
+    assert response.status_code == 200
+    assert error_summary(response) == ["PDF output needs WeasyPrint and the Pango library."]
