@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import selectors, services
 from .errors import GateClosed, ServiceError
 from .models import (
     AuditEvent,
@@ -143,11 +143,9 @@ class CommissioningCycleAdmin(ReadOnlyAdmin):
     def advance_through_gate(
         self, request: HttpRequest, queryset: QuerySet[CommissioningCycle]
     ) -> None:
-        from processes import commissioning
-
         for cycle in queryset.order_by("pk"):
             try:
-                commissioning.advance(actor=request.user, cycle_id=cycle.pk)
+                services.stage_advance(actor=request.user, cycle_id=cycle.pk)
             except GateClosed as closed:
                 self.message_user(
                     request,

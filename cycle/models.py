@@ -94,6 +94,10 @@ class CommissioningCycle(models.Model):
         blank=True,
     )
     template_key = models.CharField(_("stage template"), max_length=40, default="default")
+    followed_by_process = models.BooleanField(
+        default=False,
+        help_text=_("A workflow process follows this cycle; the services move both together."),
+    )
     current_stage = models.CharField(_("current stage"), max_length=40)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -19,7 +19,7 @@ from guardian.shortcuts import assign_perm
 from processes.stages import TEMPLATES, get_template
 from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
-from . import ledger, notifications, selectors
+from . import ledger, notifications, selectors, workflow
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import GateResult, check_override, evaluate
 from .models import (
@@ -87,8 +87,13 @@ def cycle_create(
     lead: Any,
     template_key: str = "default",
     service_area: str = "",
+    followed_by_process: bool = False,
 ) -> CommissioningCycle:
-    """Start a cycle at the first stage of its template, led by ``lead``."""
+    """Start a cycle at the first stage of its template, led by ``lead``.
+
+    ``followed_by_process`` says a workflow process will follow the cycle
+    (``processes.commissioning.start_cycle``): every later service then tells it what changed.
+    """
     require(actor, Action.CREATE_CYCLE, organisation=organisation)
     title = _require_text(title, "title", 200)
     if template_key not in TEMPLATES:
@@ -109,6 +114,7 @@ def cycle_create(
         lead_commissioner=lead,
         template_key=template_key,
         current_stage=template.first().key,
+        followed_by_process=followed_by_process,
     )
     assign_perm(LEAD_PERM, lead, cycle)
     visit = _open_visit(cycle, cycle.current_stage, actor)
@@ -378,7 +384,32 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
         },
     )
     notifications.signoff_recorded(cycle=cycle, signoff=signoff)
+    workflow.following(cycle).signoff_recorded(actor=actor, cycle=cycle, signoff=signoff)
     return signoff
+
+
+@service
+def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
+    """The lead commissioner asks the panel for sign-off on the current stage.
+
+    Every active member without an open sign-off task gets one (members who join later get
+    theirs when they join); tasks of members who have left are closed. Returns the members newly
+    asked. Refused, and on the ledger, for anyone but the lead.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _require_active(cycle)
+    asked = workflow.following(cycle).panel_changed(cycle=cycle, required=True)
+    ledger.append(
+        actor=actor,
+        action="signoff.requested",
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=visit,
+        payload={"asked": asked},
+    )
+    notifications.signoff_requested(cycle=cycle, member_ids=asked, visit_id=visit.pk)
+    return asked
 
 
 @service
@@ -447,6 +478,11 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
             "overridden_unmet": list(result.codes),
         },
     )
+    workflow.following(cycle).stage_moved(
+        actor=actor,
+        cycle=cycle,
+        outcome={"outcome": "advanced", "to": following.key if following else None},
+    )
     return new_visit
 
 
@@ -490,6 +526,11 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
         payload={"from": left.stage_key if left else None, "to": stage_key, "reason": reason},
     )
     notifications.stage_reopened(cycle=cycle, visit=visit)
+    workflow.following(cycle).stage_moved(
+        actor=actor,
+        cycle=cycle,
+        outcome={"outcome": "reopened", "to": stage_key, "reason": reason},
+    )
     return visit
 
 

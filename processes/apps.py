@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ProcessesConfig(AppConfig):
     name = "processes"
     verbose_name = _("Commissioning processes")
+
+    def ready(self) -> None:
+        # The flow follows every cycle the services move; see ``cycle.workflow``.
+        from cycle import workflow
+
+        from .commissioning import FLOW_WORKFLOW
+
+        workflow.register(FLOW_WORKFLOW)

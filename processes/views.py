@@ -77,22 +77,20 @@ class StageTaskView(_TaskPage):
         }
 
     def form_valid(self, form: StageTaskForm) -> HttpResponse:
-        from . import commissioning  # the flow module imports this one
-
         action = form.cleaned_data["action"]
         actor, cycle_id = self.request.user, self.cycle.pk
         try:
             if action == StageTaskForm.ADVANCE:
-                commissioning.advance(actor=actor, cycle_id=cycle_id)
+                services.stage_advance(actor=actor, cycle_id=cycle_id)
             elif action == StageTaskForm.REOPEN:
-                commissioning.reopen(
+                services.stage_reopen(
                     actor=actor,
                     cycle_id=cycle_id,
                     stage_key=form.cleaned_data["stage"],
                     reason=form.cleaned_data["reason"],
                 )
             else:
-                asked = commissioning.request_signoff(actor=actor, cycle_id=cycle_id)
+                asked = services.signoff_request(actor=actor, cycle_id=cycle_id)
                 messages.success(
                     self.request,
                     _("%(count)d panel member(s) asked for sign-off.") % {"count": len(asked)},
@@ -129,8 +127,6 @@ class SignoffTaskView(_TaskPage):
         )
 
     def form_valid(self, form: SignoffTaskForm) -> HttpResponse:
-        from . import commissioning  # the flow module imports this one
-
         actor, cycle_id = self.request.user, self.cycle.pk
         dissent = (
             form.cleaned_data["reasons"]
@@ -140,7 +136,7 @@ class SignoffTaskView(_TaskPage):
         try:
             if form.cleaned_data["acknowledge"]:
                 services.boundaries_acknowledge(actor=actor, cycle_id=cycle_id)
-            commissioning.signoff(actor=actor, cycle_id=cycle_id, dissent=dissent)
+            services.signoff_record(actor=actor, cycle_id=cycle_id, dissent=dissent)
         except ServiceError as error:
             _show_refusal(form, error)
             return self.form_invalid(form)

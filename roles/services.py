@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cycle import ledger, notifications, selectors
+from cycle import ledger, notifications, selectors, workflow
 from cycle.errors import Conflict, Forbidden, InvalidRequest
 from cycle.models import CommissioningCycle, SignOff
 from cycle.service_support import lock_cycle, service
@@ -90,6 +90,10 @@ def membership_add(
         },
     )
     notifications.member_joined(cycle=cycle, membership=membership)
+    # A member who joins mid-stage is asked for their sign-off at once.
+    asked = workflow.following(cycle).panel_changed(cycle=cycle, ask=[member.pk])
+    if asked:
+        notifications.signoff_requested(cycle=cycle, member_ids=asked)
     return membership
 
 
@@ -126,6 +130,7 @@ def _end_membership(
         },
     )
     notifications.member_left(cycle=cycle, membership=membership)
+    workflow.following(cycle).panel_changed(cycle=cycle, ask=[])
     return membership
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from xml.etree import ElementTree
 
 import pytest
@@ -45,8 +46,10 @@ def test_starting_a_cycle_starts_its_process_with_a_stage_task_for_the_lead(flow
     assert task.status == STATUS.ASSIGNED
     assert task.data["stage"] == "framework"
     assert task.data["visit_id"] == selectors.open_visit(flow_world.cycle).pk
-    # The panel is formed after the cycle is created, so nobody has been asked yet.
-    assert list(flow_world.signoff_tasks()) == []
+    # The panel is formed after the cycle is created; each member was asked as they joined.
+    assert sorted(task.owner_id for task in flow_world.signoff_tasks()) == sorted(
+        member.pk for member in flow_world.panel
+    )
 
 
 def test_a_refused_start_creates_neither_a_cycle_nor_a_process_and_the_refusal_is_recorded(db):
@@ -64,37 +67,55 @@ def test_a_refused_start_creates_neither_a_cycle_nor_a_process_and_the_refusal_i
     assert AuditEvent.objects.get(outcome=AuditEvent.Outcome.REFUSED).action == "cycle_create"
 
 
-def test_asking_for_signoff_gives_each_active_member_one_signoff_task(flow_world):
-    created = commissioning.request_signoff(actor=flow_world.lead, cycle_id=flow_world.id)
+def test_each_member_gets_one_signoff_task_as_they_join_and_asking_again_adds_none(flow_world):
+    tasks = list(flow_world.signoff_tasks())
 
-    assert sorted(task.owner_id for task in created) == sorted(m.pk for m in flow_world.panel)
-    assert all(task.data["member_id"] == task.owner_id for task in created)
-    assert all(task.data["stage"] == "framework" for task in created)
+    assert sorted(task.owner_id for task in tasks) == sorted(m.pk for m in flow_world.panel)
+    assert all(task.data["member_id"] == task.owner_id for task in tasks)
+    assert all(task.data["stage"] == "framework" for task in tasks)
     assert commissioning.request_signoff(actor=flow_world.lead, cycle_id=flow_world.id) == []
     assert flow_world.signoff_tasks().count() == 3
+    requested = AuditEvent.objects.get(action="signoff.requested")
+    assert json.loads(requested.payload) == {"asked": []}
 
 
-def test_asking_again_gives_newcomers_a_task_and_closes_the_tasks_of_members_who_left(flow_world):
-    commissioning.request_signoff(actor=flow_world.lead, cycle_id=flow_world.id)
+def test_a_member_who_joins_mid_stage_gets_a_task_at_once_and_a_leaver_loses_theirs(flow_world):
     leaver, *stayers = flow_world.panel
     role_services.membership_remove(actor=flow_world.lead, cycle_id=flow_world.id, member=leaver)
-    newcomer = representative()
-    role_services.membership_add(actor=flow_world.lead, cycle_id=flow_world.id, member=newcomer)
-
-    created = commissioning.request_signoff(actor=flow_world.lead, cycle_id=flow_world.id)
-
-    assert [task.owner for task in created] == [newcomer]
-    assert {task.owner for task in flow_world.signoff_tasks()} == {*stayers, newcomer}
     leavers_task = flow_world.tasks(CommissioningFlow.signoff, open_only=False).get(owner=leaver)
     assert leavers_task.status == STATUS.CANCELED
 
+    newcomer = representative()
+    role_services.membership_add(actor=flow_world.lead, cycle_id=flow_world.id, member=newcomer)
 
-def test_only_the_lead_commissioner_can_ask_the_panel_for_signoff(flow_world):
+    assert {task.owner for task in flow_world.signoff_tasks()} == {*stayers, newcomer}
+    [task] = flow_world.signoff_tasks().filter(owner=newcomer)
+    assert task.data["stage"] == "framework"
+    assert commissioning.request_signoff(actor=flow_world.lead, cycle_id=flow_world.id) == []
+
+
+def test_a_member_who_joins_at_a_later_stage_is_asked_for_that_stage_at_once(flow_world):
+    walk_to(flow_world, "needs")
+    newcomer = representative()
+
+    role_services.membership_add(actor=flow_world.lead, cycle_id=flow_world.id, member=newcomer)
+
+    [task] = flow_world.signoff_tasks().filter(owner=newcomer)
+    assert task.data["stage"] == "needs"
+
+
+def test_only_the_lead_commissioner_can_ask_the_panel_for_signoff_and_a_refusal_is_recorded(
+    flow_world,
+):
+    before = flow_world.signoff_tasks().count()
+
     with pytest.raises(Forbidden) as refused:
         commissioning.request_signoff(actor=flow_world.panel[0], cycle_id=flow_world.id)
 
     assert refused.value.code == "forbidden.lead"
-    assert list(flow_world.signoff_tasks()) == []
+    assert flow_world.signoff_tasks().count() == before
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.REFUSED)
+    assert (refusal.action, refusal.cycle_id) == ("signoff_request", flow_world.id)
 
 
 def test_advancing_past_a_closed_gate_lists_every_unmet_condition_and_changes_nothing(flow_world):

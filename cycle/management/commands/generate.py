@@ -806,6 +806,7 @@ class Story:
                 self.involvement_lead if self.lead_named_at < gen.now else None
             ),
             "template_key": self.template.key,
+            "followed_by_process": False,
             "current_stage": keys[self.visits[-1].index],
             "status": (
                 CommissioningCycle.Status.COMPLETED
