@@ -541,3 +541,52 @@ def test_the_command_runs_as_a_separate_process_with_its_exit_codes(tmp_path: Pa
     assert unknown.stderr.startswith("error: cycle.not_found: ")
     assert (usage.returncode, usage.stderr.count("\n")) == (2, 1)
     assert usage.stderr.startswith("error: usage: ")
+
+
+# --- input and answers --------------------------------------------------------------------------
+
+
+def test_input_and_answers_through_the_command_line_meet_the_last_gate(world: CycleWorld) -> None:
+    world.walk_to("monitoring")
+    member, lead = world.panel[0].username, world.lead.username
+
+    given = cli("input", world.id, "--text", "Evening sessions, please.", "--as", member)
+    assert given.code == 0, given.err
+    input_id = int(given.out.strip())
+    world.agree_boundaries()  # everything but the answer
+    world.acknowledge_all()
+    world.sign_agreement()
+    world.attest()
+    closed = cli("advance", world.id, "--as", lead)
+    assert closed.code == 3
+    assert any(line.startswith("input.unanswered: ") for line in closed.lines)
+
+    considering = cli("respond", input_id, "--kind", "considering", "--as", lead)
+    assert considering.code == 0, considering.err
+    assert cli("advance", world.id, "--as", lead).code == 3  # still considering is no answer
+
+    answered = cli(
+        "respond", input_id, "--kind", "did", "--text", "Two evenings a week.", "--as", lead
+    )
+    assert answered.code == 0, answered.err
+    assert f"Input {input_id} answered: We did." in answered.out
+    done = cli("advance", world.id, "--as", lead)
+    assert done.code == 0, done.err
+    assert world.refresh().status == CommissioningCycle.Status.COMPLETED
+
+
+def test_answering_without_reasons_or_for_unknown_input_is_one_line_and_writes_nothing(
+    world: CycleWorld,
+) -> None:
+    given = cli("input", world.id, "--text", "More buses.", "--as", world.panel[0].username)
+    input_id = int(given.out.strip())
+    before = everything()
+
+    no_reason = cli("respond", input_id, "--kind", "could-not", "--as", world.lead.username)
+    unknown = cli("respond", 999999, "--kind", "did", "--text", "x", "--as", world.lead.username)
+    outsider = cli("input", world.id, "--text", "Hi.", "--as", world.lead.username)
+
+    assert_one_line_error(no_reason, "invalid.reason")
+    assert_one_line_error(unknown, "input.not_found")
+    assert_one_line_error(outsider, "forbidden.represent", exit_code=4)
+    assert everything()[:-1] == before[:-1]  # only the refusal's ledger event was added

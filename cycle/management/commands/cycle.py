@@ -23,7 +23,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cycle import ledger, meetings, notifications, selectors, services, tasks
 from cycle.errors import Forbidden, GateClosed, ServiceError
-from cycle.models import AuditEvent, CommissioningCycle, Organisation, RoleBoundaryAgreement
+from cycle.models import (
+    AuditEvent,
+    CommissioningCycle,
+    InputResponse,
+    Organisation,
+    RoleBoundaryAgreement,
+    UserInput,
+)
 from processes import commissioning
 from roles import services as role_services
 from roles.models import ConflictDeclaration, PanelMembership
@@ -366,6 +373,84 @@ class Override(Subcommand):
         command.stdout.write(
             f"Gate of stage {override.visit.stage_key} overridden; departs from: "
             f"{override.unmet_codes.replace(',', ', ')}."
+        )
+
+
+class Input(Subcommand):
+    name = "input"
+    help = "Record input from the panel on the current stage (panel members); prints its id."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--text", required=True, metavar="TEXT", help="What was said.")
+        parser.add_argument(
+            "--source",
+            default=UserInput.Source.REPRESENTATIVE,
+            choices=UserInput.Source.values,
+            help="Whose input it is (default: the representative's own).",
+        )
+        parser.add_argument(
+            "--method",
+            default=UserInput.Method.MEETING,
+            choices=UserInput.Method.values,
+            help="How it was given (default: at a meeting).",
+        )
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        user_input = services.input_submit(
+            actor=find_user(options["acting_as"]),
+            cycle_id=options["cycle_id"],
+            text=options["text"],
+            source=options["source"],
+            method=options["method"],
+        )
+        command.stdout.write(str(user_input.pk))
+
+
+RESPONSE_KINDS = {
+    "did": InputResponse.Kind.WE_DID,
+    "could-not": InputResponse.Kind.WE_COULD_NOT,
+    "considering": InputResponse.Kind.CONSIDERING,
+}
+
+
+class Respond(Subcommand):
+    name = "respond"
+    help = (
+        "Answer input: 'we did', 'we couldn't, because …' or 'still considering' "
+        "(the lead commissioner)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("input_id", type=int, metavar="INPUT_ID", help="The input's id.")
+        parser.add_argument("--kind", required=True, choices=tuple(RESPONSE_KINDS))
+        parser.add_argument(
+            "--text", default="", metavar="TEXT", help="What was done, or why it could not be."
+        )
+        parser.add_argument(
+            "--decision", type=int, metavar="ID", help="The decision the answer points to."
+        )
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        cycle_id = (
+            UserInput.objects.filter(pk=options["input_id"])
+            .values_list("cycle_id", flat=True)
+            .first()
+        )
+        if cycle_id is None:
+            raise Failure("input.not_found", f"There is no input {options['input_id']}.")
+        response = services.input_respond(
+            actor=find_user(options["acting_as"]),
+            cycle_id=cycle_id,
+            input_id=options["input_id"],
+            kind=RESPONSE_KINDS[options["kind"]],
+            text=options["text"],
+            decision_id=options["decision"],
+        )
+        command.stdout.write(
+            f"Input {options['input_id']} answered: {response.get_kind_display()}."
         )
 
 
@@ -745,6 +830,8 @@ SUBCOMMANDS: Sequence[Subcommand] = (
     Reopen(),
     Override(),
     Decide(),
+    Input(),
+    Respond(),
     Lead(),
     Agreement(),
     SignAgreement(),
