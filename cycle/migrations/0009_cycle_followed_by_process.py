@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         ('viewflow', '0015_task_scheduled'),
-        ('cycle', '0007_merge_the_two_merges'),
+        ('cycle', '0008_reminders_and_decision_meetings'),
     ]
 
     operations = [
