@@ -17,6 +17,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -793,8 +794,6 @@ class CycleAuditExport(CycleScopedMixin, APIView):
         """The cycle's whole chain of events as a file, to verify elsewhere."""
         fmt = request.query_params.get("as", "jsonl")
         if fmt not in EXPORT_FORMATS:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"as": [f"Must be one of {', '.join(EXPORT_FORMATS)}."]})
         cycle = self.get_cycle()
         head_seq, _ = ledger.head()
