@@ -16,6 +16,7 @@ one's own.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,17 +42,30 @@ EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "2"))
 
 
 @pytest.fixture
-def demo_data(db: None) -> None:
+def demo_data(db: None) -> Iterator[None]:
     """The scenarios and demo accounts, inside the test's transaction (rolled back after it).
 
     In process rather than on a live server: a live server needs committed data, and the flush
     after such a test would also empty what migrations put in the database for later tests.
+    Requests go straight to the WSGI application, so, as Django's own test client does, the
+    connection is not closed at the end of each request: inside the test's transaction that would
+    close it (PostgreSQL; SQLite's in-memory test database ignores the close).
     """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from cycle import scenarios
 
     scenarios.load_all()
     for account in scenarios.demo_accounts():
         scenarios.ensure_demo_account(account)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _fuzz(strategy: Any, label: str, tokens: dict[str, str], tally: dict[str, Any]) -> None:
