@@ -15,8 +15,13 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -241,6 +246,24 @@ class Advance(CycleScopedMixin, APIView):
         cycle = self.get_cycle()
         visit = commissioning.advance(actor=request.user, cycle_id=cycle.pk)
         return _move(request, cycle, visit)
+
+
+class SignoffRequest(CycleScopedMixin, APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                name="SignoffRequested",
+                fields={"asked": serializers.ListField(child=serializers.IntegerField())},
+            )
+        },
+        tags=["sign-off"],
+    )
+    def post(self, request: Request, cycle_id: int) -> Response:
+        """Ask the panel to sign off the current stage (the lead commissioner)."""
+        cycle = self.get_cycle()
+        asked = services.signoff_request(actor=request.user, cycle_id=cycle.pk)
+        return Response({"asked": asked})
 
 
 class Reopen(CycleScopedMixin, APIView):

@@ -7,6 +7,7 @@ that says "yes" must go ahead without any error, and a cell that says "no" must 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ import pytest
 from django.db import transaction
 
 from cycle import selectors, services
-from cycle.errors import Forbidden
+from cycle.errors import Conflict, Forbidden
 from cycle.models import AuditEvent
 from roles import services as role_services
 from tests.factories import fresh
@@ -122,6 +123,13 @@ def _agreement_on_record(target: Cast) -> None:
     target.record_agreement()
 
 
+def _ask_for_signoff(actor: Any, target: Cast) -> None:
+    """The cast's cycle runs no process, so a permitted request finds nobody to ask (a conflict,
+    checked after who is asking); a refused one is Forbidden like any other."""
+    with contextlib.suppress(Conflict):
+        services.signoff_request(actor=actor, cycle_id=target.id)
+
+
 Try = tuple[Callable[[Cast], None], Callable[[Any, Cast], Any]]
 
 TRIES: dict[str, Try] = {
@@ -180,6 +188,7 @@ TRIES: dict[str, Try] = {
             text="The specification asks for Saturday opening at two hubs.",
         ),
     ),
+    "signoff_request": (_nothing, lambda actor, t: _ask_for_signoff(actor, t)),
     "stage_advance": (
         lambda t: t.open_framework_gate(),
         lambda actor, t: services.stage_advance(actor=actor, cycle_id=t.id),
