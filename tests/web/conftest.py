@@ -40,6 +40,20 @@ CHROMIUM_ARGS = [
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Skip the live-server tests on PostgreSQL before their database is set up (see demo_site)."""
+    from django.conf import settings
+
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(
+        reason="browser tests run on SQLite; PostgreSQL's ledger refuses the flush"
+    )
+    for item in items:
+        if "demo_site" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -67,12 +81,7 @@ def demo_site(transactional_db: None, live_server: Any) -> Any:
     Browser tests run on SQLite only: the live server's data is committed, and the flush after
     the test would truncate the ledger, which PostgreSQL's append-only trigger refuses.
     """
-    from django.db import connection
-
     from cycle import scenarios
-
-    if connection.vendor == "postgresql":
-        pytest.skip("browser tests run on SQLite; the ledger on PostgreSQL refuses the flush")
 
     scenarios.load_all()
     for account in scenarios.demo_accounts():
