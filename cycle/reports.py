@@ -556,11 +556,30 @@ def _input_columns(item: InputRecord) -> dict[str, Any]:
     }
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP, "CSV Injection")."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that could start a formula, with a single quote in front, as OWASP advises.
+
+    Spreadsheets show the quote as the mark of a text cell, so ``=SUM(A1)`` typed by a user is
+    read as those characters and never run. Numbers and the report's own dates are left as they
+    are. The ledger export is not passed through this: it is evidence whose bytes are hashed
+    (docs/influence-and-reports.md, "The ledger export").
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def render_csv(report: InvolvementReport) -> str:
+    """The report as CSV; every text cell is neutralised against formula injection."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(csv_rows(report))
+    for row in csv_rows(report):
+        writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     return out.getvalue()
 
 

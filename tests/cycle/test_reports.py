@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
@@ -14,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cycle import services
+from cycle import chain, services
 from cycle.models import Decision, Organisation
 from cycle.reports import (
     CSV_COLUMNS,
@@ -23,7 +24,9 @@ from cycle.reports import (
     render_csv,
     render_html,
     render_pdf,
+    spreadsheet_safe,
 )
+from cycle.verify_export import verify_file
 from roles import definitions
 from roles import services as role_services
 from tests.factories import (
@@ -500,3 +503,84 @@ def test_the_report_command_refuses_bad_requests_in_one_line(db, arguments, mess
     commissioner(OrganisationFactory(name="Known"))
     with pytest.raises(CommandError, match=message):
         call_command("report", *arguments)
+
+
+# Formula injection
+
+
+FORMULAS = {
+    "decision": '=HYPERLINK("http://evil.example/","Open")',
+    "forum": "+1+cmd|' /C calc'!A0",
+    "veto_reason": "-2+3",
+    "what_they_said": "@SUM(1,2)",
+    "what_changed_or_why_not": "=1+1",
+}
+
+
+def test_csv_cells_that_would_start_a_formula_are_neutralised(clock, tmp_path):
+    scenario = Scenario(clock)
+    world = scenario.world
+    said = scenario.say(0, FORMULAS["what_they_said"])
+    scenario.clock.advance(hours=1)
+    decision = services.decision_record(
+        actor=scenario.decider,
+        cycle_id=world.id,
+        summary=FORMULAS["decision"],
+        forum=FORMULAS["forum"],
+        veto_used=True,
+        veto_reason=FORMULAS["veto_reason"],
+    )
+    scenario.respond(said, "we-did", "x", decision)
+    services.input_respond(
+        actor=world.lead,
+        cycle_id=world.id,
+        input_id=said.pk,
+        kind="we-did",
+        text=FORMULAS["what_changed_or_why_not"],
+        decision_id=decision.pk,
+    )
+    target = tmp_path / "report.csv"
+    call_command(
+        "report",
+        "--organisation",
+        world.organisation.name,
+        "--from",
+        "2024-04-01",
+        "--to",
+        "2025-03-31",
+        "--format",
+        "csv",
+        "-o",
+        str(target),
+    )
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    row = next(row for row in rows if row["decision_id"] == str(decision.pk))
+    assert row["decision"] == "'" + FORMULAS["decision"]
+    assert row["forum"] == "'" + FORMULAS["forum"]
+    assert row["veto_reason"] == "'" + FORMULAS["veto_reason"]
+    assert row["what_they_said"] == "'" + FORMULAS["what_they_said"]
+    assert row["what_changed_or_why_not"] == "'" + FORMULAS["what_changed_or_why_not"]
+    every_cell = [value for row in rows for value in row.values()]
+    assert not [cell for cell in every_cell if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    # Ordinary text is untouched.
+    assert "Keep a drop-in on Tuesdays at every hub." in every_cell
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_owasp_names_is_neutralised(start):
+    assert spreadsheet_safe(f"{start}1+1") == f"'{start}1+1"
+    assert spreadsheet_safe(f"a{start}1") == f"a{start}1"
+    assert spreadsheet_safe(-5) == -5
+
+
+def test_the_ledger_export_keeps_the_exact_text_that_was_hashed(clock, tmp_path):
+    scenario = Scenario(clock)
+    scenario.decide(FORMULAS["decision"])
+    target = tmp_path / "ledger.csv"
+    call_command("audit", "export", "--format", "csv", "-o", str(target))
+    text = target.read_text(encoding="utf-8")
+    assert "'=HYPERLINK" not in text
+    payload = chain.EXPORT_FIELDS.index("payload")
+    payloads = [row[payload] for row in csv.reader(io.StringIO(text))][1:]
+    assert FORMULAS["decision"] in [json.loads(cell).get("summary") for cell in payloads]
+    assert verify_file(target).ok
