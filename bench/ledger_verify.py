@@ -38,6 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# Django and the project's modules are imported inside the functions below, after
+# set_up_django() has chosen the settings and filled the app registry: models cannot be imported
+# before that (an app-loading rule, not an import cycle).
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = 0.5  # verification at no less than half the speed of raw SHA-256
 

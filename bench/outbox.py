@@ -37,6 +37,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# Django and the project's modules are imported inside the functions below, after
+# set_up_django() has chosen the settings and filled the app registry: models cannot be imported
+# before that (an app-loading rule, not an import cycle).
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

@@ -51,6 +51,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+# Django and the project's modules are imported inside the functions below, after
+# set_up_django() has chosen the settings and filled the app registry: models cannot be imported
+# before that (an app-loading rule, not an import cycle).
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2019, 4, 1, 9, 0, tzinfo=UTC)
 SPAN_DAYS = 6 * 365
@@ -107,7 +110,7 @@ class Builder:
 
         from cycle import chain
         from cycle.models import Organisation
-        from processes.stages import DEFAULT
+        from cycle.stages import DEFAULT
 
         self.chain = chain
         self.template = DEFAULT

@@ -30,7 +30,6 @@ from typing import Any
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from processes.stages import TEMPLATES
 from roles.models import PanelMembership
 
 from .gates import quorum_for
@@ -45,6 +44,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
+from .stages import TEMPLATES
 
 INVOLVEMENT_ACTIONS = (
     "agreement.signed",

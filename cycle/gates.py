@@ -5,7 +5,7 @@ and :func:`evaluate` says whether the gate at the end of the stage is open, list
 condition with a stable code and a plain-English message. The three conditions that hold at every
 stage (DOMAIN.md §3) are role boundaries agreed and acknowledged, budget disclosed, and a quorum of
 the panel attesting against the current versions with no open dissent. Stages may add more
-(``processes.stages``): a signed working agreement, a named involvement lead, declared conflicts.
+(``cycle.stages``): a signed working agreement, a named involvement lead, declared conflicts.
 
 Departing from a gate (DOMAIN.md §3) is also a rule of this module: a governance board member may
 override only the conditions about people's availability or disagreement (:data:`WAIVABLE`), never
@@ -23,7 +23,7 @@ from enum import StrEnum
 
 
 class Condition(StrEnum):
-    """Extra conditions a stage template may ask a gate to check (see ``processes.stages``)."""
+    """Extra conditions a stage template may ask a gate to check (see ``cycle.stages``)."""
 
     WORKING_AGREEMENT = "working_agreement"
     INVOLVEMENT_LEAD = "involvement_lead"

@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from processes.stages import get_template
 from roles.models import GovernanceBoard, PanelMembership
 
 from . import selectors
@@ -42,6 +41,7 @@ from .models import (
     UserInput,
 )
 from .outbox import Message, write
+from .stages import get_template
 
 Kind = Notification.Kind
 Channel = Notification.Channel

@@ -29,7 +29,6 @@ from django.db.models import Count, F, FilteredRelation, Min, OuterRef, Q, Subqu
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from processes.stages import TEMPLATES
 from roles.models import PanelMembership
 
 from .models import (
@@ -40,6 +39,7 @@ from .models import (
     RoleBoundaryAgreement,
     UserInput,
 )
+from .stages import TEMPLATES
 
 ACTS = {
     "agreement.signed": "signed_agreement",

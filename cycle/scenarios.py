@@ -28,7 +28,6 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from processes import commissioning
-from processes.stages import TEMPLATES
 from roles import services as role_services
 from roles.definitions import load_roles
 from roles.models import ConflictDeclaration, GovernanceBoard, PanelMembership
@@ -36,6 +35,7 @@ from roles.models import ConflictDeclaration, GovernanceBoard, PanelMembership
 from . import selectors, services
 from .errors import GateClosed, ServiceError
 from .models import CommissioningCycle, Organisation, RoleBoundaryAgreement
+from .stages import TEMPLATES
 
 
 class ScenarioError(Exception):

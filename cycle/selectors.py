@@ -14,8 +14,6 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
-from processes.bpmn import StageState
-from processes.stages import get_template
 from roles.models import (
     AgreementSignature,
     ConflictDeclaration,
@@ -23,7 +21,7 @@ from roles.models import (
     PanelMembership,
     WorkingAgreement,
 )
-from roles.permissions import AUDIT_PERM
+from roles.permissions import AUDIT_PERM, VIEW_PERM
 
 from . import ledger, workdays
 from .gates import (
@@ -51,6 +49,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
+from .stages import StageState, get_template
 
 
 def open_visit(cycle: CommissioningCycle) -> StageVisit | None:
@@ -265,8 +264,6 @@ def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
     oversee. Only users whose role lets them see cycles at all see any; former panel members no
     longer do.
     """
-    from roles.permissions import VIEW_PERM
-
     if not user.is_authenticated or not user.is_active:
         return CommissioningCycle.objects.none()
     if user.is_superuser:

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from processes.stages import TEMPLATES, get_template
 from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
 from . import ledger, notifications, selectors, workflow
@@ -37,6 +36,7 @@ from .models import (
     UserInput,
 )
 from .service_support import lock_cycle, service
+from .stages import TEMPLATES, get_template
 
 TEXT_LIMIT = 10_000
 """The longest free text a service accepts (reasons, summaries, what users said)."""

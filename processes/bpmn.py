@@ -1,7 +1,7 @@
 """The stage templates as BPMN 2.0 processes that BPMN tools can open and run.
 
 Templates in, XML and SVG out; no database here. :func:`build_model` turns a
-:class:`~processes.stages.StageTemplate` into a :class:`ProcessModel`: per stage a user task for
+:class:`~cycle.stages.StageTemplate` into a :class:`ProcessModel`: per stage a user task for
 the lead commissioner, the panel's sign-off as a multi-instance user task over the active panel,
 the involvement gate as an exclusive gateway whose conditioned flows are the three records plus
 the stage's own conditions, a governance override as its own path, and explicit flows back to every
@@ -31,8 +31,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from cycle.gates import PAPERS_NOTICE_DAYS, Condition, waivable
-
-from .stages import StageDefinition, StageTemplate
+from cycle.stages import StageDefinition, StageState, StageTemplate
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -1181,26 +1180,6 @@ def _n(value: float) -> str:
 
 
 # SVG -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StageState:
-    """Where a cycle stands with one stage, for the live diagram."""
-
-    PASSED = "passed"
-    CURRENT = "current"
-    OVERRIDDEN = "overridden"
-    NOT_REACHED = "not_reached"
-
-    stage_key: str
-    state: str
-    gate_open: bool | None = None
-    """For the current stage: whether every condition of its gate holds."""
-    unmet: tuple[str, ...] = ()
-    """For the current stage, the unmet codes; for an overridden one, those the override named."""
-    override_stands: bool = False
-    """For the current stage: an override stands, so it may be left although the gate is closed."""
-    visits: int = 0
 
 
 STATE_STYLE = {

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET
 
 from cycle import selectors
 from cycle.models import CommissioningCycle
+from cycle.stages import get_template
 
 from . import bpmn
-from .stages import get_template
 
 
 def cycle_diagram_svg(cycle: CommissioningCycle) -> str:

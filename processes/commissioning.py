@@ -32,10 +32,10 @@ from viewflow.workflow.token import Token
 from cycle import notifications, selectors, services
 from cycle.errors import Conflict, ServiceError
 from cycle.models import CommissioningCycle, SignOff, StageVisit
+from cycle.stages import get_template
 
 from . import nodes, views
 from .models import CommissioningProcess, CommissioningTask
-from .stages import get_template
 
 R = TypeVar("R")
 

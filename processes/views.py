@@ -25,9 +25,9 @@ from viewflow.workflow.flow.viewset import FlowAppViewset
 from cycle import selectors, services
 from cycle.errors import GateClosed, ServiceError
 from cycle.models import CommissioningCycle
+from cycle.stages import get_template
 
 from .forms import SignoffTaskForm, StageTaskForm
-from .stages import get_template
 
 
 def _show_refusal(form: Any, error: ServiceError) -> None:

@@ -14,12 +14,12 @@ its panel can override its gate.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cycle.errors import Forbidden
+from cycle.models import CommissioningCycle, Organisation
 
-if TYPE_CHECKING:
-    from cycle.models import CommissioningCycle, Organisation
+from .models import GovernanceBoard, PanelMembership
 
 
 class Action(StrEnum):
@@ -57,8 +57,6 @@ _REFUSALS = {
 
 def works_for(user: Any, organisation: Organisation | int) -> bool:
     """Whether the user is on the organisation's staff."""
-    from cycle.models import Organisation
-
     org_id = organisation if isinstance(organisation, int) else organisation.pk
     return Organisation.staff.through.objects.filter(
         organisation_id=org_id, user_id=user.pk
@@ -67,16 +65,12 @@ def works_for(user: Any, organisation: Organisation | int) -> bool:
 
 def oversees(user: Any, organisation: Organisation | int) -> bool:
     """Whether the user sits on a governance board that oversees the organisation."""
-    from .models import GovernanceBoard
-
     org_id = organisation if isinstance(organisation, int) else organisation.pk
     return GovernanceBoard.objects.filter(members=user, organisations=org_id).exists()
 
 
 def on_panel(user: Any, cycle: CommissioningCycle) -> bool:
     """Whether the user is an active member of the cycle's panel."""
-    from .models import PanelMembership
-
     return PanelMembership.objects.active().filter(cycle=cycle, member_id=user.pk).exists()
 
 

@@ -117,7 +117,7 @@ class CycleWorld:
 
     def meet_stage_conditions(self) -> None:
         """Whatever extra conditions the current stage's gate asks for."""
-        from processes.stages import get_template
+        from cycle.stages import get_template
 
         requires = get_template(self.cycle.template_key).gate_requires(self.refresh().current_stage)
         if "working_agreement" in requires:
@@ -167,7 +167,7 @@ class CycleWorld:
         governance board may depart from.
         """
         from cycle.models import RoleBoundaryAgreement, UserInput
-        from processes.stages import get_template
+        from cycle.stages import get_template
 
         cycle = self.refresh()
         if not RoleBoundaryAgreement.objects.filter(

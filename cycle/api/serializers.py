@@ -28,7 +28,7 @@ from cycle.models import (
     StageVisit,
     UserInput,
 )
-from processes.stages import get_template
+from cycle.stages import get_template
 from roles.models import ApiToken, ConflictDeclaration, PanelMembership, WorkingAgreement
 
 User = get_user_model()

@@ -43,8 +43,8 @@ from cycle.models import (
     StageVisit,
     UserInput,
 )
+from cycle.stages import get_template
 from processes import commissioning
-from processes.stages import get_template
 from roles import api_tokens
 from roles import services as role_services
 from roles.models import (

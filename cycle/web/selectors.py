@@ -12,8 +12,20 @@ from typing import Any
 
 from cycle import selectors
 from cycle.gates import Condition, GateResult, StageSnapshot, evaluate
-from cycle.models import CommissioningCycle, StageVisit
-from processes.stages import StageDefinition, get_template
+from cycle.models import (
+    BoundaryAcknowledgement,
+    BudgetDisclosure,
+    CommissioningCycle,
+    Decision,
+    InputResponse,
+    RoleBoundaryAgreement,
+    SignOff,
+    StageVisit,
+    UserInput,
+)
+from cycle.stages import StageDefinition, get_template
+from cycle.workdays import due_after
+from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
 
 # Who each unmet condition waits on, in the words of the people who use the pages.
 WAITING_ON = {
@@ -301,8 +313,6 @@ class BoundaryVersion:
 def boundary_history(cycle: CommissioningCycle, stage_key: str) -> list[BoundaryVersion]:
     """Every version of a stage's role boundaries, newest first, with what each changed and
     who acknowledged it (two queries)."""
-    from cycle.models import BoundaryAcknowledgement, RoleBoundaryAgreement
-
     agreements = list(
         RoleBoundaryAgreement.objects.filter(cycle=cycle, stage_key=stage_key)
         .select_related("recorded_by")
@@ -325,8 +335,6 @@ def boundary_history(cycle: CommissioningCycle, stage_key: str) -> list[Boundary
 
 def budget_history(cycle: CommissioningCycle) -> list[tuple[Any, Any]]:
     """Every budget disclosure, newest first, each with the one before it (one query)."""
-    from cycle.models import BudgetDisclosure
-
     disclosures = list(
         BudgetDisclosure.objects.filter(cycle=cycle)
         .select_related("disclosed_by")
@@ -354,14 +362,6 @@ class MemberRow:
 def panel_rows(cycle: CommissioningCycle) -> list[MemberRow]:
     """The active panel with each member's acknowledgement, sign-off, agreement signature and
     declarations on the current stage (a fixed number of queries)."""
-    from cycle.models import SignOff
-    from roles.models import (
-        AgreementSignature,
-        ConflictDeclaration,
-        PanelMembership,
-        WorkingAgreement,
-    )
-
     snapshot = selectors.gate_snapshots([cycle])[cycle.pk]
     memberships = list(
         PanelMembership.objects.active()
@@ -412,8 +412,6 @@ def panel_rows(cycle: CommissioningCycle) -> list[MemberRow]:
 
 
 def former_members(cycle: CommissioningCycle) -> list[Any]:
-    from roles.models import PanelMembership
-
     return list(
         PanelMembership.objects.filter(cycle=cycle, left_at__isnull=False)
         .select_related("member")
@@ -435,8 +433,6 @@ class InputRow:
 
 def inputs(cycle: CommissioningCycle, *, submitted_by: Any = None) -> list[InputRow]:
     """The cycle's input (or one member's), each with its responses (two queries)."""
-    from cycle.models import InputResponse, UserInput
-
     found = UserInput.objects.filter(cycle=cycle).select_related("submitted_by")
     if submitted_by is not None:
         found = found.filter(submitted_by=submitted_by)
@@ -452,8 +448,6 @@ def inputs(cycle: CommissioningCycle, *, submitted_by: Any = None) -> list[Input
 
 
 def decisions(cycle: CommissioningCycle) -> list[Any]:
-    from cycle.models import Decision
-
     return list(
         Decision.objects.filter(cycle=cycle)
         .select_related("decided_by")
@@ -484,8 +478,6 @@ class Ask:
 
 
 def _due(moment: Any, cycle: CommissioningCycle) -> Any:
-    from cycle.workdays import due_after
-
     if moment is None:
         return None
     organisation = cycle.organisation
@@ -495,14 +487,6 @@ def _due(moment: Any, cycle: CommissioningCycle) -> Any:
 def asks(member: Any) -> list[Ask]:
     """What the member is asked to do on every cycle whose panel they sit on, soonest due first
     (a fixed number of queries, however many cycles)."""
-    from cycle.models import BudgetDisclosure, RoleBoundaryAgreement
-    from roles.models import (
-        AgreementSignature,
-        ConflictDeclaration,
-        PanelMembership,
-        WorkingAgreement,
-    )
-
     memberships = list(
         PanelMembership.objects.active()
         .filter(member=member, cycle__status=CommissioningCycle.Status.ACTIVE)
@@ -626,9 +610,6 @@ class MemberView:
 
 
 def member_view(cycle: CommissioningCycle, member: Any) -> MemberView:
-    from cycle.models import BoundaryAcknowledgement, SignOff
-    from roles.models import ConflictDeclaration
-
     acknowledgement = (
         BoundaryAcknowledgement.objects.filter(
             member=member, agreement__cycle=cycle, agreement__stage_key=cycle.current_stage

@@ -14,7 +14,7 @@ from cycle import selectors, services
 from cycle.errors import Forbidden, GateClosed, InvalidRequest, NotFound
 from cycle.gates import Condition, Signoff, SignoffKind, StageSnapshot, evaluate
 from cycle.models import AuditEvent, CommissioningCycle, InputResponse, UserInput
-from processes.stages import TEMPLATES
+from cycle.stages import TEMPLATES
 from roles import definitions
 from tests.factories import CycleWorld, user_with_role
 

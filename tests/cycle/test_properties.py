@@ -42,7 +42,7 @@ from cycle.models import (
     SignOff,
     StageVisit,
 )
-from processes.stages import get_template
+from cycle.stages import get_template
 from roles import services as role_services
 from roles.models import ConflictDeclaration, PanelMembership, WorkingAgreement
 from tests.factories import CycleWorld, OrganisationFactory, commissioner, representative

@@ -24,8 +24,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from cycle import gates
+from cycle.stages import DEFAULT, TEMPLATES, StageTemplate
 from processes import bpmn
-from processes.stages import DEFAULT, TEMPLATES, StageTemplate
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TEMPLATE_KEYS = list(TEMPLATES)

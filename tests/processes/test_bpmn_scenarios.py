@@ -15,8 +15,8 @@ from lxml import etree
 
 from cycle import scenarios
 from cycle.models import CommissioningCycle
+from cycle.stages import get_template
 from processes.bpmn_views import cycle_diagram_svg
-from processes.stages import get_template
 from tests.processes.test_bpmn_live import gate_codes, stage_marks
 from tests.processes.test_bpmn_walk import ledger_moves, replay
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from cycle.stages import DEFAULT, TEMPLATES
 from processes import bpmn, bpmn_tools
-from processes.stages import DEFAULT, TEMPLATES
 
 needs_node = pytest.mark.skipif(
     not bpmn_tools.available(), reason="Node.js and npm are needed for bpmnlint and bpmn-js"

@@ -16,8 +16,8 @@ import pytest
 from cycle import services
 from cycle.errors import GateClosed
 from cycle.models import AuditEvent, CommissioningCycle
+from cycle.stages import DEFAULT, get_template
 from processes import bpmn, commissioning
-from processes.stages import DEFAULT, get_template
 from tests.processes.worlds import FlowWorld
 
 

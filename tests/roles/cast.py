@@ -121,7 +121,7 @@ class Cast:
             self.open_framework_gate()
         else:
             self.evidence_for_signoff()
-            from processes.stages import get_template
+            from cycle.stages import get_template
 
             if "conflicts_declared" in get_template(self.cycle.template_key).gate_requires(stage):
                 self.declare_none()

@@ -99,7 +99,7 @@ from cycle.models import (
     StageVisit,
     UserInput,
 )
-from processes.stages import TEMPLATES, StageTemplate
+from cycle.stages import TEMPLATES, StageTemplate
 from roles.definitions import load_roles
 from roles.models import (
     AgreementSignature,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cycle.compliance import CycleCompliance, OrganisationCompliance
-from processes.stages import TEMPLATES
+from cycle.stages import TEMPLATES
 
 from .charts import BLUE, GREY, PURPLE, RED, Bar, Chart, Series, number
 

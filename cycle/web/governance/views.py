@@ -44,7 +44,7 @@ from cycle.reports import (
     render_html,
     render_pdf,
 )
-from processes.stages import get_template
+from cycle.stages import get_template
 from roles.permissions import Action, refusal
 
 from ..forms import SummaryItem

@@ -14,12 +14,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
 from cycle import selectors
 from cycle.errors import ServiceError
 from cycle.models import CommissioningCycle
+from cycle.stages import get_template
+from roles.permissions import Action, allowed, on_panel
 
 from ..forms import PageFormMixin
 
@@ -98,3 +101,51 @@ class ServiceFormView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
             context["error_summary"] = form.summary_items()
         context["submit_label"] = self.submit_label
         return context
+
+
+class CyclePage(CycleMixin, Page):
+    """A read-only page about one cycle."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        cycle = self.cycle
+        user = self.request.user
+        template = get_template(cycle.template_key)
+        return super().get_context_data(
+            stage=template.get(cycle.current_stage),
+            is_lead=allowed(user, Action.LEAD, cycle),
+            manages_panel=allowed(user, Action.MANAGE_PANEL, cycle),
+            decides=allowed(user, Action.DECIDE, cycle),
+            on_panel=on_panel(user, cycle),
+            **kwargs,
+        )
+
+
+class CycleFormView(CycleMixin, ServiceFormView):
+    """A form about one cycle; back to ``success_url_name`` of the cycle when done."""
+
+    success_url_name = "web:cycle"
+
+    def get_success_url(self) -> str:
+        return reverse(self.success_url_name, args=[self.cycle.pk])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        template = get_template(self.cycle.template_key)
+        return super().get_context_data(stage=template.get(self.cycle.current_stage), **kwargs)
+
+
+class ButtonView(CycleFormView):
+    """A button on another page (``page_view``) that calls one service.
+
+    A refusal shows that page again, as it would be read, with the refusal as its error summary.
+    """
+
+    page_view: Any
+    http_method_names = ["post"]
+
+    def form_invalid(self, form: Any) -> Any:
+        self.request.method = "GET"
+        view = self.page_view()
+        view.setup(self.request, *self.args, **self.kwargs)
+        context = view.get_context_data()
+        context["error_summary"] = form.summary_items()
+        return view.render_to_response(context)

@@ -12,74 +12,27 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cycle import selectors as cycle_selectors
 from cycle import services
+from cycle.gates import evaluate
 from cycle.models import InputResponse, RoleBoundaryAgreement, UserInput
+from cycle.stages import get_template
 from processes import commissioning
-from processes.stages import get_template
 from roles import services as role_services
 from roles.definitions import INVOLVEMENT_LEAD, REPRESENTATIVE
 from roles.models import PanelMembership, WorkingAgreement
-from roles.permissions import Action, allowed, on_panel
+from roles.permissions import on_panel
 
 from .. import selectors
 from ..forms import PageForm
-from .base import CycleMixin, Page, ServiceFormView
+from . import representative
+from .base import ButtonView, CycleFormView, CyclePage
 
 
 def _name(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
-
-
-class CyclePage(CycleMixin, Page):
-    """A read-only page about one cycle."""
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        cycle = self.cycle
-        user = self.request.user
-        template = get_template(cycle.template_key)
-        return super().get_context_data(
-            stage=template.get(cycle.current_stage),
-            is_lead=allowed(user, Action.LEAD, cycle),
-            manages_panel=allowed(user, Action.MANAGE_PANEL, cycle),
-            decides=allowed(user, Action.DECIDE, cycle),
-            on_panel=on_panel(user, cycle),
-            **kwargs,
-        )
-
-
-class CycleFormView(CycleMixin, ServiceFormView):
-    """A form about one cycle; back to ``success_url_name`` of the cycle when done."""
-
-    success_url_name = "web:cycle"
-
-    def get_success_url(self) -> str:
-        return reverse(self.success_url_name, args=[self.cycle.pk])
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        template = get_template(self.cycle.template_key)
-        return super().get_context_data(stage=template.get(self.cycle.current_stage), **kwargs)
-
-
-class ButtonView(CycleFormView):
-    """A button on another page (``page_view``) that calls one service.
-
-    A refusal shows that page again, as it would be read, with the refusal as its error summary.
-    """
-
-    page_view: Any
-    http_method_names = ["post"]
-
-    def form_invalid(self, form: Any) -> Any:
-        self.request.method = "GET"
-        view = self.page_view()
-        view.setup(self.request, *self.args, **self.kwargs)
-        context = view.get_context_data()
-        context["error_summary"] = form.summary_items()
-        return view.render_to_response(context)
 
 
 # --- Role boundaries ------------------------------------------------------------------------
@@ -93,9 +46,7 @@ class BoundariesView(CyclePage):
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if on_panel(request.user, self.cycle):
-            from .representative import BoundariesView as ForMembers
-
-            return ForMembers.as_view()(request, *args, **kwargs)
+            return representative.BoundariesView.as_view()(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -196,9 +147,7 @@ class BudgetView(CyclePage):
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if on_panel(request.user, self.cycle):
-            from .representative import BudgetView as ForMembers
-
-            return ForMembers.as_view()(request, *args, **kwargs)
+            return representative.BudgetView.as_view()(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -504,9 +453,7 @@ class AgreementView(CyclePage):
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if on_panel(request.user, self.cycle):
-            from .representative import AgreementView as ForMembers
-
-            return ForMembers.as_view()(request, *args, **kwargs)
+            return representative.AgreementView.as_view()(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -588,8 +535,6 @@ class SignoffsView(CyclePage):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         snapshot = cycle_selectors.gate_snapshots([self.cycle])[self.cycle.pk]
-        from cycle.gates import evaluate
-
         result = evaluate(snapshot)
         return super().get_context_data(
             panel=selectors.panel_rows(self.cycle), gate=result, **kwargs
@@ -631,9 +576,7 @@ class InputsView(CyclePage):
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if on_panel(request.user, self.cycle):
-            from .representative import InputsView as ForMembers
-
-            return ForMembers.as_view()(request, *args, **kwargs)
+            return representative.InputsView.as_view()(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

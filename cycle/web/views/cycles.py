@@ -13,14 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from cycle import selectors as cycle_selectors
 from cycle.gates import evaluate
 from cycle.models import CommissioningCycle, Organisation
+from cycle.stages import TEMPLATES, get_template
 from processes import commissioning
-from processes.stages import TEMPLATES, get_template
 from roles.models import PanelMembership
 from roles.permissions import CREATE_PERM, Action, allowed, on_panel
 
 from .. import selectors
 from ..forms import PageForm
 from ..templatetags.web import cycle_url
+from . import representative
 from .base import CycleMixin, Page, ServiceFormView
 
 
@@ -78,9 +79,7 @@ class CycleView(CycleMixin, ServiceFormView):
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         if on_panel(request.user, self.cycle):
-            from .representative import CycleView as ForMembers
-
-            return ForMembers.as_view()(request, *args, **kwargs)
+            return representative.CycleView.as_view()(request, *args, **kwargs)
         return super().get(request, *args, **kwargs)
 
     def fix_links(self) -> dict[str, str]:

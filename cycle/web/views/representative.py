@@ -22,7 +22,7 @@ from roles.models import ConflictDeclaration, WorkingAgreement
 
 from .. import selectors
 from ..forms import PageForm
-from .commissioner import ButtonView, CycleFormView, CyclePage
+from .base import ButtonView, CycleFormView, CyclePage
 
 
 class MemberPage(CyclePage):

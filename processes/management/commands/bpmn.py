@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cycle.stages import TEMPLATES
 from processes import bpmn
-from processes.stages import TEMPLATES
 
 
 def export_path(directory: Path, template_key: str, fmt: str) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cycle.gates import Condition
+from .gates import Condition
 
 WORKING_AGREEMENT = Condition.WORKING_AGREEMENT
 INVOLVEMENT_LEAD = Condition.INVOLVEMENT_LEAD
@@ -69,6 +69,26 @@ class StageTemplate:
         stage = self.get(key)
         following = self.next_after(key)
         return stage.exit_requires | (following.entry_requires if following else frozenset())
+
+
+@dataclass(frozen=True)
+class StageState:
+    """Where a cycle stands with one stage, for the live diagram."""
+
+    PASSED = "passed"
+    CURRENT = "current"
+    OVERRIDDEN = "overridden"
+    NOT_REACHED = "not_reached"
+
+    stage_key: str
+    state: str
+    gate_open: bool | None = None
+    """For the current stage: whether every condition of its gate holds."""
+    unmet: tuple[str, ...] = ()
+    """For the current stage, the unmet codes; for an overridden one, those the override named."""
+    override_stands: bool = False
+    """For the current stage: an override stands, so it may be left although the gate is closed."""
+    visits: int = 0
 
 
 def _stage(
