@@ -15,6 +15,8 @@ cycles they may see anywhere else (``selectors.cycles_visible_to``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from django.apps import apps
@@ -23,6 +25,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+
+from roles import accounts
 
 from . import selectors, services
 from .errors import GateClosed, ServiceError
@@ -39,6 +43,16 @@ from .models import (
     SignOff,
     StageVisit,
 )
+
+
+def apply_changes(request: HttpRequest, changes: Iterable[Callable[[], Any]]) -> None:
+    """Call each service of a change made on an admin page; a refused or invalid one is shown
+    as an error (and, if refused, is on the ledger), and the others go ahead."""
+    for change in changes:
+        try:
+            change()
+        except ServiceError as error:
+            messages.error(request, f"{error.code}: {error.message}")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -84,9 +98,27 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """An organisation's settings are edited here; its staff through ``roles.accounts``."""
+
     list_display = ("name",)
     search_fields = ("name",)
     filter_horizontal = ("staff",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        organisation, actor = form.instance, request.user
+        staff, wanted = set(organisation.staff.all()), set(form.cleaned_data["staff"])
+        changes: list[Callable[[], Any]] = [
+            partial(accounts.staff_add, actor=actor, organisation_id=organisation.pk, user=user)
+            for user in sorted(wanted - staff, key=lambda user: user.pk)
+        ]
+        changes += [
+            partial(accounts.staff_remove, actor=actor, organisation_id=organisation.pk, user=user)
+            for user in sorted(staff - wanted, key=lambda user: user.pk)
+        ]
+        apply_changes(request, changes)
 
 
 class StageVisitInline(ReadOnlyInline):

@@ -29,7 +29,7 @@ from django.db import transaction
 
 from processes import commissioning
 from roles import services as role_services
-from roles.definitions import load_roles
+from roles.definitions import ADMINISTRATOR, load_roles
 from roles.models import ConflictDeclaration, GovernanceBoard, PanelMembership
 
 from . import selectors, services
@@ -668,9 +668,12 @@ def demo_accounts(path: Path | None = None) -> list[DemoAccount]:
 
 
 def ensure_demo_account(account: DemoAccount) -> Any:
-    """Give a demo account its password and staff status (the admin's sign-in page needs it).
+    """Give a demo account its password, and staff status if it is the Administrator's.
 
-    People of a scenario are used as loaded; anyone else is created with the account's role.
+    Only the Administrator signs in to the admin; representatives and the other roles work on the
+    site's pages alone, and no demo account is a superuser (an operator account is made with
+    ``manage.py createsuperuser``). People of a scenario are used as loaded; anyone else is
+    created with the account's role.
     """
     user_model = get_user_model()
     user = user_model.objects.filter(username=account.username).first()
@@ -685,9 +688,13 @@ def ensure_demo_account(account: DemoAccount) -> Any:
     if not user.check_password(account.password):
         user.set_password(account.password)
         changed.append("password")
-    if not user.is_staff:
-        user.is_staff = True
+    staff = load_roles()[account.role]["name"] == ADMINISTRATOR
+    if user.is_staff != staff:
+        user.is_staff = staff
         changed.append("is_staff")
+    if user.is_superuser:
+        user.is_superuser = False
+        changed.append("is_superuser")
     if changed:
         user.save(update_fields=changed)
     return user

@@ -9,7 +9,7 @@ from cycle import services
 from cycle.models import CommissioningCycle, Organisation
 from roles import definitions
 from roles import services as role_services
-from roles.models import PanelMembership
+from roles.models import GovernanceBoard, PanelMembership
 from tests.factories import (
     OrganisationFactory,
     commissioner,
@@ -50,6 +50,9 @@ class Cast:
     decision_maker: Any
     governor: Any
     administrator: Any
+    board: GovernanceBoard
+    elsewhere: Organisation
+    """An organisation the cast's governance board does not oversee."""
 
     @property
     def id(self) -> int:
@@ -138,7 +141,7 @@ def build_cast(prefix: str) -> Cast:
     decision_maker = user_with_role(definitions.DECISION_MAKER, f"{prefix}-decider")
     organisation.staff.add(decision_maker)
     governor = governance_member(organisation, username=f"{prefix}-governor")
-    administrator = user_with_role(definitions.ADMINISTRATOR, f"{prefix}-admin")
+    administrator = user_with_role(definitions.ADMINISTRATOR, f"{prefix}-admin", is_staff=True)
     cycle = services.cycle_create(
         actor=lead, title=f"{prefix.title()} day services", organisation=organisation, lead=lead
     )
@@ -167,4 +170,6 @@ def build_cast(prefix: str) -> Cast:
         decision_maker=decision_maker,
         governor=governor,
         administrator=administrator,
+        board=GovernanceBoard.objects.get(members=governor),
+        elsewhere=OrganisationFactory(name=f"{prefix.title()} Trust"),
     )

@@ -21,6 +21,7 @@ from django.db import transaction
 from cycle import selectors, services
 from cycle.errors import Conflict, Forbidden
 from cycle.models import AuditEvent
+from roles import accounts
 from roles import services as role_services
 from tests.factories import fresh
 from tests.roles.cast import AGREEMENT, Cast, build_cast
@@ -37,6 +38,7 @@ ROLE_COLUMNS = {
     "Administrator": "administrator",
 }
 TABLES = {"own": "## On their own cycle", "other": "## On another organisation's cycle"}
+ACCOUNT_TABLES = {"accounts": "## Accounts, staff and boards"}
 VISIBILITY = "cycles_visible_to"
 
 
@@ -65,10 +67,10 @@ def _table_after(text: str, heading: str) -> list[list[str]]:
     return rows
 
 
-def read_matrix() -> list[Cell]:
+def read_matrix(tables: dict[str, str] = TABLES) -> list[Cell]:
     text = DOC.read_text()
     cells: list[Cell] = []
-    for scope, heading in TABLES.items():
+    for scope, heading in tables.items():
         header, rule, *body = _table_after(text, heading)
         assert set(rule) == {"---"}, f"{heading}: the second line must be the header rule"
         roles = header[2:]
@@ -83,6 +85,7 @@ def read_matrix() -> list[Cell]:
 
 
 MATRIX = read_matrix()
+ACCOUNT_MATRIX = read_matrix(ACCOUNT_TABLES)
 
 
 # --- how to try each service: what the cycle needs first, then the call ---------------------
@@ -252,6 +255,98 @@ TRIES: dict[str, Try] = {
 }
 
 
+def _added_to_staff(target: Cast) -> None:
+    accounts.staff_add(
+        actor=target.administrator, organisation_id=target.organisation.pk, user=target.newcomer
+    )
+
+
+def _seated_on_board(target: Cast) -> None:
+    accounts.board_member_add(
+        actor=target.administrator, board_id=target.board.pk, user=target.newcomer
+    )
+
+
+def _deactivated(target: Cast) -> None:
+    accounts.account_deactivate(actor=target.administrator, user=target.newcomer)
+
+
+def _given_a_role(target: Cast) -> None:
+    accounts.role_grant(actor=target.administrator, user=target.newcomer, role="Commissioner")
+
+
+def _overseeing(target: Cast) -> None:
+    accounts.board_oversight_add(
+        actor=target.administrator, board_id=target.board.pk, organisation_id=target.elsewhere.pk
+    )
+
+
+ACCOUNT_TRIES: dict[str, Try] = {
+    "account_create": (
+        _nothing,
+        lambda actor, t: accounts.account_create(actor=actor, username="new.starter"),
+    ),
+    "account_deactivate": (
+        _nothing,
+        lambda actor, t: accounts.account_deactivate(actor=actor, user=t.newcomer),
+    ),
+    "account_activate": (
+        _deactivated,
+        lambda actor, t: accounts.account_activate(actor=actor, user=t.newcomer),
+    ),
+    "account_set_password": (
+        _nothing,
+        lambda actor, t: accounts.account_set_password(
+            actor=actor, user=t.newcomer, password="someone-elses-now"
+        ),
+    ),
+    "role_grant": (
+        _nothing,
+        lambda actor, t: accounts.role_grant(actor=actor, user=t.newcomer, role="Commissioner"),
+    ),
+    "role_revoke": (
+        _given_a_role,
+        lambda actor, t: accounts.role_revoke(actor=actor, user=t.newcomer, role="Commissioner"),
+    ),
+    "staff_add": (
+        _nothing,
+        lambda actor, t: accounts.staff_add(
+            actor=actor, organisation_id=t.organisation.pk, user=t.newcomer
+        ),
+    ),
+    "staff_remove": (
+        _added_to_staff,
+        lambda actor, t: accounts.staff_remove(
+            actor=actor, organisation_id=t.organisation.pk, user=t.newcomer
+        ),
+    ),
+    "board_member_add": (
+        _nothing,
+        lambda actor, t: accounts.board_member_add(
+            actor=actor, board_id=t.board.pk, user=t.newcomer
+        ),
+    ),
+    "board_member_remove": (
+        _seated_on_board,
+        lambda actor, t: accounts.board_member_remove(
+            actor=actor, board_id=t.board.pk, user=t.newcomer
+        ),
+    ),
+    "board_oversight_add": (
+        _nothing,
+        lambda actor, t: accounts.board_oversight_add(
+            actor=actor, board_id=t.board.pk, organisation_id=t.elsewhere.pk
+        ),
+    ),
+    "board_oversight_remove": (
+        _overseeing,
+        lambda actor, t: accounts.board_oversight_remove(
+            actor=actor, board_id=t.board.pk, organisation_id=t.elsewhere.pk
+        ),
+    ),
+}
+
+
 def _ledger_counts() -> tuple[int, int]:
     done = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DONE).count()
     refused = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.REFUSED).count()
@@ -261,7 +356,7 @@ def _ledger_counts() -> tuple[int, int]:
 def _refused(service: str, actor: Any, target: Cast) -> bool:
     if service == VISIBILITY:
         return not selectors.cycles_visible_to(actor).filter(pk=target.id).exists()
-    prepare, call = TRIES[service]
+    prepare, call = {**TRIES, **ACCOUNT_TRIES}[service]
     prepare(target)
     done_before, refused_before = _ledger_counts()
     try:
@@ -296,10 +391,24 @@ def test_the_matrix_cell_holds(cell: Cell, casts: tuple[Cast, Cast]) -> None:
     )
 
 
-def _service_functions() -> dict[str, Any]:
+@pytest.mark.django_db
+@pytest.mark.parametrize("cell", ACCOUNT_MATRIX, ids=[cell.id for cell in ACCOUNT_MATRIX])
+def test_the_account_matrix_cell_holds(cell: Cell, casts: tuple[Cast, Cast]) -> None:
+    own, _other = casts
+    actor = fresh(getattr(own, cell.role))
+
+    refused = _refused(cell.service, actor, own)
+
+    assert refused is not cell.allowed, (
+        f"docs/permissions.md says {cell.role} {'may' if cell.allowed else 'may not'} "
+        f"{cell.service}"
+    )
+
+
+def _service_functions(*modules: Any) -> dict[str, Any]:
     return {
         name: function
-        for module in (services, role_services)
+        for module in modules or (services, role_services)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__
         and not name.startswith("_")
@@ -317,3 +426,8 @@ def test_every_service_a_person_calls_has_a_row_in_both_tables() -> None:
     text = DOC.read_text()
     for name in set(functions) - acted:
         assert f"`{name}`" in text, f"system action {name} is not mentioned in the document"
+
+
+def test_every_service_that_changes_access_has_a_row_in_the_accounts_table() -> None:
+    documented = {cell.service for cell in ACCOUNT_MATRIX}
+    assert documented == set(_service_functions(accounts)) == set(ACCOUNT_TRIES)
