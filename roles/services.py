@@ -187,6 +187,12 @@ def membership_set_tender_panel(
         raise Conflict(f"{member.get_username()} is not on the panel.", code="panel.not_member")
     if membership.tender_panel == tender_panel:
         return membership
+    if tender_panel and _plans_to_bid(cycle, member):
+        raise Conflict(
+            f"{member.get_username()} has declared that they plan to bid, so cannot sit on the "
+            "tender panel.",
+            code="panel.plans_to_bid",
+        )
     membership.tender_panel = tender_panel
     membership.save(update_fields=["tender_panel"])
     ledger.append(
@@ -278,6 +284,12 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     return signature
 
 
+def _plans_to_bid(cycle: CommissioningCycle, member: Any) -> bool:
+    return ConflictDeclaration.objects.filter(
+        cycle=cycle, member=member, interest=ConflictDeclaration.Interest.PLANS_TO_BID
+    ).exists()
+
+
 @service
 def conflict_declare(
     *, actor: Any, cycle_id: int, interest: str, details: str = ""
@@ -285,7 +297,8 @@ def conflict_declare(
     """A panel member declares their interests, for themselves only ('none' is a declaration).
 
     Declarations add up: a later 'none' does not cancel an interest declared earlier, so tender
-    scoring keeps every declared interest in view (``roles.selectors.scoring_recusals``).
+    scoring keeps every declared interest in view (``roles.selectors.scoring_recusals``). A
+    member who plans to bid is taken off the tender panel at once: a bidder does not evaluate bids.
     """
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
@@ -303,12 +316,20 @@ def conflict_declare(
     declaration = ConflictDeclaration.objects.create(
         cycle=cycle, member=actor, interest=interest, details=details, declared_at=timezone.now()
     )
+    off_tender_panel = False
+    if interest == ConflictDeclaration.Interest.PLANS_TO_BID:
+        off_tender_panel = (
+            PanelMembership.objects.active()
+            .filter(cycle=cycle, member=actor, tender_panel=True)
+            .update(tender_panel=False)
+            > 0
+        )
     ledger.append(
         actor=actor,
         action="conflict.declared",
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=declaration,
-        payload={"interest": interest, "details": details},
+        payload={"interest": interest, "details": details, "left_tender_panel": off_tender_panel},
     )
     return declaration

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "roles",
     "processes",
     "cycle.web",
+    "cycle.procurement",
     "django_celery_beat",
 ]
 

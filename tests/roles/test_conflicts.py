@@ -7,7 +7,7 @@ import pytest
 from cycle import selectors
 from cycle.errors import Forbidden, GateClosed, InvalidRequest
 from roles import services as role_services
-from roles.models import ConflictDeclaration
+from roles.models import ConflictDeclaration, PanelMembership
 from roles.selectors import DeclaredInterest, scoring_recusals
 from tests.roles.cast import Cast
 
@@ -88,12 +88,19 @@ def test_scoring_recusals_list_the_interests_of_active_tender_panel_members(cast
 
 
 def test_a_later_none_does_not_cancel_an_interest_declared_earlier(cast: Cast) -> None:
-    declare(cast, cast.representative, "plans-to-bid", "Our user-led group may bid for a hub.")
+    declare(cast, cast.representative, "bidder-link", "My sister chairs Pathways CIC.")
     declare(cast, cast.representative, "none")
 
     assert scoring_recusals(cast.cycle)[cast.representative.pk] == (
-        DeclaredInterest("plans-to-bid", "Our user-led group may bid for a hub."),
+        DeclaredInterest("bidder-link", "My sister chairs Pathways CIC."),
     )
+
+
+def test_a_member_who_plans_to_bid_is_taken_off_the_tender_panel(cast: Cast) -> None:
+    declare(cast, cast.representative, "plans-to-bid", "Our user-led group may bid for a hub.")
+
+    assert cast.representative.pk not in scoring_recusals(cast.cycle)
+    assert not PanelMembership.objects.get(member=cast.representative).tender_panel
 
 
 def test_members_who_left_are_not_in_the_recusal_list(cast: Cast) -> None:

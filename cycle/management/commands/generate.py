@@ -1256,6 +1256,8 @@ class Story:
     def declare(self, at: float, member: Member) -> None:
         if not member.active(at) or member.user_id in self.declared:
             return
+        # A member who plans to bid would be taken off the tender panel (conflict_declare), so
+        # only members off it are generated planning to bid.
         interest, details = self.rng.choices(
             (
                 ("none", ""),
@@ -1263,7 +1265,7 @@ class Story:
                 ("bidder-link", "Volunteers with an organisation that is bidding."),
                 ("plans-to-bid", "Part of a user-led group that may bid."),
             ),
-            (75, 15, 7, 3),
+            (75, 15, 7, 0 if member.tender_panel else 3),
         )[0]
         self.declared.add(member.user_id)
         row = self.row(
@@ -1280,7 +1282,7 @@ class Story:
             member.user_id,
             "conflict.declared",
             (ConflictDeclaration, row),
-            {"interest": interest, "details": details},
+            {"interest": interest, "details": details, "left_tender_panel": False},
         )
 
     def _signoff(self, at: float, member: Member, kind: SignoffKind, reasons: str) -> None:
