@@ -7,7 +7,6 @@ refused with ``Forbidden``, writes exactly one ``refused`` event and changes not
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,13 +24,7 @@ from tests.factories import fresh
 from tests.procurement.conftest import COMPETITIVE, LOTS
 from tests.procurement.test_decision import REASONS
 from tests.roles.cast import Cast, build_cast
-from tests.roles.test_permission_matrix import (
-    DOC,
-    ROLE_COLUMNS,
-    Cell,
-    _ledger_counts,
-    _table_after,
-)
+from tests.roles.test_permission_matrix import Cell, _ledger_counts, read_matrix
 
 TABLES = {
     "own": "## Procurement, on their own cycle",
@@ -39,24 +32,7 @@ TABLES = {
 }
 
 
-def read_matrix() -> list[Cell]:
-    text = DOC.read_text()
-    cells = []
-    for scope, heading in TABLES.items():
-        header, rule, *body = _table_after(text, heading)
-        assert set(rule) == {"---"}
-        roles = header[2:]
-        assert sorted(roles) == sorted(ROLE_COLUMNS)
-        for row in body:
-            match = re.fullmatch(r"`(\w+)`", row[1])
-            assert match, row
-            for role, value in zip(roles, row[2:], strict=True):
-                assert value in ("yes", "no")
-                cells.append(Cell(scope, match.group(1), ROLE_COLUMNS[role], value == "yes"))
-    return cells
-
-
-MATRIX = read_matrix()
+MATRIX = read_matrix(TABLES)
 
 
 def _today() -> Any:
