@@ -80,6 +80,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         visible = selectors.cycles_visible_to(user).values("pk")
         return queryset.filter(**{f"{self.cycle_lookup}__in": visible})
 
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """Filters on a related record offer only those of the records shown (the cycles the
+        user may see), never, say, every organisation's name."""
+        return [
+            (entry, admin.RelatedOnlyFieldListFilter)
+            if isinstance(entry, str) and self.model._meta.get_field(entry).is_relation
+            else entry
+            for entry in super().get_list_filter(request)
+        ]
+
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
@@ -176,6 +176,12 @@ class ProcessDetailView(flow_views.DetailProcessView):  # type: ignore[misc]
 
     template_name = "processes/process_detail.html"
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A process the user may not see is "not found", as one that does not exist.
+        if not self.flow_class.instance.has_view_permission(request.user, obj=self.get_object()):
+            raise Http404("No such process")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         cycle = self.object.cycle
         return super().get_context_data(  # type: ignore[no-any-return]
@@ -194,7 +200,7 @@ class ChartView(flow_views.FlowChartView):  # type: ignore[misc]
             if process is None or not self.flow_class.instance.has_view_permission(
                 request.user, process
             ):
-                raise PermissionDenied
+                raise Http404("No such process")
         return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
 
 

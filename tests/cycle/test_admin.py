@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -235,3 +235,40 @@ def test_a_cycle_with_an_override_on_record_can_be_advanced_from_the_admin(admin
 
     assert [message.level_tag for message in messages] == ["success"]
     assert world.refresh().current_stage == "needs"
+
+
+def test_the_admins_filters_and_flow_records_show_no_other_organisations(world):
+    from processes.models import CommissioningProcess
+    from roles import definitions
+    from tests.factories import fresh
+
+    theirs = FlowWorld(title="Meals on wheels in Southshire")
+    ours = FlowWorld(title="Day services in Northshire")
+    also_ours = FlowWorld(title="Carers' breaks in Eastshire")
+    colleague = commissioner(ours.organisation)
+    also_ours.organisation.staff.add(colleague)
+    colleague.groups.add(Group.objects.get(name=definitions.ADMINISTRATOR))
+    colleague.is_staff = True
+    colleague.save()
+    colleague.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_process", "view_task"])
+    )
+    client = Client()
+    client.force_login(fresh(colleague))
+
+    cycles = client.get(admin_url(CommissioningCycle, "changelist"))
+    processes = client.get(admin_url(Process, "changelist"))
+    tasks = client.get(admin_url(Task, "changelist"))
+    their_process = CommissioningProcess.objects.for_cycle(theirs.id).get()
+
+    organisation_filter = next(
+        spec for spec in cycles.context["cl"].filter_specs if spec.title == "organisation"
+    )
+    assert sorted(name for _pk, name in organisation_filter.lookup_choices) == sorted(
+        [ours.organisation.name, also_ours.organisation.name]
+    )
+    assert theirs.organisation.name not in cycles.text
+    mine = {ours.process.pk, also_ours.process.pk}
+    assert {p.pk for p in processes.context["cl"].result_list} == mine
+    assert {t.process_id for t in tasks.context["cl"].result_list} == mine
+    assert client.get(admin_url(Process, "change", their_process.pk)).status_code == 302

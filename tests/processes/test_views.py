@@ -14,10 +14,11 @@ import processes.urls  # noqa: F401 - builds the flow's URL namespaces before an
 from cycle.models import SignOff
 from processes import commissioning
 from processes.commissioning import CommissioningFlow
-from processes.models import CommissioningTask
+from processes.models import CommissioningProcess, CommissioningTask
 from tests.factories import commissioner
 from tests.processes.test_commissioning import FRAMEWORK_GATE_WITH_NOTHING_RECORDED, walk_to
 from tests.processes.worlds import FlowWorld
+from tests.web.pages import without_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -196,16 +197,61 @@ def test_a_members_inbox_holds_their_own_signoff_task_only(two_organisations):
     ]
 
 
-def test_another_organisations_process_and_tasks_are_refused(two_organisations):
+def test_another_organisations_process_and_tasks_are_not_found(two_organisations):
     ours, theirs = two_organisations
     client = signed_in(ours.lead)
     their_task = theirs.stage_task()
+    their_signoff = theirs.signoff_tasks().first()
+    missing = their_task.pk + 10_000
 
-    assert client.get(flow.reverse("process_detail", args=[theirs.process.pk])).status_code == 403
-    assert client.get(flow.reverse("process_chart", args=[theirs.process.pk])).status_code == 403
-    assert client.get(detail_url(their_task)).status_code == 403
+    hidden = {
+        "process": flow.reverse("process_detail", args=[theirs.process.pk]),
+        "chart": flow.reverse("process_chart", args=[theirs.process.pk]),
+        "task": detail_url(their_task),
+        "index": str(
+            their_task.flow_task.reverse("index", args=[theirs.process.pk, their_task.pk])
+        ),
+        "execute": execute_url(their_task),
+        "signoff": execute_url(their_signoff),
+    }
+    absent = {
+        "process": flow.reverse("process_detail", args=[missing]),
+        "chart": flow.reverse("process_chart", args=[missing]),
+        "task": str(their_task.flow_task.reverse("detail", args=[missing, missing])),
+    }
+
+    for name, url in hidden.items():
+        response = client.get(url)
+        posted = client.post(url, {"action": "advance", "position": "attest"})
+        assert (response.status_code, posted.status_code) == (404, 404), name
+        assert without_tokens(response) == without_tokens(
+            client.get(absent.get(name, absent["task"]))
+        ), name
     assert client.get(flow.reverse("process_detail", args=[ours.process.pk])).status_code == 200
     assert client.get(flow.reverse("process_chart", args=[ours.process.pk])).status_code == 200
+    assert theirs.refresh().current_stage == "framework"
+
+
+def test_a_task_url_whose_process_is_not_the_tasks_own_is_not_found(two_organisations):
+    ours, _theirs = two_organisations
+    second = commissioning.start_cycle(
+        actor=ours.lead, title="Carers' breaks", organisation=ours.organisation, lead=ours.lead
+    )
+    client = signed_in(ours.lead)
+    task = ours.stage_task()
+    other_process = CommissioningProcess.objects.for_cycle(second.pk).get().pk
+
+    wrong_process = task.flow_task.reverse("execute", args=[other_process, task.pk])
+    wrong_node = str(task.flow_task.reverse("execute", args=[task.process_id, task.pk])).replace(
+        "/stage/", "/signoff/"
+    )
+
+    assert client.get(execute_url(task)).status_code == 200
+    assert client.get(wrong_process).status_code == 404
+    assert client.post(wrong_process, {"action": "request_signoff"}).status_code == 404
+    assert client.get(wrong_node).status_code == 404
+    task.refresh_from_db()
+    assert task.status == STATUS.ASSIGNED
 
 
 @pytest.mark.parametrize("action", ["assign", "unassign", "cancel", "undo", "revive"])

@@ -55,3 +55,8 @@ def summary_links(response: Any) -> list[str]:
     html = response.content.decode()
     match = re.search(r'<div class="nhsuk-error-summary".*?</ul>', html, re.S)
     return re.findall(r'href="([^"]+)"', match.group(0)) if match else []
+
+
+def without_tokens(response: Any) -> bytes:
+    """The page's bytes with its CSRF token (different on every response) blanked out."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", response.content)
