@@ -471,22 +471,22 @@ def score_record(
     actor: Any,
     cycle_id: int,
     bid_id: int,
-    criterion_id: int,
-    score: int | str,
-    comment: str = "",
-) -> Score:
-    """A scorer scores a bid against one criterion; a later score replaces their earlier one.
+    scores: Mapping[Any, Any],
+    comments: Mapping[Any, str] | None = None,
+) -> list[Score]:
+    """A scorer scores a bid against one or more criteria; a new score replaces their earlier one.
 
-    Refused (``forbidden.recused``) for a bid the scorer declared an interest in, or whose bidder
-    an interest they declared on the cycle names (``roles.selectors.scoring_recusals``): they may
-    still comment on it (:func:`bid_comment_record`).
+    ``scores`` maps criterion ids to whole numbers from 0 to 5, ``comments`` (optional) criterion
+    ids to why. Refused (``forbidden.recused``) for a bid the scorer declared an interest in, or
+    whose bidder an interest they declared on the cycle names
+    (``roles.selectors.scoring_recusals``): they may still give their views on it
+    (:func:`bid_comment_record`).
     """
     cycle = lock_cycle(cycle_id)
     side = _scorer_side(actor, cycle)
     tender = _tender(cycle)
     _open_for_evaluation(tender)
     bid = _bid(tender, bid_id)
-    criterion = _criterion(tender, criterion_id)
     conflict = recusal(
         BidFacts(bid.pk, bid.lot_id, bid.bidder), selectors.interests_of(actor, cycle)
     )
@@ -496,47 +496,70 @@ def score_record(
             "do not score it. You can still give your views on it.",
             code="forbidden.recused",
         )
-    try:
-        value = int(score)
-    except (TypeError, ValueError):
-        value = -1
-    if not 0 <= value <= SCORE_MAX:
-        raise InvalidRequest(
-            f"A score is a whole number from 0 to {SCORE_MAX}.", code="invalid.score"
-        )
+    if not scores:
+        raise InvalidRequest("Give at least one score.", code="invalid.score")
+    criteria = {c.pk: c for c in Criterion.objects.filter(tender=tender)}
+    comments = {int(k): v for k, v in (comments or {}).items()}
+    values: dict[int, int] = {}
+    for key, score in scores.items():
+        criterion_id = int(key)
+        if criterion_id not in criteria:
+            raise NotFound(
+                f"The tender has no criterion {criterion_id}.", code="criterion.not_found"
+            )
+        try:
+            value = int(score)
+        except (TypeError, ValueError):
+            value = -1
+        if not 0 <= value <= SCORE_MAX:
+            raise InvalidRequest(
+                f"A score is a whole number from 0 to {SCORE_MAX}.", code="invalid.score"
+            )
+        values[criterion_id] = value
     now = timezone.now()
-    previous = Score.objects.filter(
-        bid=bid, criterion=criterion, scorer=actor, superseded_at__isnull=True
-    ).first()
-    if previous is not None:
-        previous.superseded_at = now
-        previous.save(update_fields=["superseded_at"])
-    row = Score.objects.create(
-        bid=bid,
-        criterion=criterion,
-        scorer=actor,
-        side=side,
-        score=value,
-        comment=_text(comment, "comment", required=False),
-        recorded_at=now,
+    previous = {
+        row.criterion_id: row
+        for row in Score.objects.filter(
+            bid=bid, criterion_id__in=values, scorer=actor, superseded_at__isnull=True
+        )
+    }
+    Score.objects.filter(pk__in=[row.pk for row in previous.values()]).update(superseded_at=now)
+    rows = Score.objects.bulk_create(
+        Score(
+            bid=bid,
+            criterion=criteria[criterion_id],
+            scorer=actor,
+            side=side,
+            score=value,
+            comment=_text(comments.get(criterion_id), "comment", required=False),
+            recorded_at=now,
+        )
+        for criterion_id, value in values.items()
     )
     ledger.append(
         actor=actor,
         action=Action.SCORED,
         cycle=cycle,
         stage_key=cycle.current_stage,
-        obj=row,
+        obj=bid,
         payload={
             "bid": bid.pk,
             "bidder": bid.bidder,
-            "criterion": criterion.name,
             "side": side,
-            "score": value,
-            "previous_score": previous.score if previous else None,
-            "comment": row.comment,
+            "scores": [
+                {
+                    "criterion": criteria[row.criterion_id].name,
+                    "score": row.score,
+                    "previous_score": (
+                        previous[row.criterion_id].score if row.criterion_id in previous else None
+                    ),
+                    "comment": row.comment,
+                }
+                for row in rows
+            ],
         },
     )
-    return row
+    return rows
 
 
 @service

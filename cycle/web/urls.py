@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import account, commissioner, cycles, notifications, representative
+from .views import account, commissioner, cycles, notifications, procurement, representative
 
 app_name = "web"
 
@@ -42,6 +42,19 @@ cycle_pages = [
     path("decisions/record/", commissioner.DecisionRecordView.as_view(), name="decision-record"),
     path("interests/", representative.InterestsView.as_view(), name="interests"),
     path("reopen/", commissioner.ReopenView.as_view(), name="reopen"),
+    # Procurement: the tender, scoring and views on a bid, the notice of intention
+    path("procurement/", procurement.ProcurementView.as_view(), name="procurement"),
+    path(
+        "procurement/bids/<int:bid_id>/",
+        procurement.BidScoreView.as_view(),
+        name="procurement-bid",
+    ),
+    path(
+        "procurement/bids/<int:bid_id>/views/",
+        procurement.BidViewsView.as_view(),
+        name="procurement-bid-views",
+    ),
+    path("procurement/notice/", procurement.NoticeView.as_view(), name="procurement-notice"),
 ]
 
 urlpatterns = [

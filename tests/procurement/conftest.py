@@ -58,14 +58,12 @@ class Tendering:
         )
 
     def score_all(self, scorer: Any, bidder: str, score: int) -> None:
-        for criterion in self.tender.criteria.all():
-            procurement.score_record(
-                actor=scorer,
-                cycle_id=self.id,
-                bid_id=self.bid(bidder).pk,
-                criterion_id=criterion.pk,
-                score=score,
-            )
+        procurement.score_record(
+            actor=scorer,
+            cycle_id=self.id,
+            bid_id=self.bid(bidder).pk,
+            scores={criterion.pk: score for criterion in self.tender.criteria.all()},
+        )
 
     def meeting(self) -> Any:
         return meeting_schedule(

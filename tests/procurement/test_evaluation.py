@@ -224,19 +224,20 @@ def test_a_score_out_of_range_is_invalid_and_a_new_score_replaces_the_old(
     value = tendering.criterion("value").pk
 
     with pytest.raises(InvalidRequest) as invalid:
-        procurement.score_record(
-            actor=cast.lead, cycle_id=cast.id, bid_id=bid, criterion_id=value, score=6
-        )
+        procurement.score_record(actor=cast.lead, cycle_id=cast.id, bid_id=bid, scores={value: 6})
+    procurement.score_record(actor=cast.lead, cycle_id=cast.id, bid_id=bid, scores={value: 2})
     procurement.score_record(
-        actor=cast.lead, cycle_id=cast.id, bid_id=bid, criterion_id=value, score=2
-    )
-    procurement.score_record(
-        actor=cast.lead, cycle_id=cast.id, bid_id=bid, criterion_id=value, score=3
+        actor=cast.lead,
+        cycle_id=cast.id,
+        bid_id=bid,
+        scores={value: 3},
+        comments={value: "Clear costs."},
     )
 
     assert invalid.value.code == "invalid.score"
     current = Score.objects.get(scorer=cast.lead, superseded_at__isnull=True)
     assert current.score == 3
+    assert current.comment == "Clear costs."
     assert Score.objects.filter(scorer=cast.lead).count() == 2
 
 

@@ -82,7 +82,7 @@ def _quality(t: Cast) -> int:
 def _scored(t: Cast) -> None:
     _bid(t)
     procurement.score_record(
-        actor=t.lead, cycle_id=t.id, bid_id=_the_bid(t), criterion_id=_quality(t), score=3
+        actor=t.lead, cycle_id=t.id, bid_id=_the_bid(t), scores={_quality(t): 3}
     )
 
 
@@ -173,7 +173,7 @@ TRIES: dict[str, Try] = {
     "score_record": (
         _bid,
         lambda a, t: procurement.score_record(
-            actor=a, cycle_id=t.id, bid_id=_the_bid(t), criterion_id=_quality(t), score=4
+            actor=a, cycle_id=t.id, bid_id=_the_bid(t), scores={_quality(t): 4}
         ),
     ),
     "bid_comment_record": (

@@ -27,6 +27,7 @@ PAGES = [
     "decisions/record/",
     "interests/",
     "reopen/",
+    "procurement/",
 ]
 PEOPLE = ["gillian.marsh", "pauline.dobson", "maggie.rowe", "catherine.holt", "david.achebe"]
 
