@@ -27,7 +27,6 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.status import STATUS
-from viewflow.workflow.token import Token
 
 from cycle import notifications, selectors, services
 from cycle.errors import Conflict, ServiceError
@@ -273,15 +272,14 @@ class FlowWorkflow:
                 else:
                     task.flow_task.activation_class(task).cancel()
             split_task = stage_task.previous.get()
-            split = split_task.flow_task.activation_class(split_task)
             taken = split_task.leading.count()
-            root = str(split_task.token).split("/", 1)[0]
             visit = _visit_data(cycle)
             wanted = members - asked if ask is None else (members & set(ask)) - asked
             for number, member_id in enumerate(sorted(wanted), start=taken + 1):
-                CommissioningFlow.signoff._create(
-                    prev_activation=split,
-                    token=Token(f"{root}/{split_task.pk}_{number}"),
+                nodes.add_branch_task(
+                    CommissioningFlow.signoff,
+                    split_task=split_task,
+                    number=number,
                     data={**visit, "member_id": member_id},
                 )
         return sorted(wanted)

@@ -9,6 +9,16 @@ stage task ends is through ``processes.commissioning``, which calls the cycle se
 argument in its documentation but ignores it. Here a data source returns a list of dicts and the
 split creates one task of ``node`` per dict, with ``task.data`` set to it.
 
+This is also the one module that touches viewflow's private API, so an upgrade that changes it
+fails here first, in ``tests/processes/test_viewflow_contract.py`` (one test per use):
+
+- ``Node._create(prev_activation=, token=, data=)``, to create a task of a node from an activation
+  (:func:`add_branch_task` and :meth:`PerItemSplitActivation.create_next`);
+- the token format ``root/splitpk_n`` of split branches (:func:`branch_token`);
+- ``Split._activate_next``, the list of ``(node, case, data_source)`` branches, and the hooks
+  ``_resolve`` and ``_ready`` that :class:`Split` extends;
+- ``Node._multi_instance``, which draws the multi-instance marker.
+
 ``CycleRowLock`` makes the flow lock the cycle's row, the same lock every cycle service takes,
 so the web pages, the command line and the services queue in one line and never deadlock on each
 other (the process row and the cycle row are never locked in opposite orders).
@@ -98,10 +108,23 @@ class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
         # Tokens are rooted at the start token rather than nested under the previous split:
         # a flow that loops through this split once per stage visit would otherwise grow its
         # tokens without bound. Nothing joins these branches, so nesting carries no meaning.
-        root = str(self.task.token).split("/", 1)[0]
-        tokens = Token.split_token_source(root, self.task.pk)
-        for node, data in self.next_tasks:
-            yield node._create(prev_activation=self, token=next(tokens), data=data)
+        for number, (node, data) in enumerate(self.next_tasks, start=1):
+            yield node._create(
+                prev_activation=self, token=branch_token(self.task, number), data=data
+            )
+
+
+def branch_token(split_task: Any, number: int) -> Token:
+    """The token of the ``number``-th branch of a split: rooted at the start token."""
+    root = str(split_task.token).split("/", 1)[0]
+    return Token(f"{root}/{split_task.pk}_{number}")
+
+
+def add_branch_task(node: Any, *, split_task: Any, number: int, data: dict[str, Any]) -> Activation:
+    """Create one more task of ``node`` as the ``number``-th branch of ``split_task``'s split (a
+    member who joins the panel after the split ran gets their sign-off task this way)."""
+    split = split_task.flow_task.activation_class(split_task)
+    return node._create(prev_activation=split, token=branch_token(split_task, number), data=data)
 
 
 class Split(flow.Split):  # type: ignore[misc]

@@ -1,0 +1,69 @@
+"""What ``processes.nodes`` relies on in viewflow's private API, one test per use.
+
+An upgrade of viewflow that changes any of these fails here first, naming the use, before the
+flow tests fail in ways that are harder to read.
+"""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+
+from viewflow.workflow import flow
+from viewflow.workflow.base import Node
+from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.token import Token
+
+from processes import nodes
+
+
+def _parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_node_create_takes_the_previous_activation_a_token_and_data() -> None:
+    assert _parameters(Node._create)[:4] == ["self", "prev_activation", "token", "data"], (
+        "viewflow changed Node._create: fix processes.nodes.add_branch_task and "
+        "PerItemSplitActivation.create_next"
+    )
+
+
+def test_split_branch_tokens_are_the_start_token_then_split_pk_and_number() -> None:
+    split_task = SimpleNamespace(token=Token("start/7_1"), pk=12)
+    upstream = Token.split_token_source("start", 12)
+
+    assert [str(nodes.branch_token(split_task, n)) for n in (1, 2)] == [
+        str(next(upstream)),
+        str(next(upstream)),
+    ], "viewflow changed how split branches are named: fix processes.nodes.branch_token"
+
+
+def test_a_split_keeps_its_branches_as_node_case_and_data_source() -> None:
+    target = flow.End()
+    split = flow.Split().Next(target, case=None)
+
+    assert split._activate_next == [(target, None, None)], (
+        "viewflow changed Split._activate_next: fix processes.nodes.Split and its activation"
+    )
+
+
+def test_a_split_activation_collects_next_tasks_and_creates_them_in_create_next() -> None:
+    assert "next_tasks" in inspect.getsource(SplitActivation.__init__)
+    assert {"activate", "create_next"} <= set(vars(SplitActivation)), (
+        "viewflow changed SplitActivation: fix processes.nodes.PerItemSplitActivation"
+    )
+
+
+def test_nodes_resolve_against_the_flow_instance_and_are_told_when_the_flow_is_ready() -> None:
+    assert _parameters(flow.Split._resolve) == ["self", "instance"], (
+        "viewflow changed Node._resolve: fix processes.nodes.Split._resolve"
+    )
+    assert _parameters(flow.Split._ready) == ["self"], (
+        "viewflow changed Node._ready: fix processes.nodes.Split._ready"
+    )
+
+
+def test_a_node_marks_itself_multi_instance_for_the_diagram() -> None:
+    assert flow.End()._multi_instance is False, (
+        "viewflow changed Node._multi_instance: fix processes.nodes.Split._ready"
+    )
