@@ -506,7 +506,13 @@ class Builder:
                     "budget.disclosed",
                     keys[0] if budget.version == 1 else by_cycle[budget.cycle_id][-1].stage_key,
                     ("cycle.budgetdisclosure", budget.pk),
-                    {"version": budget.version, "amount": str(budget.amount), "currency": "GBP"},
+                    {
+                        "version": budget.version,
+                        "amount": str(budget.amount),
+                        "currency": "GBP",
+                        # Every sign-off here is against the latest budget: a change voids none.
+                        "signoffs_voided": 0,
+                    },
                 )
             )
         for signoff in signoffs:

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from roles.models import PanelMembership
 
+from .actions import LedgerAction
 from .gates import quorum_for
 from .models import (
     AuditEvent,
@@ -47,12 +48,12 @@ from .models import (
 from .stages import TEMPLATES
 
 INVOLVEMENT_ACTIONS = (
-    "agreement.signed",
-    "boundaries.acknowledged",
-    "signoff.attested",
-    "signoff.dissented",
-    "signoff.dissent_withdrawn",
-    "input.submitted",
+    LedgerAction.AGREEMENT_SIGNED,
+    LedgerAction.BOUNDARIES_ACKNOWLEDGED,
+    LedgerAction.SIGNOFF_ATTESTED,
+    LedgerAction.SIGNOFF_DISSENTED,
+    LedgerAction.DISSENT_WITHDRAWN,
+    LedgerAction.INPUT_SUBMITTED,
 )
 """Ledger actions that only a user representative takes: each one is involvement on record."""
 
@@ -351,7 +352,13 @@ def _collect(
         "events",
         AuditEvent.objects.filter(**related, outcome=AuditEvent.Outcome.DONE)
         .filter(
-            Q(action__in=("stage.advanced", "boundaries.agreed", "budget.disclosed"))
+            Q(
+                action__in=(
+                    LedgerAction.STAGE_ADVANCED,
+                    LedgerAction.BOUNDARIES_AGREED,
+                    LedgerAction.BUDGET_DISCLOSED,
+                )
+            )
             | Q(seq__in=first_involvement)
         )
         .order_by("seq")
@@ -368,6 +375,20 @@ def _collect(
     ]
 
 
+class LedgerPayloadMissing(KeyError):
+    """An event's payload lacks a key compliance reads: a writer has drifted from the services."""
+
+
+def recorded(payload: Mapping[str, Any], key: str) -> Any:
+    """``payload[key]``, failing loudly, never read as zero, when a writer left the key out."""
+    try:
+        return payload[key]
+    except KeyError:
+        raise LedgerPayloadMissing(
+            f"a ledger payload has no {key!r}, which compliance reads; keys: {sorted(payload)}"
+        ) from None
+
+
 def _cycle(
     cycle: Mapping[str, Any], rows: dict[str, list[dict[str, Any]]], now: datetime
 ) -> CycleCompliance:
@@ -375,7 +396,7 @@ def _cycle(
     advanced = {
         event["object_id"]: json.loads(event["payload"])
         for event in events
-        if event["action"] == "stage.advanced"
+        if event["action"] == LedgerAction.STAGE_ADVANCED
     }
     return CycleCompliance(
         cycle_id=cycle["id"],
@@ -503,7 +524,8 @@ def _quorum(
         requested = max(visit["opened_at"], agreed[-1]["recorded_at"]) if agreed else None
         stage = visit["stage_key"]
         if visit["closure"] == StageVisit.Closure.PASSED:
-            attesting = set(advanced.get(str(visit["id"]), {}).get("attesting", []))
+            advance = advanced.get(str(visit["id"]))
+            attesting = set(recorded(advance, "attesting")) if advance is not None else set()
             latest: dict[int, dict[str, Any]] = {}
             for row in signoffs[visit["id"]]:
                 if row["member_id"] in attesting and row["recorded_at"] <= visit["closed_at"]:
@@ -534,7 +556,9 @@ def _budget_changes(
     rows: dict[str, list[dict[str, Any]]], events: list[dict[str, Any]]
 ) -> tuple[BudgetChange, ...]:
     disclosed = {
-        event["object_id"]: event for event in events if event["action"] == "budget.disclosed"
+        event["object_id"]: event
+        for event in events
+        if event["action"] == LedgerAction.BUDGET_DISCLOSED
     }
     advances = [
         visit
@@ -576,7 +600,7 @@ def _budget_changes(
                 stage_key=event["stage_key"] if event else "",
                 previous_amount=budgets[index - 1]["amount"],
                 amount=budget["amount"],
-                signoffs_voided=int(payload.get("signoffs_voided", 0)),
+                signoffs_voided=int(recorded(payload, "signoffs_voided")) if event else 0,
                 outcome=outcome,
                 reattested_by=reattested_by,
                 next_advance_at=cutoff,
@@ -617,8 +641,8 @@ def _copied_boundaries(
     unchanged = {
         event["object_id"]
         for event in events
-        if event["action"] == "boundaries.agreed"
-        and json.loads(event["payload"]).get("unchanged_from_previous")
+        if event["action"] == LedgerAction.BOUNDARIES_AGREED
+        and recorded(json.loads(event["payload"]), "unchanged_from_previous")
     }
     copied = []
     for index, row in enumerate(boundaries):

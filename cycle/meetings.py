@@ -12,7 +12,6 @@ of the meeting shortly before it (``cycle.reminders``).
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from django.utils import timezone
@@ -21,16 +20,10 @@ from roles.permissions import DECIDE_PERM, require
 from roles.permissions import Action as Permission
 
 from . import ledger, notifications, selectors, workdays
+from .actions import LedgerAction
 from .errors import Conflict, InvalidRequest, NotFound
 from .models import CommissioningCycle, DecisionMeeting
 from .service_support import lock_cycle, service
-
-
-class Action(StrEnum):
-    """The ledger actions of this module."""
-
-    SCHEDULED = "meeting.scheduled"
-    PAPERS_ISSUED = "meeting.papers_issued"
 
 
 def _parse_date(value: date | str, field: str) -> date:
@@ -45,7 +38,7 @@ def _parse_date(value: date | str, field: str) -> date:
         ) from None
 
 
-@service
+@service(LedgerAction.MEETING_SCHEDULED)
 def meeting_schedule(
     *, actor: Any, cycle_id: int, held_on: date | str, forum: str, decision_maker: Any
 ) -> DecisionMeeting:
@@ -81,7 +74,7 @@ def meeting_schedule(
     )
     ledger.append(
         actor=actor,
-        action=Action.SCHEDULED,
+        action=LedgerAction.MEETING_SCHEDULED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=meeting,
@@ -94,7 +87,7 @@ def meeting_schedule(
     return meeting
 
 
-@service
+@service(LedgerAction.MEETING_PAPERS_ISSUED)
 def meeting_papers_issue(
     *, actor: Any, cycle_id: int, meeting_id: int, issued_on: date | str | None = None
 ) -> DecisionMeeting:
@@ -129,7 +122,7 @@ def meeting_papers_issue(
     notice = (meeting.held_on - day).days
     ledger.append(
         actor=actor,
-        action=Action.PAPERS_ISSUED,
+        action=LedgerAction.MEETING_PAPERS_ISSUED,
         cycle=cycle,
         stage_key=meeting.stage_key,
         obj=meeting,

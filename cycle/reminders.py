@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from django.utils import timezone
 from roles.models import PanelMembership
 
 from . import ledger, notifications, selectors, workdays
+from .actions import LedgerAction
 from .models import (
     BoundaryAcknowledgement,
     CommissioningCycle,
@@ -43,18 +43,10 @@ About = Reminder.About
 Level = Reminder.Level
 
 
-class Action(StrEnum):
-    """The ledger actions of this module."""
-
-    REMINDED = "reminder.sent"
-    ESCALATED_TO_LEAD = "reminder.escalated_to_lead"
-    ESCALATED_TO_BOARD = "reminder.escalated_to_board"
-
-
 ACTION_FOR_LEVEL = {
-    Level.REMINDER: Action.REMINDED,
-    Level.LEAD: Action.ESCALATED_TO_LEAD,
-    Level.BOARD: Action.ESCALATED_TO_BOARD,
+    Level.REMINDER: LedgerAction.REMINDER_SENT,
+    Level.LEAD: LedgerAction.REMINDER_ESCALATED_TO_LEAD,
+    Level.BOARD: LedgerAction.REMINDER_ESCALATED_TO_BOARD,
 }
 
 
@@ -193,7 +185,7 @@ def _message(
     )
 
 
-@service
+@service(*ACTION_FOR_LEVEL.values())
 def reminders_send_for_cycle(*, cycle_id: int, now: datetime | None = None) -> int:
     """Send what is due for one cycle: reminders, escalations, the meeting reminder. Returns how
     many reminders or escalations were sent (a ledger event each)."""
@@ -289,7 +281,7 @@ def _remind_of_meetings(
             )
         ledger.append(
             actor=None,
-            action=Action.REMINDED,
+            action=LedgerAction.REMINDER_SENT,
             cycle=cycle,
             stage_key=cycle.current_stage,
             obj=meeting,

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from roles.models import PanelMembership
 
+from .actions import LedgerAction
 from .models import (
     AuditEvent,
     Decision,
@@ -42,11 +43,11 @@ from .models import (
 from .stages import TEMPLATES
 
 ACTS = {
-    "agreement.signed": "signed_agreement",
-    "boundaries.acknowledged": "acknowledged",
-    "signoff.attested": "attested",
-    "signoff.dissented": "dissented",
-    "input.submitted": "inputs",
+    LedgerAction.AGREEMENT_SIGNED: "signed_agreement",
+    LedgerAction.BOUNDARIES_ACKNOWLEDGED: "acknowledged",
+    LedgerAction.SIGNOFF_ATTESTED: "attested",
+    LedgerAction.SIGNOFF_DISSENTED: "dissented",
+    LedgerAction.INPUT_SUBMITTED: "inputs",
 }
 """Ledger actions of user representatives that the report counts, and the name of each count."""
 

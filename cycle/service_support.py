@@ -1,4 +1,5 @@
-"""What every service shares: one transaction, the cycle row locked, refusals on the ledger."""
+"""What every service shares: its declared ledger actions, one transaction, the cycle row locked,
+refusals on the ledger."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from . import ledger
+from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
 from .models import AuditEvent, CommissioningCycle
 
@@ -16,38 +19,70 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def service(func: Callable[P, R]) -> Callable[P, R]:
-    """Run a service in one transaction; when it is refused, roll back and record the refusal.
+def service(*actions: LedgerAction) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare a service and the ledger actions it writes; run it in one transaction.
 
-    A refusal (``Forbidden``, or ``GateClosed`` for an advance) leaves nothing changed and writes
-    one ``refused`` event to the ledger in a transaction of its own, naming the action and why.
+    When it is refused (``Forbidden``, or ``GateClosed`` for an advance), nothing is changed and one
+    ``refused`` event is written to the ledger in a transaction of its own, under the name of the
+    operation (the service's, which must be an :class:`~cycle.actions.Operation`), with why, and
+    with the actions it refused (``"refused"``).
     """
 
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    if any(callable(action) for action in actions):
+        raise ImproperlyConfigured(
+            "declare the ledger actions a service writes: @service(LedgerAction.X, ...)"
+        )
+
+    def declare(func: Callable[P, R]) -> Callable[P, R]:
         try:
-            with transaction.atomic():
-                return func(*args, **kwargs)
-        except (Forbidden, GateClosed) as refusal:
-            _record_refusal(func.__name__, kwargs, refusal)
-            raise
+            operation = Operation(func.__name__)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"service {func.__name__} is not an Operation in cycle/actions.py"
+            ) from None
+        refused = [str(action) for action in actions]
 
-    return wrapper
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except (Forbidden, GateClosed) as refusal:
+                _record_refusal(operation, refused, kwargs, refusal)
+                raise
+
+        wrapper.ledger_actions = actions  # type: ignore[attr-defined]
+        return wrapper
+
+    return declare
 
 
-def _record_refusal(action: str, kwargs: dict[str, Any], refusal: Forbidden | GateClosed) -> None:
+def refusal_payload(refused: list[str], refusal: Forbidden | GateClosed) -> dict[str, Any]:
+    """What a refused event records: the code and message, the actions refused, and for a closed
+    gate its unmet conditions."""
+    payload: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
+    if refused:
+        payload["refused"] = refused
+    if isinstance(refusal, GateClosed):
+        payload["unmet"] = list(refusal.result.codes)
+    return payload
+
+
+def _record_refusal(
+    operation: Operation,
+    refused: list[str],
+    kwargs: dict[str, Any],
+    refusal: Forbidden | GateClosed,
+) -> None:
     cycle_id = kwargs.get("cycle_id")
     with transaction.atomic():
         cycle = CommissioningCycle.objects.filter(pk=cycle_id).first() if cycle_id else None
-        payload: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
-        if isinstance(refusal, GateClosed):
-            payload["unmet"] = list(refusal.result.codes)
         ledger.append(
             actor=kwargs.get("actor"),
-            action=action,
+            action=operation,
             cycle=cycle,
             stage_key=cycle.current_stage if cycle is not None else "",
-            payload=payload,
+            payload=refusal_payload(refused, refusal),
             outcome=AuditEvent.Outcome.REFUSED,
         )
 

@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm
 from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
 from . import ledger, notifications, selectors, workflow
+from .actions import LedgerAction
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import GateResult, check_override, evaluate
 from .models import (
@@ -78,7 +79,7 @@ def _open_visit(
     )
 
 
-@service
+@service(LedgerAction.CYCLE_CREATED)
 def cycle_create(
     *,
     actor: Any,
@@ -120,7 +121,7 @@ def cycle_create(
     visit = _open_visit(cycle, cycle.current_stage, actor)
     ledger.append(
         actor=actor,
-        action="cycle.created",
+        action=LedgerAction.CYCLE_CREATED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=cycle,
@@ -134,7 +135,7 @@ def cycle_create(
     return cycle
 
 
-@service
+@service(LedgerAction.BOUNDARIES_AGREED)
 def boundaries_agree(
     *,
     actor: Any,
@@ -176,7 +177,7 @@ def boundaries_agree(
     )
     ledger.append(
         actor=actor,
-        action="boundaries.agreed",
+        action=LedgerAction.BOUNDARIES_AGREED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=agreement,
@@ -202,7 +203,7 @@ _BOUNDARY_TERMS = (
 )
 
 
-@service
+@service(LedgerAction.BOUNDARIES_ACKNOWLEDGED)
 def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgement:
     """A panel member acknowledges the current version of the current stage's boundaries."""
     cycle = lock_cycle(cycle_id)
@@ -221,7 +222,7 @@ def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgem
     if created:
         ledger.append(
             actor=actor,
-            action="boundaries.acknowledged",
+            action=LedgerAction.BOUNDARIES_ACKNOWLEDGED,
             cycle=cycle,
             stage_key=visit.stage_key,
             obj=acknowledgement,
@@ -255,7 +256,7 @@ def _parse_amount(amount: Decimal | str | int | None) -> Decimal | None:
     return value
 
 
-@service
+@service(LedgerAction.BUDGET_DISCLOSED)
 def budget_disclose(
     *,
     actor: Any,
@@ -308,7 +309,7 @@ def budget_disclose(
         ).count()
     ledger.append(
         actor=actor,
-        action="budget.disclosed",
+        action=LedgerAction.BUDGET_DISCLOSED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=disclosure,
@@ -328,7 +329,7 @@ def budget_disclose(
     return disclosure
 
 
-@service
+@service(LedgerAction.SIGNOFF_DISSENTED, LedgerAction.SIGNOFF_ATTESTED)
 def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> SignOff:
     """A representative attests that involvement happened as agreed, or records dissent.
 
@@ -373,7 +374,7 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
     )
     ledger.append(
         actor=actor,
-        action="signoff.dissented" if is_dissent else "signoff.attested",
+        action=LedgerAction.SIGNOFF_DISSENTED if is_dissent else LedgerAction.SIGNOFF_ATTESTED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=signoff,
@@ -388,7 +389,7 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
     return signoff
 
 
-@service
+@service(LedgerAction.SIGNOFF_REQUESTED)
 def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
     """The lead commissioner asks the panel for sign-off on the current stage.
 
@@ -402,7 +403,7 @@ def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
     asked = workflow.following(cycle).panel_changed(cycle=cycle, required=True)
     ledger.append(
         actor=actor,
-        action="signoff.requested",
+        action=LedgerAction.SIGNOFF_REQUESTED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=visit,
@@ -412,7 +413,7 @@ def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
     return asked
 
 
-@service
+@service(LedgerAction.DISSENT_WITHDRAWN)
 def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
     """A representative withdraws their own open dissent on the current stage."""
     cycle = lock_cycle(cycle_id)
@@ -426,7 +427,7 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
     SignOff.objects.filter(pk=signoff.pk).update(superseded_at=timezone.now(), withdrawn=True)
     ledger.append(
         actor=actor,
-        action="signoff.dissent_withdrawn",
+        action=LedgerAction.DISSENT_WITHDRAWN,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=signoff,
@@ -440,7 +441,7 @@ def _evaluate(cycle: CommissioningCycle, visit: StageVisit) -> GateResult:
     return evaluate(selectors.gate_snapshot(cycle, visit))
 
 
-@service
+@service(LedgerAction.STAGE_ADVANCED)
 def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     """Leave the current stage through its gate, into the next stage of the template.
 
@@ -466,7 +467,7 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     cycle.save(update_fields=["status", "current_stage", "updated_at"])
     ledger.append(
         actor=actor,
-        action="stage.advanced",
+        action=LedgerAction.STAGE_ADVANCED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=visit,
@@ -486,7 +487,7 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     return new_visit
 
 
-@service
+@service(LedgerAction.STAGE_REOPENED)
 def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> StageVisit:
     """Go back to an earlier stage (the cycle is iterative). The stage's gate must be met again."""
     cycle = lock_cycle(cycle_id)
@@ -519,7 +520,7 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
     visit = _open_visit(cycle, stage_key, actor, reason)
     ledger.append(
         actor=actor,
-        action="stage.reopened",
+        action=LedgerAction.STAGE_REOPENED,
         cycle=cycle,
         stage_key=stage_key,
         obj=visit,
@@ -534,7 +535,7 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
     return visit
 
 
-@service
+@service(LedgerAction.GATE_OVERRIDDEN)
 def gate_override(
     *, actor: Any, cycle_id: int, reason: str, codes: Sequence[str] | None = None
 ) -> GateOverride:
@@ -581,7 +582,7 @@ def gate_override(
     )
     ledger.append(
         actor=actor,
-        action="gate.overridden",
+        action=LedgerAction.GATE_OVERRIDDEN,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=override,
@@ -599,7 +600,7 @@ def gate_override(
     return override
 
 
-@service
+@service(LedgerAction.INVOLVEMENT_LEAD_NAMED)
 def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> CommissioningCycle:
     """Name the person responsible for involvement in this cycle (seed 001 L647)."""
     cycle = lock_cycle(cycle_id)
@@ -619,7 +620,7 @@ def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> Commission
     cycle.save(update_fields=["involvement_lead", "updated_at"])
     ledger.append(
         actor=actor,
-        action="cycle.involvement_lead_named",
+        action=LedgerAction.INVOLVEMENT_LEAD_NAMED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=cycle,
@@ -628,7 +629,7 @@ def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> Commission
     return cycle
 
 
-@service
+@service(LedgerAction.DECISION_RECORDED)
 def decision_record(
     *,
     actor: Any,
@@ -658,7 +659,7 @@ def decision_record(
     )
     ledger.append(
         actor=actor,
-        action="decision.recorded",
+        action=LedgerAction.DECISION_RECORDED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=decision,
@@ -675,7 +676,7 @@ def decision_record(
 # The influence register: "you said, we did" (001:L649-654, 000:L995).
 
 
-@service
+@service(LedgerAction.INPUT_SUBMITTED)
 def input_submit(
     *,
     actor: Any,
@@ -716,7 +717,7 @@ def input_submit(
     )
     ledger.append(
         actor=actor,
-        action="input.submitted",
+        action=LedgerAction.INPUT_SUBMITTED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=user_input,
@@ -730,7 +731,7 @@ def input_submit(
     return user_input
 
 
-@service
+@service(LedgerAction.INPUT_RESPONDED)
 def input_respond(
     *,
     actor: Any,
@@ -785,7 +786,7 @@ def input_respond(
     )
     ledger.append(
         actor=actor,
-        action="input.responded",
+        action=LedgerAction.INPUT_RESPONDED,
         cycle=cycle,
         stage_key=user_input.stage_key,
         obj=response,
@@ -801,7 +802,7 @@ def input_respond(
     return response
 
 
-@service
+@service(LedgerAction.INPUT_FLAGGED_OVERDUE)
 def input_flag_overdue(*, input_id: int, now: datetime | None = None) -> bool:
     """Flag input that has waited longer than ``INPUT_RESPONSE_DAYS`` for an answer.
 
@@ -820,7 +821,7 @@ def input_flag_overdue(*, input_id: int, now: datetime | None = None) -> bool:
     UserInput.objects.filter(pk=user_input.pk).update(overdue_flagged_at=now)
     ledger.append(
         actor=None,
-        action="input.flagged_overdue",
+        action=LedgerAction.INPUT_FLAGGED_OVERDUE,
         cycle=cycle,
         stage_key=user_input.stage_key,
         obj=user_input,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from cycle.actions import LedgerAction, Operation
 from cycle.gates import PAPERS_NOTICE_DAYS, Condition, waivable
 from cycle.stages import StageDefinition, StageState, StageTemplate
 
@@ -648,7 +649,7 @@ def moves_from_events(events: Iterable[Mapping[str, Any]]) -> list[Move]:
     moves: list[Move] = []
     for event in events:
         action, payload = event["action"], event["payload"]
-        if action == "stage.advanced" and event["outcome"] == "done":
+        if action == LedgerAction.STAGE_ADVANCED and event["outcome"] == "done":
             moves.append(
                 Move(
                     "advanced",
@@ -658,9 +659,13 @@ def moves_from_events(events: Iterable[Mapping[str, Any]]) -> list[Move]:
                     tuple(payload.get("overridden_unmet", ())),
                 )
             )
-        elif action == "stage.reopened" and event["outcome"] == "done":
+        elif action == LedgerAction.STAGE_REOPENED and event["outcome"] == "done":
             moves.append(Move("reopened", payload["from"], payload["to"]))
-        elif action == "stage_advance" and event["outcome"] == "refused" and "unmet" in payload:
+        elif (
+            action == Operation.STAGE_ADVANCE
+            and event["outcome"] == "refused"
+            and "unmet" in payload
+        ):
             moves.append(Move("refused", event["stage_key"], unmet=tuple(payload["unmet"])))
     return moves
 

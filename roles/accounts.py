@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from cycle import ledger
+from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from cycle.models import Organisation
 from cycle.service_support import service
@@ -112,7 +113,7 @@ def _account(user: Any) -> dict[str, Any]:
 # Accounts
 
 
-@service
+@service(LedgerAction.ACCOUNT_CREATED)
 def account_create(
     *,
     actor: Any,
@@ -148,14 +149,14 @@ def account_create(
     user.save()
     ledger.append(
         actor=actor,
-        action="account.created",
+        action=LedgerAction.ACCOUNT_CREATED,
         obj=user,
         payload={**_account(user), "email": user.email, "password_set": bool(password)},
     )
     return user
 
 
-@service
+@service(LedgerAction.ACCOUNT_PASSWORD_SET)
 def account_set_password(*, actor: Any, user: Any, password: str | None) -> Any:
     """Set an account's password: one's own, or as a superuser anyone's. Never on the ledger.
 
@@ -179,7 +180,7 @@ def account_set_password(*, actor: Any, user: Any, password: str | None) -> Any:
     user.save(update_fields=["password"])
     ledger.append(
         actor=actor,
-        action="account.password_set",
+        action=LedgerAction.ACCOUNT_PASSWORD_SET,
         obj=user,
         payload={**_account(user), "own": user.pk == actor.pk, "usable": password is not None},
     )
@@ -196,20 +197,20 @@ def _set_active(actor: Any, user: Any, active: bool, reason: str) -> Any:
     user.save(update_fields=["is_active"])
     ledger.append(
         actor=actor,
-        action="account.activated" if active else "account.deactivated",
+        action=LedgerAction.ACCOUNT_ACTIVATED if active else LedgerAction.ACCOUNT_DEACTIVATED,
         obj=user,
         payload={**_account(user), "reason": reason.strip()},
     )
     return user
 
 
-@service
+@service(LedgerAction.ACCOUNT_ACTIVATED)
 def account_activate(*, actor: Any, user: Any, reason: str = "") -> Any:
     """Let an account sign in again."""
     return _set_active(actor, user, True, reason)
 
 
-@service
+@service(LedgerAction.ACCOUNT_DEACTIVATED)
 def account_deactivate(*, actor: Any, user: Any, reason: str = "") -> Any:
     """Stop an account signing in or acting, at once; its records stay as they are."""
     return _set_active(actor, user, False, reason)
@@ -218,7 +219,7 @@ def account_deactivate(*, actor: Any, user: Any, reason: str = "") -> Any:
 # Role groups
 
 
-@service
+@service(LedgerAction.ROLE_GRANTED)
 def role_grant(*, actor: Any, user: Any, role: str) -> Any:
     """Give an account a role (a group of ``fixtures/roles.json``); the Administrator role makes
     it staff, so that it may sign in to the admin."""
@@ -234,14 +235,14 @@ def role_grant(*, actor: Any, user: Any, role: str) -> Any:
         user.save(update_fields=["is_staff"])
     ledger.append(
         actor=actor,
-        action="role.granted",
+        action=LedgerAction.ROLE_GRANTED,
         obj=user,
         payload={**_account(user), "role": role, "staff": user.is_staff},
     )
     return user
 
 
-@service
+@service(LedgerAction.ROLE_REVOKED)
 def role_revoke(*, actor: Any, user: Any, role: str) -> Any:
     """Take a role away from an account; without the Administrator role it is staff no more."""
     _require(actor, ACCOUNTS_PERM)
@@ -256,7 +257,7 @@ def role_revoke(*, actor: Any, user: Any, role: str) -> Any:
         user.save(update_fields=["is_staff"])
     ledger.append(
         actor=actor,
-        action="role.revoked",
+        action=LedgerAction.ROLE_REVOKED,
         obj=user,
         payload={**_account(user), "role": role, "staff": user.is_staff},
     )
@@ -266,7 +267,7 @@ def role_revoke(*, actor: Any, user: Any, role: str) -> Any:
 # An organisation's staff
 
 
-@service
+@service(LedgerAction.STAFF_ADDED)
 def staff_add(*, actor: Any, organisation_id: int, user: Any) -> Organisation:
     """Put someone on an organisation's staff: its commissioners and decision-makers act for it.
 
@@ -280,14 +281,14 @@ def staff_add(*, actor: Any, organisation_id: int, user: Any) -> Organisation:
     organisation.staff.add(user)
     ledger.append(
         actor=actor,
-        action="staff.added",
+        action=LedgerAction.STAFF_ADDED,
         obj=organisation,
         payload={**_account(user), "organisation": organisation.name},
     )
     return organisation
 
 
-@service
+@service(LedgerAction.STAFF_REMOVED)
 def staff_remove(*, actor: Any, organisation_id: int, user: Any) -> Organisation:
     """Take someone off an organisation's staff."""
     _require(actor, STAFF_PERM)
@@ -298,7 +299,7 @@ def staff_remove(*, actor: Any, organisation_id: int, user: Any) -> Organisation
     organisation.staff.remove(user)
     ledger.append(
         actor=actor,
-        action="staff.removed",
+        action=LedgerAction.STAFF_REMOVED,
         obj=organisation,
         payload={**_account(user), "organisation": organisation.name},
     )
@@ -308,7 +309,7 @@ def staff_remove(*, actor: Any, organisation_id: int, user: Any) -> Organisation
 # Governance boards
 
 
-@service
+@service(LedgerAction.BOARD_MEMBER_ADDED)
 def board_member_add(*, actor: Any, board_id: int, user: Any) -> GovernanceBoard:
     """Seat someone on a governance board: they audit the organisations it oversees."""
     _require(actor, BOARD_PERM)
@@ -319,14 +320,14 @@ def board_member_add(*, actor: Any, board_id: int, user: Any) -> GovernanceBoard
     board.members.add(user)
     ledger.append(
         actor=actor,
-        action="board.member_added",
+        action=LedgerAction.BOARD_MEMBER_ADDED,
         obj=board,
         payload={**_account(user), "board": board.name},
     )
     return board
 
 
-@service
+@service(LedgerAction.BOARD_MEMBER_REMOVED)
 def board_member_remove(*, actor: Any, board_id: int, user: Any) -> GovernanceBoard:
     """Take someone off a governance board."""
     _require(actor, BOARD_PERM)
@@ -337,14 +338,14 @@ def board_member_remove(*, actor: Any, board_id: int, user: Any) -> GovernanceBo
     board.members.remove(user)
     ledger.append(
         actor=actor,
-        action="board.member_removed",
+        action=LedgerAction.BOARD_MEMBER_REMOVED,
         obj=board,
         payload={**_account(user), "board": board.name},
     )
     return board
 
 
-@service
+@service(LedgerAction.BOARD_OVERSIGHT_ADDED)
 def board_oversight_add(*, actor: Any, board_id: int, organisation_id: int) -> GovernanceBoard:
     """Let a governance board oversee an organisation: its members audit the organisation's
     cycles and may override their gates."""
@@ -361,14 +362,14 @@ def board_oversight_add(*, actor: Any, board_id: int, organisation_id: int) -> G
     board.organisations.add(organisation)
     ledger.append(
         actor=actor,
-        action="board.oversight_added",
+        action=LedgerAction.BOARD_OVERSIGHT_ADDED,
         obj=board,
         payload={"board": board.name, "organisation": organisation.name},
     )
     return board
 
 
-@service
+@service(LedgerAction.BOARD_OVERSIGHT_REMOVED)
 def board_oversight_remove(*, actor: Any, board_id: int, organisation_id: int) -> GovernanceBoard:
     """A governance board no longer oversees an organisation."""
     _require(actor, BOARD_PERM)
@@ -384,7 +385,7 @@ def board_oversight_remove(*, actor: Any, board_id: int, organisation_id: int) -
     board.organisations.remove(organisation)
     ledger.append(
         actor=actor,
-        action="board.oversight_removed",
+        action=LedgerAction.BOARD_OVERSIGHT_REMOVED,
         obj=board,
         payload={"board": board.name, "organisation": organisation.name},
     )

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from cycle import ledger
+from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from cycle.service_support import service
 
@@ -51,7 +52,7 @@ def find_active(secret: str) -> ApiToken | None:
     return token
 
 
-@service
+@service(LedgerAction.TOKEN_CREATED)
 def token_create(*, actor: Any, name: str, expires_in_days: int | None = None) -> NewToken:
     """Create a token for the acting user; the secret is in the result and nowhere else."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -77,7 +78,7 @@ def token_create(*, actor: Any, name: str, expires_in_days: int | None = None) -
     )
     ledger.append(
         actor=actor,
-        action="token.created",
+        action=LedgerAction.TOKEN_CREATED,
         obj=token,
         payload={
             "name": name,
@@ -89,7 +90,7 @@ def token_create(*, actor: Any, name: str, expires_in_days: int | None = None) -
     return NewToken(token=token, secret=secret)
 
 
-@service
+@service(LedgerAction.TOKEN_REVOKED)
 def token_revoke(*, actor: Any, token_id: int) -> ApiToken:
     """Revoke a token: its owner may, and so may a superuser. It stops working at once."""
     token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
@@ -101,13 +102,13 @@ def token_revoke(*, actor: Any, token_id: int) -> ApiToken:
         # Someone else's token is answered as if it did not exist.
         raise NotFound(f"There is no API token {token_id}.", code="token.not_found")
     if token.revoked_at is not None:
-        raise Conflict("The token has already been revoked.", code="token.revoked")
+        raise Conflict("The token has already been revoked.", code=LedgerAction.TOKEN_REVOKED)
     token.revoked_at = timezone.now()
     token.revoked_by = actor
     token.save(update_fields=["revoked_at", "revoked_by"])
     ledger.append(
         actor=actor,
-        action="token.revoked",
+        action=LedgerAction.TOKEN_REVOKED,
         obj=token,
         payload={"name": token.name, "prefix": token.prefix, "user": token.user.get_username()},
     )

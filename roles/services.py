@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from cycle import ledger, notifications, selectors, workflow
+from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest
 from cycle.models import CommissioningCycle, SignOff
 from cycle.service_support import lock_cycle, service
@@ -33,7 +34,7 @@ def _require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:
         )
 
 
-@service
+@service(LedgerAction.PANEL_JOINED)
 def membership_add(
     *,
     actor: Any,
@@ -78,7 +79,7 @@ def membership_add(
     assign_perm(REPRESENT_PERM, member, cycle)
     ledger.append(
         actor=actor,
-        action="panel.joined",
+        action=LedgerAction.PANEL_JOINED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
@@ -118,7 +119,7 @@ def _end_membership(
     remove_perm(REPRESENT_PERM, member, cycle)
     ledger.append(
         actor=actor,
-        action="panel.left",
+        action=LedgerAction.PANEL_LEFT,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
@@ -134,7 +135,7 @@ def _end_membership(
     return membership
 
 
-@service
+@service(LedgerAction.PANEL_LEFT)
 def membership_remove(
     *, actor: Any, cycle_id: int, member: Any, reason: str = ""
 ) -> PanelMembership:
@@ -160,7 +161,7 @@ def membership_remove(
     return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
 
 
-@service
+@service(LedgerAction.PANEL_LEFT)
 def membership_leave(*, actor: Any, cycle_id: int, reason: str = "") -> PanelMembership:
     """A member steps down from the panel. Their sign-offs stop counting for open stages."""
     cycle = lock_cycle(cycle_id)
@@ -172,7 +173,7 @@ def membership_leave(*, actor: Any, cycle_id: int, reason: str = "") -> PanelMem
     return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
 
 
-@service
+@service(LedgerAction.TENDER_PANEL_JOINED, LedgerAction.TENDER_PANEL_LEFT)
 def membership_set_tender_panel(
     *, actor: Any, cycle_id: int, member: Any, tender_panel: bool
 ) -> PanelMembership:
@@ -197,7 +198,7 @@ def membership_set_tender_panel(
     membership.save(update_fields=["tender_panel"])
     ledger.append(
         actor=actor,
-        action="panel.tender_panel_joined" if tender_panel else "panel.tender_panel_left",
+        action=LedgerAction.TENDER_PANEL_JOINED if tender_panel else LedgerAction.TENDER_PANEL_LEFT,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
@@ -206,7 +207,7 @@ def membership_set_tender_panel(
     return membership
 
 
-@service
+@service(LedgerAction.AGREEMENT_RECORDED)
 def agreement_record(
     *,
     actor: Any,
@@ -244,7 +245,7 @@ def agreement_record(
     )
     ledger.append(
         actor=actor,
-        action="agreement.recorded",
+        action=LedgerAction.AGREEMENT_RECORDED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=agreement,
@@ -260,7 +261,7 @@ def agreement_record(
     return agreement
 
 
-@service
+@service(LedgerAction.AGREEMENT_SIGNED)
 def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     """A panel member signs the current working agreement, for themselves only."""
     cycle = lock_cycle(cycle_id)
@@ -275,7 +276,7 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     if created:
         ledger.append(
             actor=actor,
-            action="agreement.signed",
+            action=LedgerAction.AGREEMENT_SIGNED,
             cycle=cycle,
             stage_key=cycle.current_stage,
             obj=signature,
@@ -290,7 +291,7 @@ def _plans_to_bid(cycle: CommissioningCycle, member: Any) -> bool:
     ).exists()
 
 
-@service
+@service(LedgerAction.CONFLICT_DECLARED)
 def conflict_declare(
     *, actor: Any, cycle_id: int, interest: str, details: str = ""
 ) -> ConflictDeclaration:
@@ -326,7 +327,7 @@ def conflict_declare(
         )
     ledger.append(
         actor=actor,
-        action="conflict.declared",
+        action=LedgerAction.CONFLICT_DECLARED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=declaration,

@@ -18,12 +18,12 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
 
 from django.utils import timezone
 
 from cycle import ledger, workdays
+from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from cycle.models import CommissioningCycle, DecisionMeeting
 from cycle.service_support import lock_cycle, service
@@ -54,23 +54,6 @@ from .models import (
 from .routes import QUESTIONS, RouteAnswers, decide_route
 
 TEXT_LIMIT = 10_000
-
-
-class Action(StrEnum):
-    """The ledger actions of procurement."""
-
-    ROUTE_RECORDED = "procurement.route_recorded"
-    TENDER_OPENED = "procurement.tender_opened"
-    BID_RECORDED = "procurement.bid_recorded"
-    INTEREST_DECLARED = "procurement.bid_interest_declared"
-    SCORED = "procurement.bid_scored"
-    COMMENTED = "procurement.bid_commented"
-    MODERATED = "procurement.score_moderated"
-    DECIDED = "procurement.award_decided"
-    NOTICE_PUBLISHED = "procurement.notice_published"
-    REPRESENTATION_RECORDED = "procurement.representation_recorded"
-    REPRESENTATION_REVIEWED = "procurement.representation_reviewed"
-    CONTRACT_AWARDED = "procurement.contract_awarded"
 
 
 # --- checks every service shares ---------------------------------------------------------------
@@ -186,7 +169,7 @@ def _answers(raw: Mapping[str, Any]) -> RouteAnswers:
     return RouteAnswers(**values)
 
 
-@service
+@service(LedgerAction.PROCUREMENT_ROUTE_RECORDED)
 def route_record(
     *, actor: Any, cycle_id: int, answers: Mapping[str, Any], rationale: str
 ) -> RouteAssessment:
@@ -221,7 +204,7 @@ def route_record(
     )
     ledger.append(
         actor=actor,
-        action=Action.ROUTE_RECORDED,
+        action=LedgerAction.PROCUREMENT_ROUTE_RECORDED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=assessment,
@@ -244,7 +227,7 @@ DEFAULT_CRITERIA = tuple(
 )
 
 
-@service
+@service(LedgerAction.PROCUREMENT_TENDER_OPENED)
 def tender_open(
     *,
     actor: Any,
@@ -355,7 +338,7 @@ def tender_open(
     Criterion.objects.bulk_create(criterion_rows)
     ledger.append(
         actor=actor,
-        action=Action.TENDER_OPENED,
+        action=LedgerAction.PROCUREMENT_TENDER_OPENED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=tender,
@@ -376,7 +359,7 @@ def tender_open(
     return tender
 
 
-@service
+@service(LedgerAction.PROCUREMENT_BID_RECORDED)
 def bid_record(
     *,
     actor: Any,
@@ -409,7 +392,7 @@ def bid_record(
     )
     ledger.append(
         actor=actor,
-        action=Action.BID_RECORDED,
+        action=LedgerAction.PROCUREMENT_BID_RECORDED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=bid,
@@ -421,7 +404,7 @@ def bid_record(
 # --- evaluation --------------------------------------------------------------------------------
 
 
-@service
+@service(LedgerAction.PROCUREMENT_BID_INTEREST_DECLARED)
 def bid_interest_declare(
     *, actor: Any, cycle_id: int, bid_id: int, interest: str, details: str
 ) -> BidInterest:
@@ -449,7 +432,7 @@ def bid_interest_declare(
     )
     ledger.append(
         actor=actor,
-        action=Action.INTEREST_DECLARED,
+        action=LedgerAction.PROCUREMENT_BID_INTEREST_DECLARED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=declared,
@@ -465,7 +448,7 @@ def bid_interest_declare(
     return declared
 
 
-@service
+@service(LedgerAction.PROCUREMENT_BID_SCORED)
 def score_record(
     *,
     actor: Any,
@@ -538,7 +521,7 @@ def score_record(
     )
     ledger.append(
         actor=actor,
-        action=Action.SCORED,
+        action=LedgerAction.PROCUREMENT_BID_SCORED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=bid,
@@ -562,7 +545,7 @@ def score_record(
     return rows
 
 
-@service
+@service(LedgerAction.PROCUREMENT_BID_COMMENTED)
 def bid_comment_record(*, actor: Any, cycle_id: int, bid_id: int, text: str) -> BidComment:
     """Anyone taking part in evaluation gives their views on a bid, recused or not."""
     cycle = lock_cycle(cycle_id)
@@ -583,7 +566,7 @@ def bid_comment_record(*, actor: Any, cycle_id: int, bid_id: int, text: str) -> 
     )
     ledger.append(
         actor=actor,
-        action=Action.COMMENTED,
+        action=LedgerAction.PROCUREMENT_BID_COMMENTED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=comment,
@@ -592,7 +575,7 @@ def bid_comment_record(*, actor: Any, cycle_id: int, bid_id: int, text: str) -> 
     return comment
 
 
-@service
+@service(LedgerAction.PROCUREMENT_SCORE_MODERATED)
 def score_moderate(
     *,
     actor: Any,
@@ -645,7 +628,7 @@ def score_moderate(
     )
     ledger.append(
         actor=actor,
-        action=Action.MODERATED,
+        action=LedgerAction.PROCUREMENT_SCORE_MODERATED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=row,
@@ -665,7 +648,7 @@ def score_moderate(
 # --- the decision, the notice and the standstill -----------------------------------------------
 
 
-@service
+@service(LedgerAction.PROCUREMENT_AWARD_DECIDED)
 def award_decide(
     *,
     actor: Any,
@@ -726,7 +709,7 @@ def award_decide(
     )
     ledger.append(
         actor=actor,
-        action=Action.DECIDED,
+        action=LedgerAction.PROCUREMENT_AWARD_DECIDED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=decision,
@@ -758,7 +741,7 @@ def _region(cycle: CommissioningCycle) -> str:
     return str(cycle.organisation.bank_holidays)
 
 
-@service
+@service(LedgerAction.PROCUREMENT_NOTICE_PUBLISHED)
 def notice_publish(
     *, actor: Any, cycle_id: int, published_on: date | str | None = None
 ) -> IntentionNotice:
@@ -795,7 +778,7 @@ def notice_publish(
     )
     ledger.append(
         actor=actor,
-        action=Action.NOTICE_PUBLISHED,
+        action=LedgerAction.PROCUREMENT_NOTICE_PUBLISHED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=published,
@@ -815,7 +798,7 @@ def _notice(tender: Tender) -> IntentionNotice:
     return published
 
 
-@service
+@service(LedgerAction.PROCUREMENT_REPRESENTATION_RECORDED)
 def representation_record(
     *,
     actor: Any,
@@ -844,7 +827,7 @@ def representation_record(
     )
     ledger.append(
         actor=actor,
-        action=Action.REPRESENTATION_RECORDED,
+        action=LedgerAction.PROCUREMENT_REPRESENTATION_RECORDED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=row,
@@ -853,7 +836,7 @@ def representation_record(
     return row
 
 
-@service
+@service(LedgerAction.PROCUREMENT_REPRESENTATION_REVIEWED)
 def representation_review(
     *,
     actor: Any,
@@ -896,7 +879,7 @@ def representation_review(
         published.save(update_fields=["abandoned"])
     ledger.append(
         actor=actor,
-        action=Action.REPRESENTATION_REVIEWED,
+        action=LedgerAction.PROCUREMENT_REPRESENTATION_REVIEWED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=row,
@@ -911,7 +894,7 @@ def representation_review(
     return row
 
 
-@service
+@service(LedgerAction.PROCUREMENT_CONTRACT_AWARDED)
 def contract_award_record(
     *, actor: Any, cycle_id: int, awarded_on: date | str | None = None
 ) -> IntentionNotice:
@@ -929,7 +912,7 @@ def contract_award_record(
     published.save(update_fields=["contract_awarded_on"])
     ledger.append(
         actor=actor,
-        action=Action.CONTRACT_AWARDED,
+        action=LedgerAction.PROCUREMENT_CONTRACT_AWARDED,
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=published,

@@ -27,6 +27,7 @@ from django.test.utils import override_settings
 from django.urls import Resolver404, resolve
 
 from cycle import outbox, scenarios, selectors
+from cycle.actions import LedgerAction
 from cycle.models import AuditEvent, CommissioningCycle, Notification, SignOff
 from roles.definitions import load_roles
 
@@ -166,7 +167,7 @@ class Walkthrough:
                     f"{self.name(cycle.involvement_lead_id)} is its involvement lead."
                 )
             if kind == "budget":
-                data = self.payload(self.last_event(cycle, "budget.disclosed"))
+                data = self.payload(self.last_event(cycle, LedgerAction.BUDGET_DISCLOSED))
                 self.write(f"  Budget v{data['version']} disclosed: {self.money(data)}.")
             return
         handler = getattr(self, "on_" + kind.replace("-", "_"), None)
@@ -176,7 +177,7 @@ class Walkthrough:
             self.gate_change(cycle)
 
     def advanced(self, cycle: CommissioningCycle) -> None:
-        event = self.last_event(cycle, "stage.advanced")
+        event = self.last_event(cycle, LedgerAction.STAGE_ADVANCED)
         data = self.payload(event)
         self.write(
             f"  Stage {data['from']}: gate met ({len(data['attesting'])} attested), "
@@ -255,7 +256,7 @@ class Walkthrough:
 
     def on_budget(self, outcome: scenarios.StepOutcome) -> None:
         cycle = outcome.cycle
-        event = self.last_event(cycle, "budget.disclosed")
+        event = self.last_event(cycle, LedgerAction.BUDGET_DISCLOSED)
         data = self.payload(event)
         disclosure = outcome.result
         was = self.money({"amount": data.get("previous_amount"), "currency": data["currency"]})

@@ -72,6 +72,7 @@ from guardian.ctypes import get_content_type
 from guardian.utils import get_user_obj_perms_model
 
 from cycle import chain
+from cycle.actions import LedgerAction, Operation
 from cycle.gates import (
     Condition,
     Departure,
@@ -924,7 +925,7 @@ class Story:
             self.event(
                 visit.opened,
                 self.lead,
-                "cycle.created",
+                LedgerAction.CYCLE_CREATED,
                 (CommissioningCycle, self.cycle),
                 {
                     "title": self.cycle["title"],
@@ -1034,7 +1035,7 @@ class Story:
         self.event(
             at,
             self.lead,
-            "cycle.involvement_lead_named",
+            LedgerAction.INVOLVEMENT_LEAD_NAMED,
             (CommissioningCycle, self.cycle),
             {"lead": self.gen.usernames[self.involvement_lead]},
         )
@@ -1060,7 +1061,7 @@ class Story:
         self.event(
             at,
             self.involvement_lead if self.lead_named else self.lead,
-            "panel.joined",
+            LedgerAction.PANEL_JOINED,
             (PanelMembership, row),
             {
                 "member": self.gen.usernames[member.user_id],
@@ -1076,7 +1077,7 @@ class Story:
         self.event(
             at,
             member.user_id,
-            "panel.left",
+            LedgerAction.PANEL_LEFT,
             (PanelMembership, member.row),
             {
                 "member": self.gen.usernames[member.user_id],
@@ -1105,7 +1106,7 @@ class Story:
         self.event(
             at,
             self.lead,
-            "agreement.recorded",
+            LedgerAction.AGREEMENT_RECORDED,
             (WorkingAgreement, self.agreement),
             {"version": version},
         )
@@ -1124,7 +1125,7 @@ class Story:
         self.event(
             at,
             member.user_id,
-            "agreement.signed",
+            LedgerAction.AGREEMENT_SIGNED,
             (AgreementSignature, row),
             {"version": self.agreement["version"]},
         )
@@ -1156,7 +1157,7 @@ class Story:
         self.event(
             at,
             self.lead,
-            "boundaries.agreed",
+            LedgerAction.BOUNDARIES_AGREED,
             (RoleBoundaryAgreement, row),
             {
                 "version": row["version"],
@@ -1185,7 +1186,7 @@ class Story:
         self.event(
             at,
             member.user_id,
-            "boundaries.acknowledged",
+            LedgerAction.BOUNDARIES_ACKNOWLEDGED,
             (BoundaryAcknowledgement, row),
             {"version": boundary["version"]},
         )
@@ -1215,7 +1216,7 @@ class Story:
         self.event(
             at,
             self.lead,
-            "budget.disclosed",
+            LedgerAction.BUDGET_DISCLOSED,
             (BudgetDisclosure, row),
             {
                 "version": row["version"],
@@ -1280,7 +1281,7 @@ class Story:
         self.event(
             at,
             member.user_id,
-            "conflict.declared",
+            LedgerAction.CONFLICT_DECLARED,
             (ConflictDeclaration, row),
             {"interest": interest, "details": details, "left_tender_panel": False},
         )
@@ -1326,7 +1327,9 @@ class Story:
         self.event(
             at,
             member.user_id,
-            "signoff.dissented" if kind is SignoffKind.DISSENT else "signoff.attested",
+            LedgerAction.SIGNOFF_DISSENTED
+            if kind is SignoffKind.DISSENT
+            else LedgerAction.SIGNOFF_ATTESTED,
             (SignOff, row),
             {"boundary_version": versions[0], "budget_version": versions[1], "reasons": reasons},
         )
@@ -1350,7 +1353,7 @@ class Story:
                 current.row["withdrawn"] = True
                 del self.current[member.user_id]
                 self.event(
-                    at, member.user_id, "signoff.dissent_withdrawn", (SignOff, current.row), {}
+                    at, member.user_id, LedgerAction.DISSENT_WITHDRAWN, (SignOff, current.row), {}
                 )
                 self.attest(at + 3600, member)
 
@@ -1388,7 +1391,7 @@ class Story:
         self.event(
             at,
             member.user_id,
-            "input.submitted",
+            LedgerAction.INPUT_SUBMITTED,
             (UserInput, row),
             {
                 "source": row["source"],
@@ -1443,7 +1446,7 @@ class Story:
             Event(
                 at,
                 self.lead,
-                "input.responded",
+                LedgerAction.INPUT_RESPONDED,
                 self.cycle["id"],
                 user_input["stage_key"],
                 _label(InputResponse),
@@ -1478,7 +1481,7 @@ class Story:
         self.event(
             at,
             row["decided_by_id"],
-            "decision.recorded",
+            LedgerAction.DECISION_RECORDED,
             (Decision, row),
             {
                 "summary": row["summary"],
@@ -1496,7 +1499,7 @@ class Story:
         self.event(
             at,
             self.lead,
-            "stage_advance",
+            Operation.STAGE_ADVANCE,
             None,
             {
                 "code": "gate.closed",
@@ -1545,7 +1548,7 @@ class Story:
         self.event(
             at,
             row["by_id"],
-            "gate.overridden",
+            LedgerAction.GATE_OVERRIDDEN,
             (GateOverride, row),
             {
                 "reason": row["reason"],
@@ -1569,7 +1572,7 @@ class Story:
             self.event(
                 closing,
                 self.lead,
-                "stage.reopened",
+                LedgerAction.STAGE_REOPENED,
                 None,
                 {"from": key, "to": target, "reason": visit.reason},
                 stage_key=target,
@@ -1606,7 +1609,7 @@ class Story:
         self.event(
             closing,
             self.lead,
-            "stage.advanced",
+            LedgerAction.STAGE_ADVANCED,
             (StageVisit, self.visit),
             {
                 "from": key,
