@@ -64,15 +64,7 @@ REVIEW_STAGES = {
 }
 """The stage of each template after which first involvement is "much too late" (001:L290)."""
 
-BOUNDARY_TERMS = (
-    "purpose",
-    "user_role",
-    "influence",
-    "decision_maker",
-    "commissioner_authority",
-    "fixed_matters",
-    "open_matters",
-)
+BOUNDARY_TERMS = RoleBoundaryAgreement.TERMS
 
 
 @dataclass(frozen=True)

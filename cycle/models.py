@@ -185,6 +185,18 @@ class RoleBoundaryAgreement(models.Model):
     )
     recorded_at = models.DateTimeField()
 
+    TERMS = (
+        "purpose",
+        "user_role",
+        "influence",
+        "decision_maker",
+        "commissioner_authority",
+        "fixed_matters",
+        "open_matters",
+    )
+    """The agreed terms, in the order pages and messages show them; a version that changes none
+    of them is unchanged from the one before."""
+
     class Meta:
         ordering = ["cycle", "stage_key", "version"]
         constraints = [

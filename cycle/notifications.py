@@ -130,15 +130,16 @@ def _budget_message(
     return Message(subject=f"{cycle.title}: {subject}", body="\n".join(lines))
 
 
-_TERMS = (
-    ("purpose", "Why users are involved"),
-    ("user_role", "The users' role"),
-    ("influence", "How much users can influence"),
-    ("decision_maker", "Who decides"),
-    ("commissioner_authority", "What the commissioner can decide"),
-    ("fixed_matters", "What is fixed"),
-    ("open_matters", "What can still change"),
-)
+_TERM_LABELS = {
+    "purpose": "Why users are involved",
+    "user_role": "The users' role",
+    "influence": "How much users can influence",
+    "decision_maker": "Who decides",
+    "commissioner_authority": "What the commissioner can decide",
+    "fixed_matters": "What is fixed",
+    "open_matters": "What can still change",
+}
+_TERMS = tuple((name, _TERM_LABELS[name]) for name in RoleBoundaryAgreement.TERMS)
 
 
 def _term(agreement: RoleBoundaryAgreement, name: str) -> str:

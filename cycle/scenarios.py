@@ -17,7 +17,7 @@ each story are in its texts (see ``docs/scenarios.md``).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -707,12 +707,3 @@ def gate_line(cycle: CommissioningCycle) -> str:
         return "completed"
     state = "open" if result.open else "closed: " + ", ".join(result.codes)
     return f"stage {cycle.current_stage}, gate {state}"
-
-
-def people_by_username(scenarios: Sequence[Scenario]) -> dict[str, tuple[Person, Scenario]]:
-    """Every person of the given scenarios, with the (first) scenario they appear in."""
-    found: dict[str, tuple[Person, Scenario]] = {}
-    for scenario in scenarios:
-        for person in scenario.people.values():
-            found.setdefault(person.username, (person, scenario))
-    return found

@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from . import ledger
+from . import ledger, selectors
 from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
 from .models import AuditEvent, CommissioningCycle
@@ -95,3 +95,11 @@ def lock_cycle(cycle_id: int) -> CommissioningCycle:
         raise NotFound(
             f"There is no commissioning cycle {cycle_id}.", code="cycle.not_found"
         ) from None
+
+
+def require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:
+    """Refuse anyone who is not an active member of the cycle's panel."""
+    if actor.pk not in selectors.active_member_ids(cycle):
+        raise Forbidden(
+            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+        )

@@ -36,7 +36,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
-from .service_support import lock_cycle, service
+from .service_support import lock_cycle, require_on_panel, service
 from .stages import TEMPLATES, get_template
 
 TEXT_LIMIT = 10_000
@@ -173,7 +173,7 @@ def boundaries_agree(
         recorded_at=timezone.now(),
     )
     unchanged = previous is not None and all(
-        getattr(previous, name) == getattr(agreement, name) for name in _BOUNDARY_TERMS
+        getattr(previous, name) == getattr(agreement, name) for name in RoleBoundaryAgreement.TERMS
     )
     ledger.append(
         actor=actor,
@@ -192,24 +192,13 @@ def boundaries_agree(
     return agreement
 
 
-_BOUNDARY_TERMS = (
-    "purpose",
-    "user_role",
-    "influence",
-    "decision_maker",
-    "commissioner_authority",
-    "fixed_matters",
-    "open_matters",
-)
-
-
 @service(LedgerAction.BOUNDARIES_ACKNOWLEDGED)
 def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgement:
     """A panel member acknowledges the current version of the current stage's boundaries."""
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
     visit = _require_active(cycle)
-    _require_member(cycle, actor)
+    require_on_panel(cycle, actor)
     agreement = selectors.current_boundaries(cycle, visit.stage_key)
     if agreement is None:
         raise Conflict(
@@ -229,13 +218,6 @@ def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgem
             payload={"version": agreement.version},
         )
     return acknowledgement
-
-
-def _require_member(cycle: CommissioningCycle, actor: Any) -> None:
-    if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden(
-            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
-        )
 
 
 def _parse_amount(amount: Decimal | str | int | None) -> Decimal | None:
@@ -339,7 +321,7 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
     visit = _require_active(cycle)
-    _require_member(cycle, actor)
+    require_on_panel(cycle, actor)
     boundaries = selectors.current_boundaries(cycle, visit.stage_key)
     budget = selectors.current_budget(cycle)
     is_dissent = dissent is not None
@@ -690,7 +672,7 @@ def input_submit(
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
     visit = _require_active(cycle)
-    _require_member(cycle, actor)
+    require_on_panel(cycle, actor)
     if source not in UserInput.Source.values:
         raise InvalidRequest(
             f"Source must be one of {', '.join(UserInput.Source.values)}.", code="invalid.source"

@@ -13,11 +13,11 @@ from typing import Any
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cycle import ledger, notifications, selectors, workflow
+from cycle import ledger, notifications, workflow
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest
 from cycle.models import CommissioningCycle, SignOff
-from cycle.service_support import lock_cycle, service
+from cycle.service_support import lock_cycle, require_on_panel, service
 
 from .models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
 from .permissions import REPRESENT_PERM, Action, panel_bar, require
@@ -25,13 +25,6 @@ from .permissions import REPRESENT_PERM, Action, panel_bar, require
 
 def _active_membership(cycle: CommissioningCycle, member: Any) -> PanelMembership | None:
     return PanelMembership.objects.active().filter(cycle=cycle, member=member).first()
-
-
-def _require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:
-    if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden(
-            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
-        )
 
 
 @service(LedgerAction.PANEL_JOINED)
@@ -266,7 +259,7 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     """A panel member signs the current working agreement, for themselves only."""
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    _require_on_panel(cycle, actor)
+    require_on_panel(cycle, actor)
     agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
     if agreement is None:
         raise Conflict("There is no working agreement to sign yet.", code="agreement.missing")
@@ -303,7 +296,7 @@ def conflict_declare(
     """
     cycle = lock_cycle(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    _require_on_panel(cycle, actor)
+    require_on_panel(cycle, actor)
     if interest not in ConflictDeclaration.Interest.values:
         raise InvalidRequest(
             f"Interest must be one of {', '.join(ConflictDeclaration.Interest.values)}.",

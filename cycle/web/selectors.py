@@ -256,15 +256,16 @@ def fix_pages() -> dict[str, str]:
 
 # --- A cycle's gate records -----------------------------------------------------------------
 
-BOUNDARY_TERMS = (
-    ("purpose", "Why users are involved"),
-    ("user_role", "What users do"),
-    ("influence", "How much users can change"),
-    ("decision_maker", "Who decides"),
-    ("commissioner_authority", "What the commissioner can decide"),
-    ("fixed_matters", "What is fixed"),
-    ("open_matters", "What can still change"),
-)
+_BOUNDARY_LABELS = {
+    "purpose": "Why users are involved",
+    "user_role": "What users do",
+    "influence": "How much users can change",
+    "decision_maker": "Who decides",
+    "commissioner_authority": "What the commissioner can decide",
+    "fixed_matters": "What is fixed",
+    "open_matters": "What can still change",
+}
+BOUNDARY_TERMS = tuple((name, _BOUNDARY_LABELS[name]) for name in RoleBoundaryAgreement.TERMS)
 
 
 @dataclass(frozen=True)
