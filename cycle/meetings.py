@@ -19,7 +19,7 @@ from django.utils import timezone
 from roles.permissions import DECIDE_PERM, require
 from roles.permissions import Action as Permission
 
-from . import ledger, notifications, selectors, workdays
+from . import input_rules, ledger, notifications, selectors, workdays
 from .actions import LedgerAction
 from .errors import Conflict, InvalidRequest, NotFound
 from .models import CommissioningCycle, DecisionMeeting
@@ -54,8 +54,11 @@ def meeting_schedule(
     forum = (forum or "").strip()
     if not forum:
         raise InvalidRequest("Say where the decision is made.", code="invalid.forum")
-    if len(forum) > 200:
-        raise InvalidRequest("The forum must be at most 200 characters.", code="invalid.too_long")
+    if len(forum) > input_rules.SHORT_TEXT:
+        raise InvalidRequest(
+            f"The forum must be at most {input_rules.SHORT_TEXT} characters.",
+            code="invalid.too_long",
+        )
     if not decision_maker.has_perm(DECIDE_PERM):
         raise InvalidRequest(
             f"{decision_maker.get_username()} cannot make the decision: they do not hold the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from guardian.shortcuts import assign_perm
 
 from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
-from . import ledger, notifications, selectors, workflow
+from . import input_rules, ledger, notifications, selectors, workflow
 from .actions import LedgerAction
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import GateResult, check_override, evaluate
@@ -39,21 +39,16 @@ from .models import (
 from .service_support import lock_cycle, require_on_panel, service
 from .stages import TEMPLATES, get_template
 
-TEXT_LIMIT = 10_000
+TEXT_LIMIT = input_rules.LONG_TEXT
 """The longest free text a service accepts (reasons, summaries, what users said)."""
 
 
-def _require_text(value: str, field: str, limit: int | None = None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidRequest(
-            f"{field} must not be empty.", code=f"invalid.{field.replace(' ', '_')}"
-        )
-    if limit is not None and len(text) > limit:
-        raise InvalidRequest(
-            f"{field} must be at most {limit} characters.", code="invalid.too_long"
-        )
-    return text
+def _require_text(value: str, field: str, limit: int = input_rules.LONG_TEXT) -> str:
+    return input_rules.text(value, field, limit=limit)
+
+
+def _optional_text(value: str | None, field: str, limit: int = input_rules.LONG_TEXT) -> str:
+    return input_rules.text(value, field, limit=limit, required=False)
 
 
 def _require_active(cycle: CommissioningCycle) -> StageVisit:
@@ -96,7 +91,7 @@ def cycle_create(
     (``processes.commissioning.start_cycle``): every later service then tells it what changed.
     """
     require(actor, Action.CREATE_CYCLE, organisation=organisation)
-    title = _require_text(title, "title", 200)
+    title = _require_text(title, "title", input_rules.SHORT_TEXT)
     if template_key not in TEMPLATES:
         raise InvalidRequest(
             f"Unknown stage template {template_key!r}; choose one of: {', '.join(TEMPLATES)}.",
@@ -111,7 +106,7 @@ def cycle_create(
     cycle = CommissioningCycle.objects.create(
         title=title,
         organisation=organisation,
-        service_area=service_area.strip(),
+        service_area=_optional_text(service_area, "service area", input_rules.SHORT_TEXT),
         lead_commissioner=lead,
         template_key=template_key,
         current_stage=template.first().key,
@@ -166,9 +161,9 @@ def boundaries_agree(
         user_role=_require_text(user_role, "user role"),
         influence=influence,
         decision_maker=_require_text(decision_maker, "decision maker"),
-        commissioner_authority=commissioner_authority.strip(),
-        fixed_matters=fixed_matters.strip(),
-        open_matters=open_matters.strip(),
+        commissioner_authority=_optional_text(commissioner_authority, "commissioner authority"),
+        fixed_matters=_optional_text(fixed_matters, "fixed matters"),
+        open_matters=_optional_text(open_matters, "open matters"),
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
@@ -220,24 +215,6 @@ def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgem
     return acknowledgement
 
 
-def _parse_amount(amount: Decimal | str | int | None) -> Decimal | None:
-    if amount is None or amount == "":
-        return None
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise InvalidRequest(
-            f"{amount!r} is not an amount of money.", code="invalid.amount"
-        ) from None
-    if not value.is_finite() or value < 0:
-        raise InvalidRequest("The amount must be zero or more.", code="invalid.amount")
-    if value != value.quantize(Decimal("0.01")) or value >= Decimal("1e12"):
-        raise InvalidRequest(
-            "The amount must have at most two decimal places and 12 digits.", code="invalid.amount"
-        )
-    return value
-
-
 @service(LedgerAction.BUDGET_DISCLOSED)
 def budget_disclose(
     *,
@@ -256,25 +233,22 @@ def budget_disclose(
     cycle = lock_cycle(cycle_id)
     require(actor, Action.LEAD, cycle)
     visit = _require_active(cycle)
-    value = _parse_amount(amount)
-    withheld_reason = withheld_reason.strip()
+    value = input_rules.amount(amount)
+    withheld_reason = _optional_text(withheld_reason, "withheld reason")
+    constraints = _optional_text(constraints, "constraints")
     if (value is None) == (not withheld_reason):
         raise InvalidRequest(
             "Give either the amount or the reason it cannot be disclosed, not both.",
             code="invalid.budget",
         )
-    currency = (currency or "GBP").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise InvalidRequest(
-            "The currency must be a three-letter code such as GBP.", code="invalid.currency"
-        )
+    currency = input_rules.currency(currency)
     previous = selectors.current_budget(cycle)
     disclosure = BudgetDisclosure.objects.create(
         cycle=cycle,
         version=(previous.version + 1) if previous else 1,
         amount=value,
         currency=currency,
-        constraints=constraints.strip(),
+        constraints=constraints,
         withheld_reason=withheld_reason,
         disclosed_by=actor,
         disclosed_at=timezone.now(),
@@ -625,7 +599,8 @@ def decision_record(
     cycle = lock_cycle(cycle_id)
     require(actor, Action.DECIDE, cycle)
     visit = _require_active(cycle)
-    veto_reason = veto_reason.strip()
+    veto_reason = _optional_text(veto_reason, "veto reason")
+    forum = _optional_text(forum, "forum", input_rules.SHORT_TEXT)
     if veto_used and not veto_reason:
         raise InvalidRequest("A veto needs its reasons on the record.", code="invalid.veto_reason")
     decision = Decision.objects.create(
@@ -634,7 +609,7 @@ def decision_record(
         stage_key=visit.stage_key,
         summary=_require_text(summary, "summary"),
         decided_by=actor,
-        forum=forum.strip(),
+        forum=forum,
         decided_at=timezone.now(),
         veto_used=veto_used,
         veto_reason=veto_reason if veto_used else "",
@@ -681,11 +656,9 @@ def input_submit(
         raise InvalidRequest(
             f"Method must be one of {', '.join(UserInput.Method.values)}.", code="invalid.method"
         )
-    attachment_reference = (attachment_reference or "").strip()
-    if len(attachment_reference) > 500:
-        raise InvalidRequest(
-            "The attachment reference must be at most 500 characters.", code="invalid.too_long"
-        )
+    attachment_reference = _optional_text(
+        attachment_reference, "attachment reference", input_rules.REFERENCE_TEXT
+    )
     user_input = UserInput.objects.create(
         cycle=cycle,
         visit=visit,
@@ -740,7 +713,7 @@ def input_respond(
     elif kind == InputResponse.Kind.WE_DID:
         text = _require_text(text, "what was done")
     else:
-        text = (text or "").strip()
+        text = _optional_text(text, "response")
     decision = None
     if decision_id is not None:
         decision = Decision.objects.filter(pk=decision_id, cycle=cycle).first()

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cycle import ledger, notifications, workflow
+from cycle import input_rules, ledger, notifications, workflow
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest
 from cycle.models import CommissioningCycle, SignOff
@@ -63,7 +63,9 @@ def membership_add(
     membership = PanelMembership.objects.create(
         cycle=cycle,
         member=member,
-        represents=represents.strip(),
+        represents=input_rules.text(
+            represents, "represents", limit=input_rules.SHORT_TEXT, required=False
+        ),
         tier=tier,
         tender_panel=tender_panel,
         joined_at=timezone.now(),
@@ -107,7 +109,7 @@ def _end_membership(
     member = membership.member
     open_dissent = _has_open_dissent(cycle, member)
     membership.left_at = timezone.now()
-    membership.left_reason = reason.strip()
+    membership.left_reason = input_rules.text(reason, "reason for leaving", required=False)
     membership.save(update_fields=["left_at", "left_reason"])
     remove_perm(REPRESENT_PERM, member, cycle)
     ledger.append(
@@ -220,20 +222,21 @@ def agreement_record(
     require(actor, Action.MANAGE_PANEL, cycle)
     fields = {"task": task, "responsibilities": responsibilities, "support": support}
     for name, value in fields.items():
-        if not value.strip():
+        if not (value or "").strip():
             raise InvalidRequest(f"The working agreement needs its {name}.", code=f"invalid.{name}")
+        fields[name] = input_rules.text(value, name.replace("_", " "))
     previous = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
     extra = {
-        k: v.strip()
+        k: input_rules.text(v, k.replace("_", " "))
         for k, v in {"expenses": expenses, "ground_rules": ground_rules}.items()
-        if v.strip()
+        if (v or "").strip()
     }
     agreement = WorkingAgreement.objects.create(
         cycle=cycle,
         version=(previous.version + 1) if previous else 1,
         recorded_by=actor,
         recorded_at=timezone.now(),
-        **{k: v.strip() for k, v in fields.items()},
+        **fields,
         **extra,
     )
     ledger.append(
@@ -302,7 +305,7 @@ def conflict_declare(
             f"Interest must be one of {', '.join(ConflictDeclaration.Interest.values)}.",
             code="invalid.interest",
         )
-    details = details.strip()
+    details = input_rules.text(details, "details", required=False)
     if interest != ConflictDeclaration.Interest.NONE and not details:
         raise InvalidRequest(
             "Say which service, provider or bidder the interest concerns.", code="invalid.details"

@@ -46,7 +46,8 @@ class Username(serializers.SlugRelatedField):
 
 
 def _text(**kwargs: Any) -> serializers.CharField:
-    """Free text whose emptiness the service judges (so its own code reaches the caller)."""
+    """Free text whose emptiness and length the service judges (``cycle.input_rules``), so its
+    own code reaches the caller."""
     kwargs.setdefault("allow_blank", True)
     kwargs.setdefault("trim_whitespace", False)
     return serializers.CharField(**kwargs)
@@ -152,7 +153,7 @@ class CycleCreateSerializer(serializers.Serializer):
     )
     lead = Username(help_text="The lead commissioner (default: the caller).", required=False)
     template = serializers.CharField(default="default", max_length=40)
-    service_area = serializers.CharField(default="", allow_blank=True, max_length=200)
+    service_area = _text(default="")
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -227,10 +228,17 @@ class BoundarySerializer(serializers.ModelSerializer):
         return sorted(a.member.username for a in agreement.acknowledgements.all())
 
 
+@extend_schema_field({"type": "string", "enum": list(RoleBoundaryAgreement.Influence.values)})
+class InfluenceField(serializers.CharField):
+    """The level of influence, judged by the service (``invalid.influence``), not here."""
+
+
 class BoundariesAgreeSerializer(serializers.Serializer):
     purpose = _text()
     user_role = _text()
-    influence = serializers.ChoiceField(choices=RoleBoundaryAgreement.Influence.choices)
+    influence = InfluenceField(
+        help_text="One of: " + ", ".join(RoleBoundaryAgreement.Influence.values) + "."
+    )
     decision_maker = _text()
     commissioner_authority = _text(default="")
     fixed_matters = _text(default="")
@@ -244,11 +252,30 @@ class AcknowledgementSerializer(serializers.Serializer):
     acknowledged_at = serializers.DateTimeField()
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+        "example": "950000.50",
+    }
+)
+class AmountField(serializers.Field):
+    """An amount as written (a string, or a whole number): ``cycle.input_rules.amount`` judges
+    it in the service, so the API refuses ``1_000``, ``1e6`` or ``NaN`` with the service's code."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value is None else str(value)
+
+
 class BudgetDiscloseSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True, coerce_to_string=True
+    amount = AmountField(required=False, allow_null=True)
+    currency = serializers.CharField(
+        default="GBP", allow_blank=True, help_text="An ISO 4217 code, such as GBP."
     )
-    currency = serializers.CharField(default="GBP", max_length=3, allow_blank=True)
     constraints = _text(default="")
     withheld_reason = _text(default="")
 
@@ -376,7 +403,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 class DecisionRecordSerializer(serializers.Serializer):
     summary = _text()
-    forum = serializers.CharField(default="", allow_blank=True, max_length=200)
+    forum = _text(default="")
     veto_used = serializers.BooleanField(default=False)
     veto_reason = _text(default="")
 
@@ -475,7 +502,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 class MembershipAddSerializer(serializers.Serializer):
     member = Username(help_text="A user representative, by username.")
-    represents = serializers.CharField(default="", allow_blank=True, max_length=200)
+    represents = _text(default="")
     tier = serializers.ChoiceField(
         choices=PanelMembership.Tier.choices, default=PanelMembership.Tier.REFERENCE_GROUP
     )

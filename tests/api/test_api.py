@@ -143,7 +143,6 @@ class TestProblems:
             "purpose": "required",
             "user_role": "required",
             "decision_maker": "required",
-            "influence": "invalid_choice",
         }
         assert not world.cycle.boundary_agreements.exists()
 

@@ -12,14 +12,15 @@ import sys
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from cycle.errors import ServiceError
+from cycle.management.base import CommandLine
 from roles import api_tokens
 from roles.models import ApiToken
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "Create, list or revoke API tokens for a user."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -16,9 +16,10 @@ import sys
 from contextlib import ExitStack
 from typing import Any, NoReturn, TextIO
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
 
 from cycle import chain, ledger
+from cycle.management.base import CommandLine, TerminalSafeOutput
 from cycle.models import AuditEvent, CommissioningCycle
 
 EXIT_NOT_VERIFIED = 1
@@ -31,15 +32,16 @@ class AuditCommandError(CommandError):
 class _Unadorned:
     """Standard output as a plain text stream: written as given, no line ending added."""
 
-    def __init__(self, wrapper: OutputWrapper) -> None:
+    def __init__(self, wrapper: OutputWrapper | TerminalSafeOutput) -> None:
         self.wrapper = wrapper
 
     def write(self, text: str) -> None:
         self.wrapper.write(text, ending="")
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "Verify the audit ledger, or export it as JSON Lines or CSV."
+    exact_output = True
     requires_system_checks = []
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from cycle.compliance import (
     CycleCompliance,
@@ -13,6 +13,7 @@ from cycle.compliance import (
     as_json,
     organisation_compliance,
 )
+from cycle.management.base import CommandLine
 from cycle.models import Organisation
 
 
@@ -89,7 +90,7 @@ def cycle_lines(cycle: CycleCompliance) -> list[str]:
     return lines
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "How the involvement gates of an organisation's cycles were passed, for its board."
     requires_system_checks = []
 

@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, NoReturn
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from cycle import ledger, meetings, notifications, selectors, services, tasks
 from cycle.errors import Forbidden, GateClosed, ServiceError
+from cycle.management.base import CommandLine
 from cycle.models import (
     AuditEvent,
     CommissioningCycle,
@@ -847,7 +848,7 @@ SUBCOMMANDS: Sequence[Subcommand] = (
 )
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "Drive commissioning cycles from the command line, acting as a named user."
     requires_system_checks = []
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.shortcuts import resolve_url
 from django.test.utils import override_settings
@@ -28,6 +28,7 @@ from django.urls import Resolver404, resolve
 
 from cycle import outbox, scenarios, selectors
 from cycle.actions import LedgerAction
+from cycle.management.base import CommandLine
 from cycle.models import AuditEvent, CommissioningCycle, Notification, SignOff
 from roles.definitions import load_roles
 
@@ -39,7 +40,7 @@ PAGES = ("/processes/",)
 WALKTHROUGH_STAGE = "design"
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "Set up the demo database with every scenario, print the demo accounts and serve."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -64,7 +64,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils.functional import Promise
@@ -84,6 +84,7 @@ from cycle.gates import (
     check_override,
     evaluate,
 )
+from cycle.management.base import CommandLine
 from cycle.models import (
     AuditEvent,
     BoundaryAcknowledgement,
@@ -1675,7 +1676,7 @@ class Generator:
         return writer
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "Generate large synthetic data with realistic shapes (for benchmarks)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from cycle.management.base import CommandLine
 from cycle.models import Organisation
 from cycle.reports import (
     ReportUnavailable,
@@ -27,8 +28,9 @@ def _day(value: str) -> date:
         raise CommandError(f"{value!r} is not a date in the form YYYY-MM-DD.") from None
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "Report how people's views influenced an organisation's decisions in a period."
+    exact_output = True
     requires_system_checks = []
 
     def add_arguments(self, parser: CommandParser) -> None:

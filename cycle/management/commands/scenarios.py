@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from cycle import scenarios
+from cycle.management.base import CommandLine
 
 
 def report(loaded: scenarios.Loaded) -> str:
@@ -23,7 +24,7 @@ def report(loaded: scenarios.Loaded) -> str:
     )
 
 
-class Command(BaseCommand):
+class Command(CommandLine):
     help = "List the realistic scenarios, or load them (idempotently) through the services."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -7,7 +7,6 @@ permission layer allows (``roles.permissions.allowed``), and the service checks 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -167,16 +166,15 @@ class BudgetForm(PageForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose whether you can give the amount")},
     )
-    amount = forms.DecimalField(
+    # Plain text: the service judges the amount (``cycle.input_rules.amount``), so "1_000" or
+    # "1e6" is refused here exactly as through the API or the command line.
+    amount = forms.CharField(
         label=_("Amount in pounds"),
         required=False,
-        min_value=Decimal("0"),
-        max_digits=14,
-        decimal_places=2,
+        max_length=40,
         widget=forms.TextInput(
             attrs={"inputmode": "decimal", "width": "10", "spellcheck": "false"}
         ),
-        error_messages={"invalid": _("Enter the amount as a number, like 1200000 or 950000.50")},
     )
     constraints = forms.CharField(
         label=_("What limits how the money can be spent? (optional)"),
@@ -196,7 +194,7 @@ class BudgetForm(PageForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("choice") == self.DISCLOSE and data.get("amount") is None:
+        if data.get("choice") == self.DISCLOSE and not (data.get("amount") or "").strip():
             self.add_error("amount", _("Enter the amount"))
         if data.get("choice") == self.WITHHOLD and not (data.get("withheld_reason") or "").strip():
             self.add_error("withheld_reason", _("Say why the amount cannot be given"))
