@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from . import ledger, selectors
+from . import ledger, rollback_hooks, selectors
 from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
 from .models import AuditEvent, CommissioningCycle
@@ -23,9 +23,13 @@ def service(*actions: LedgerAction) -> Callable[[Callable[P, R]], Callable[P, R]
     """Declare a service and the ledger actions it writes; run it in one transaction.
 
     When it is refused (``Forbidden``, or ``GateClosed`` for an advance), nothing is changed and one
-    ``refused`` event is written to the ledger in a transaction of its own, under the name of the
-    operation (the service's, which must be an :class:`~cycle.actions.Operation`), with why, and
-    with the actions it refused (``"refused"``).
+    ``refused`` event is written to the ledger under the name of the operation (the service's,
+    which must be an :class:`~cycle.actions.Operation`), with why, and with the actions it refused
+    (``"refused"``). Called with no transaction open, the event is committed at once. Called inside
+    the caller's transaction, the event is written there, and stays on the ledger even if the
+    caller's work is rolled back because the refusal (or any other error) passed through it: it is
+    appended again after that rollback (``cycle.rollback_hooks``). A refusal already recorded by a
+    service called inside this one is not recorded twice.
     """
 
     if any(callable(action) for action in actions):
@@ -48,7 +52,9 @@ def service(*actions: LedgerAction) -> Callable[[Callable[P, R]], Callable[P, R]
                 with transaction.atomic():
                     return func(*args, **kwargs)
             except (Forbidden, GateClosed) as refusal:
-                _record_refusal(operation, refused, kwargs, refusal)
+                if not getattr(refusal, "on_ledger", False):
+                    refusal.on_ledger = True  # type: ignore[union-attr]
+                    _record_refusal(operation, refused, kwargs, refusal)
                 raise
 
         wrapper.ledger_actions = actions  # type: ignore[attr-defined]
@@ -73,17 +79,42 @@ def _record_refusal(
     refused: list[str],
     kwargs: dict[str, Any],
     refusal: Forbidden | GateClosed,
+    *,
+    again: bool = False,
 ) -> None:
+    """Append the refusal; inside a transaction, append it again if an error rolls that back.
+
+    ``again``: the first event was rolled back with the caller's work, which may have created the
+    cycle or the acting user; one that no longer exists is named in the payload instead.
+    """
     cycle_id = kwargs.get("cycle_id")
+    actor = kwargs.get("actor")
     with transaction.atomic():
         cycle = CommissioningCycle.objects.filter(pk=cycle_id).first() if cycle_id else None
+        payload = refusal_payload(refused, refusal)
+        if again:
+            payload["after_rollback"] = True
+            if cycle is None and cycle_id:
+                payload["cycle_id"] = cycle_id
+            gone = (
+                actor is not None
+                and getattr(actor, "is_authenticated", False)
+                and not type(actor)._default_manager.filter(pk=actor.pk).exists()
+            )
+            if gone and actor is not None:
+                payload["actor"] = actor.get_username()
+                actor = None
         ledger.append(
-            actor=kwargs.get("actor"),
+            actor=actor,
             action=operation,
             cycle=cycle,
             stage_key=cycle.current_stage if cycle is not None else "",
-            payload=refusal_payload(refused, refusal),
+            payload=payload,
             outcome=AuditEvent.Outcome.REFUSED,
+        )
+    if transaction.get_connection().in_atomic_block:
+        rollback_hooks.on_rollback(
+            functools.partial(_record_refusal, operation, refused, kwargs, refusal, again=True)
         )
 
 
