@@ -5,6 +5,7 @@ the ones ``atomic`` calls."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +14,10 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from cycle import ledger, services
+from cycle import ledger, scenarios, services
 from cycle.errors import Forbidden, GateClosed
 from cycle.models import AuditEvent, CommissioningCycle, UserInput
+from cycle.scenarios import Step
 from roles.definitions import sync_role_groups
 from tests.factories import CycleWorld
 
@@ -146,3 +148,24 @@ def test_the_rollback_hooks_override_methods_django_still_calls() -> None:
     for name in ("commit", "rollback", "savepoint_rollback", "set_autocommit", "set_rollback"):
         assert callable(getattr(BaseDatabaseWrapper, name))
     assert "savepoint_ids" in inspect.getsource(BaseDatabaseWrapper.on_commit)
+
+
+@pytest.mark.django_db
+def test_the_scenario_loader_keeps_a_refusal_when_a_later_step_fails_and_rolls_back() -> None:
+    """A face that holds its own transaction: a scenario is loaded in one, rolled back whole
+    when a step fails; the advance the gate refused before that stays on the ledger."""
+    scenario = scenarios.discover()["meals-on-wheels"]
+    upto = next(i for i, step in enumerate(scenario.steps) if step.kind == "try-advance")
+    failing = Step(number=upto + 2, kind="expect", params={"stage": "no-such-stage"})
+    broken = dataclasses.replace(scenario, steps=(*scenario.steps[: upto + 1], failing))
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(scenarios.ScenarioError):
+        scenarios.load(broken, fresh=True)
+
+    assert not CommissioningCycle.objects.filter(title=scenario.title).exists()
+    [event] = AuditEvent.objects.filter(seq__gt=before)
+    assert (event.action, event.outcome) == ("stage_advance", AuditEvent.Outcome.REFUSED)
+    assert '"after_rollback":true' in event.payload
+    assert f'"actor":"{scenario.lead}"' in event.payload
+    assert ledger.verify_ledger().ok
