@@ -15,6 +15,7 @@ changes nothing and is written to the ledger with its code. Who may do what:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from cycle import ledger, workdays
+from cycle import input_rules, ledger, workdays
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from cycle.models import CommissioningCycle, DecisionMeeting
@@ -63,16 +64,20 @@ def _text(value: str | None, field: str, *, required: bool = True, limit: int = 
     text = (value or "").strip()
     if required and not text:
         raise InvalidRequest(f"Enter {field}.", code=f"invalid.{field.replace(' ', '_')}")
-    if len(text) > limit:
-        raise InvalidRequest(
-            f"{field} must be at most {limit} characters.", code="invalid.too_long"
-        )
-    return text
+    # The length limit and valid Unicode, as every service checks them (``cycle.input_rules``).
+    return input_rules.text(text, field, limit=limit, required=False)
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
 def _decimal(value: Any, field: str) -> Decimal:
+    written = str(value).replace(",", "").replace("£", "").strip()
     try:
-        amount = Decimal(str(value).replace(",", "").replace("£", "").strip())
+        if isinstance(value, bool | float) or _PLAIN_NUMBER.fullmatch(written) is None:
+            # No 1_000, exponents, digits of another script, NaN or Infinity: ASCII digits only.
+            raise ValueError(written)
+        amount = Decimal(written)
     except (InvalidOperation, ValueError):
         raise InvalidRequest(
             f"{field} must be a number, like 1200000.", code=f"invalid.{field.replace(' ', '_')}"

@@ -251,3 +251,12 @@ def test_stored_text_is_escaped_when_the_command_line_prints_it(world: CycleWorl
 def test_terminal_safe_keeps_tabs_line_feeds_and_ordinary_text():
     assert terminal_safe("a\tb\nc é 中") == "a\tb\nc é 中"
     assert terminal_safe("\r\x7f\x9b\u200f") == "\\u000d\\u007f\\u009b\\u200f"
+
+
+@pytest.mark.parametrize("written", ["1_000", "1e6", "NaN", "Infinity", "\u0661\u0662"])
+def test_procurement_numbers_are_plain_decimals_too(written: str):
+    from cycle.procurement.services import _decimal
+
+    with pytest.raises(InvalidRequest) as refused:
+        _decimal(written, "lifetime value")
+    assert refused.value.code == "invalid.lifetime_value"
