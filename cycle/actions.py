@@ -85,6 +85,8 @@ class LedgerAction(models.TextChoices):
         _("Representation reviewed"),
     )
     PROCUREMENT_CONTRACT_AWARDED = "procurement.contract_awarded", _("Contract awarded")
+    DUTY_ASSESSED = "duty.assessed", _("Duty to involve assessed")
+    PROPOSAL_CHANGED = "proposal.changed", _("Proposal changed")
 
 
 class Operation(models.TextChoices):
@@ -141,3 +143,5 @@ class Operation(models.TextChoices):
     REPRESENTATION_RECORD = "representation_record"
     REPRESENTATION_REVIEW = "representation_review"
     CONTRACT_AWARD_RECORD = "contract_award_record"
+    DUTY_ASSESS = "duty_assess"
+    PROPOSAL_CHANGE_RECORD = "proposal_change_record"

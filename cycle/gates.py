@@ -30,6 +30,24 @@ class Condition(StrEnum):
     CONFLICTS_DECLARED = "conflicts_declared"
     INPUT_ANSWERED = "input_answered"
     DECISION_PAPERS = "decision_papers"
+    DUTY_ASSESSED = "duty_assessed"
+
+
+class DutyAssessmentState(StrEnum):
+    """Whether the cycle's duty to involve has been assessed for its proposal as it stands."""
+
+    MISSING = "missing"
+    STALE = "stale"
+    """Assessed, but the proposal has changed since (``cycle.duty_models``)."""
+    CURRENT = "current"
+
+    @classmethod
+    def of(cls, assessed_for: int | None, changes: int) -> DutyAssessmentState:
+        """The state, from the proposal changes the latest assessment took into account (None
+        when there is none) and the number of changes recorded."""
+        if assessed_for is None:
+            return cls.MISSING
+        return cls.CURRENT if assessed_for >= changes else cls.STALE
 
 
 PAPERS_NOTICE_DAYS = 7
@@ -104,6 +122,8 @@ class StageSnapshot:
     """Input anywhere in the cycle without "we did" or "we couldn't" (still considering counts)."""
     decision_meetings: tuple[MeetingPapers, ...] = ()
     """The decision meetings held or planned in this stage visit."""
+    duty_assessment: DutyAssessmentState = DutyAssessmentState.MISSING
+    """Whether the duty to involve is assessed for the proposal as it stands."""
 
 
 @dataclass(frozen=True)
@@ -291,6 +311,24 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
         )
     if Condition.DECISION_PAPERS in requires:
         unmet.extend(_decision_papers(snapshot.decision_meetings))
+    if Condition.DUTY_ASSESSED in requires:
+        if snapshot.duty_assessment is DutyAssessmentState.MISSING:
+            unmet.append(
+                Unmet(
+                    "duty.missing",
+                    "Nobody has assessed whether the duty to involve users applies to this "
+                    "proposal, under which limb, and whether the overview and scrutiny "
+                    "committee must be consulted.",
+                )
+            )
+        elif snapshot.duty_assessment is DutyAssessmentState.STALE:
+            unmet.append(
+                Unmet(
+                    "duty.stale",
+                    "The proposal has changed since the duty to involve was last assessed; "
+                    "assess it again for the proposal as it stands.",
+                )
+            )
     return unmet
 
 
@@ -370,6 +408,9 @@ MUST_RECORD = {
     "declaration of none counts), or take them off the tender panel.",
     "input.unanswered": 'Answer every input from the panel with "we did" or "we couldn\'t, '
     'because …".',
+    "duty.missing": "Record a duty assessment: whether the duty to involve applies, under which "
+    "limb, and whether the overview and scrutiny committee must be consulted.",
+    "duty.stale": "Assess the duty to involve again, for the proposal as it now stands.",
 }
 """What must be recorded instead, for the conditions no override can stand in for."""
 

@@ -785,3 +785,8 @@ class DecisionMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forum} on {self.held_on}"
+
+
+# The duty to involve (``cycle.duty_models``), registered with the app here.
+from .duty_models import DutyAssessment as DutyAssessment  # noqa: E402
+from .duty_models import ProposalChange as ProposalChange  # noqa: E402

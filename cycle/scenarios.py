@@ -32,7 +32,7 @@ from roles import services as role_services
 from roles.definitions import ADMINISTRATOR, load_roles
 from roles.models import ConflictDeclaration, GovernanceBoard, PanelMembership
 
-from . import selectors, services
+from . import duty_services, selectors, services
 from .errors import GateClosed, ServiceError
 from .models import CommissioningCycle, Organisation, RoleBoundaryAgreement
 from .stages import TEMPLATES
@@ -101,6 +101,17 @@ class Scenario:
 
 # --- Parsing -------------------------------------------------------------------------------------
 
+_DUTY_ANSWERS = (
+    "responsible",
+    "affects_other_services",
+    "affects_delivery",
+    "affects_range",
+    "already_involved",
+    "substantial",
+    "urgent_safety_risk",
+)
+"""The yes-or-no answers of a duty assessment (``cycle.duty.DutyQuestions``)."""
+
 # For each kind of step: the keys it must have and the keys it may have. ``as`` names the acting
 # user where it is not the lead commissioner; ``by`` is a list of usernames or "panel" (everyone on
 # the panel at that moment).
@@ -132,6 +143,11 @@ _STEP_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "reopen": (frozenset({"stage", "reason"}), frozenset({"as"})),
     "override": (frozenset({"as", "reason"}), frozenset()),
     "expect": (frozenset(), frozenset({"stage", "gate", "unmet", "status"})),
+    "duty": (
+        frozenset({"proposal", "body", "activity"}),
+        frozenset({"as", "wording", *_DUTY_ANSWERS, "expect"}),
+    ),
+    "proposal-change": (frozenset({"summary"}), frozenset({"as"})),
 }
 
 
@@ -570,6 +586,35 @@ class _Player:
             veto_reason=veto_reason,
         )
         return self._keep(step, decision)
+
+    def _do_duty(self, step: Step) -> Any:
+        """A duty assessment; ``expect`` (an outcome) checks the rule agrees with the story."""
+        params = step.params
+        assessment = self._call(
+            step,
+            duty_services.duty_assess,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            proposal=params["proposal"],
+            body_type=params["body"],
+            activity=params["activity"],
+            wording=params.get("wording", "current"),
+            **{key: bool(params[key]) for key in _DUTY_ANSWERS if key in params},
+        )
+        if "expect" in params and assessment.outcome != params["expect"]:
+            raise self._fail(
+                step, f"the duty assessment says {assessment.outcome}, not {params['expect']}"
+            )
+        return assessment
+
+    def _do_proposal_change(self, step: Step) -> Any:
+        return self._call(
+            step,
+            duty_services.proposal_change_record,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            summary=step.params["summary"],
+        )
 
     def _do_advance(self, step: Step) -> Any:
         return self._call(

@@ -27,6 +27,7 @@ from . import ledger, workdays
 from .gates import (
     Condition,
     Departure,
+    DutyAssessmentState,
     GateResult,
     MeetingPapers,
     OverrideRecord,
@@ -41,9 +42,11 @@ from .models import (
     BudgetDisclosure,
     CommissioningCycle,
     DecisionMeeting,
+    DutyAssessment,
     GateOverride,
     GateOverrideDeparture,
     Organisation,
+    ProposalChange,
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
@@ -161,6 +164,10 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
             .values_list("held_on", "papers_issued_on")
         )
 
+    duty = DutyAssessmentState.MISSING
+    if Condition.DUTY_ASSESSED in requires:
+        duty = duty_assessment_states([cycle.pk])[cycle.pk]
+
     return StageSnapshot(
         stage_key=stage_key,
         active_members=frozenset(members),
@@ -177,7 +184,30 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         override=override,
         unanswered_inputs=unanswered_inputs,
         decision_meetings=decision_meetings,
+        duty_assessment=duty,
     )
+
+
+def duty_assessment_states(cycle_ids: list[int]) -> dict[int, DutyAssessmentState]:
+    """Whether each cycle's duty to involve is assessed for its proposal as it stands, in two
+    queries whatever the number of cycles."""
+    assessed_for: dict[int, tuple[int, int]] = {}  # cycle -> (version, proposal_version)
+    for cycle_id, version, proposal_version in DutyAssessment.objects.filter(
+        cycle_id__in=cycle_ids
+    ).values_list("cycle_id", "version", "proposal_version"):
+        if version > assessed_for.get(cycle_id, (0, 0))[0]:
+            assessed_for[cycle_id] = (version, proposal_version)
+    changes: dict[int, int] = {}
+    for cycle_id, version in ProposalChange.objects.filter(cycle_id__in=cycle_ids).values_list(
+        "cycle_id", "version"
+    ):
+        changes[cycle_id] = max(version, changes.get(cycle_id, 0))
+    return {
+        pk: DutyAssessmentState.of(
+            assessed_for[pk][1] if pk in assessed_for else None, changes.get(pk, 0)
+        )
+        for pk in cycle_ids
+    }
 
 
 def _override_record(visit: StageVisit) -> OverrideRecord | None:
@@ -470,6 +500,8 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             .values_list("cycle_id", "held_on", "papers_issued_on")
         ):
             meetings[cycle_id].append(MeetingPapers(held_on, issued_on))
+    needs_duty = [pk for pk in ids if Condition.DUTY_ASSESSED in requires[pk]]
+    duty = duty_assessment_states(needs_duty) if needs_duty else {}
 
     snapshots = {}
     for pk, cycle in by_id.items():
@@ -490,6 +522,7 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             override=overrides.get(pk),
             unanswered_inputs=unanswered.get(pk, 0),
             decision_meetings=tuple(meetings[pk]),
+            duty_assessment=duty.get(pk, DutyAssessmentState.MISSING),
         )
     return snapshots
 

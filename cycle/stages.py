@@ -17,6 +17,7 @@ INVOLVEMENT_LEAD = Condition.INVOLVEMENT_LEAD
 CONFLICTS_DECLARED = Condition.CONFLICTS_DECLARED
 INPUT_ANSWERED = Condition.INPUT_ANSWERED
 DECISION_PAPERS = Condition.DECISION_PAPERS
+DUTY_ASSESSED = Condition.DUTY_ASSESSED
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,13 @@ DEFAULT = StageTemplate(
         _stage(
             "needs",
             "Assess needs and operating context",
-            "Needs of the population and the context commissioners work in.",
+            "Needs of the population and the context commissioners work in; whether the duty to "
+            "involve applies.",
             "001:L240",
             "003:L1077",
             "003:L1089",
+            "002:L612",
+            exit_requires=frozenset({DUTY_ASSESSED}),
         ),
         _stage(
             "review",

@@ -144,6 +144,11 @@ STAGE_CHECKS: Mapping[str, Check] = {
         "because \u2026\u201d",
         ("input.unanswered",),
     ),
+    Condition.DUTY_ASSESSED: Check(
+        "duty_assessed",
+        "whether the duty to involve applies has been assessed for the proposal as it stands",
+        ("duty.missing", "duty.stale"),
+    ),
 }
 
 FLAG_VARIABLES = {

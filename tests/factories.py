@@ -7,7 +7,7 @@ from typing import Any
 import factory
 from django.contrib.auth.models import Group, User
 
-from cycle import services
+from cycle import duty_services, services
 from cycle.models import CommissioningCycle, Organisation
 from roles import definitions
 from roles import services as role_services
@@ -147,6 +147,8 @@ class CycleWorld:
                     role_services.conflict_declare(
                         actor=membership.member, cycle_id=self.id, interest="none"
                     )
+        if "duty_assessed" in requires:
+            self.assess_duty()
         if "input_answered" in requires:
             from cycle.models import UserInput
 
@@ -179,6 +181,8 @@ class CycleWorld:
         requires = get_template(cycle.template_key).gate_requires(cycle.current_stage)
         if "involvement_lead" in requires and cycle.involvement_lead_id is None:
             services.involvement_lead_name(actor=self.lead, cycle_id=self.id, lead=self.lead)
+        if "duty_assessed" in requires:
+            self.assess_duty()
         if "input_answered" in requires:
             for user_input in UserInput.objects.filter(cycle=cycle).unanswered():
                 services.input_respond(
@@ -188,6 +192,16 @@ class CycleWorld:
                     kind="we-could-not",
                     text="Out of scope for this contract.",
                 )
+
+    def assess_duty(self, **answers: Any) -> Any:
+        """Record a duty assessment for the proposal as it stands (planning: the duty applies)."""
+        terms = {
+            "proposal": "Re-commission day services across the borough.",
+            "body_type": "icb",
+            "activity": "planning",
+        }
+        terms.update(answers)
+        return duty_services.duty_assess(actor=self.lead, cycle_id=self.id, **terms)
 
     def sign_agreement(self) -> None:
         """Active members who have not signed the current working agreement sign it."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cycle import compliance, meetings, reminders, services
+from cycle import compliance, duty_services, meetings, reminders, services
 from cycle.actions import LedgerAction, Operation
 from cycle.errors import Forbidden
 from cycle.models import AuditEvent
@@ -28,6 +28,7 @@ SERVICE_MODULES = (
     meetings,
     reminders,
     procurement_services,
+    duty_services,
 )
 
 

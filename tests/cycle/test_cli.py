@@ -331,6 +331,12 @@ def test_a_full_walk_to_procurement_through_the_command_line() -> None:
         ok("sign-agreement", cycle_id, "--as", name)
     ok("lead", cycle_id, "--user", "carol", "--as", "carol")
     ok("budget", cycle_id, "--amount", "1200000", "--constraints", "Recurrent.", "--as", "carol")
+    assessed = ok("duty", cycle_id, "--proposal", "Re-design day services.", "--body", "icb",
+                  "--activity", "proposals", "--affects-delivery", "--substantial", "--as", "carol")  # fmt: skip
+    assert assessed.out == (
+        "Duty assessment version 1: required, limb (b); "
+        "consult the overview and scrutiny committee.\n"
+    )
 
     for expected_next in ("needs", "review", "priorities", "design", "procurement"):
         ok("boundaries", cycle_id, "--purpose", "Shape the service.", "--user-role", "Co-author.",

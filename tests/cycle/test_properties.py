@@ -2,7 +2,7 @@
 
 Hypothesis draws lists of operations (role boundaries, budget, acknowledgement, attestation,
 dissent and its withdrawal, panel changes, the working agreement, the involvement lead, declared
-interests, override, reopen, advance), each by the actor who may do it or, often, by one who may
+interests, the duty assessment and proposal changes, override, reopen, advance), each by the actor who may do it or, often, by one who may
 not, and runs them through the services. Before every advance it works out from the stored rows
 alone, independently of ``cycle.selectors`` and ``cycle.gates``, whether the gate's conditions hold
 and whether an override stands: one recorded against the current boundaries and budget that named
@@ -29,7 +29,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cycle import services
+from cycle import duty_services, services
 from cycle.errors import Conflict, Forbidden, GateClosed, ServiceError
 from cycle.gates import Condition
 from cycle.models import (
@@ -37,7 +37,9 @@ from cycle.models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
+    DutyAssessment,
     GateOverride,
+    ProposalChange,
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
@@ -177,6 +179,14 @@ class CycleDriver:
             case "reopen":
                 stage = STAGES[choice % len(STAGES)]
                 self.call(services.stage_reopen, actor=actor, stage_key=stage, reason="Redo.")
+            case "assess":
+                self.assess(actor)
+            case "proposal":
+                self.call(
+                    duty_services.proposal_change_record,
+                    actor=actor,
+                    summary="Two hubs instead of three.",
+                )
             case "meet-gate":
                 self.meet_gate(choice)
             case "tender-panel":
@@ -209,6 +219,16 @@ class CycleDriver:
             withheld_reason="" if amount else "Commercially sensitive until tender.",
         )
 
+    def assess(self, actor: Any) -> None:
+        self.call(
+            duty_services.duty_assess,
+            actor=actor,
+            proposal="Re-design day services as hubs.",
+            body_type="icb",
+            activity="proposals",
+            affects_delivery=True,
+        )
+
     def record_agreement(self, actor: Any) -> None:
         self.call(
             role_services.agreement_record,
@@ -222,7 +242,7 @@ class CycleDriver:
         """Everyone does their part for the current gate, as themselves, through the services.
 
         For half the choices one part is left out, so that the gate is met but for one condition:
-        a member neither acknowledges nor attests (10-12), too few attest (13, 14), the tender
+        the duty to involve is not assessed (9), a member neither acknowledges nor attests (10-12), too few attest (13, 14), the tender
         panel does not declare (15), a member does not sign the working agreement (16), the
         involvement lead is not named (17), no new boundaries are agreed (18), or a member
         dissents at the end (19).
@@ -238,6 +258,8 @@ class CycleDriver:
             self.record_agreement(lead)
         if Condition.INVOLVEMENT_LEAD in requires and choice != 17:
             self.call(services.involvement_lead_name, actor=lead, lead=lead)
+        if Condition.DUTY_ASSESSED in requires and choice != 9:
+            self.assess(lead)
         agreement_on_record = WorkingAgreement.objects.filter(cycle=cycle).exists()
         by_id = {user.pk: user for user in self.reps}
         memberships = PanelMembership.objects.filter(cycle=cycle, left_at__isnull=True)
@@ -382,6 +404,14 @@ class CycleDriver:
                     unmet["conflicts.undeclared"] = scorers - declared
             elif condition == Condition.INPUT_ANSWERED:
                 pass  # this machine submits no user input, so none is unanswered
+            elif condition == Condition.DUTY_ASSESSED:
+                # Current while no proposal change came after the latest assessment.
+                latest = DutyAssessment.objects.filter(cycle=cycle).order_by("-version").first()
+                changes = ProposalChange.objects.filter(cycle=cycle).count()
+                if latest is None:
+                    unmet["duty.missing"] = set()
+                elif latest.proposal_version < changes:
+                    unmet["duty.stale"] = set()
             else:  # pragma: no cover - a new condition must be taught to this judge
                 pytest.fail(f"this test does not know the gate condition {condition!r}")
 
@@ -446,6 +476,8 @@ SPOILERS = {
     "name-lead": ("lead", 1),
     "declare": ("member", 1),
     "tender-panel": ("lead", 1),
+    "proposal": ("lead", 2),
+    "assess": ("lead", 1),
     "advance": ("lead", 1),
 }
 RIGHT_ACTORS = {

@@ -79,6 +79,7 @@ def test_an_overridden_stage_names_the_conditions_the_override_departed_from(
     world: CycleWorld,
 ) -> None:
     world.pass_gate()
+    world.assess_duty()
     world.agree_boundaries()
     world.acknowledge_all()
     world.attest(world.panel[:2])

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NoReturn
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 
-from cycle import ledger, meetings, notifications, selectors, services, tasks
+from cycle import duty, duty_services, ledger, meetings, notifications, selectors, services, tasks
 from cycle.errors import Forbidden, GateClosed, ServiceError
 from cycle.management.base import CommandLine
 from cycle.models import (
@@ -280,6 +280,69 @@ class Budget(Subcommand):
             withheld_reason=options["withheld_reason"] or "",
         )
         command.stdout.write(f"Budget disclosed as version {disclosure.version}: {disclosure}.")
+
+
+class Duty(Subcommand):
+    name = "duty"
+    help = (
+        "Assess whether the duty to involve applies to the proposal (a new version), or record "
+        "that the proposal changed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_cycle_id(parser)
+        parser.add_argument("--proposal", metavar="TEXT", help="The proposal assessed.")
+        parser.add_argument("--body", choices=[b.value for b in duty.BodyType])
+        parser.add_argument("--activity", choices=[a.value for a in duty.Activity])
+        parser.add_argument(
+            "--wording", choices=[w.value for w in duty.Wording], default=duty.Wording.CURRENT
+        )
+        parser.add_argument("--not-responsible", action="store_true")
+        for answer in _DUTY_FLAGS:
+            parser.add_argument(f"--{answer.replace('_', '-')}", action="store_true")
+        parser.add_argument(
+            "--changed", metavar="TEXT", help="Record that the proposal changed, and how."
+        )
+        add_acting_user(parser)
+
+    def run(self, command: Command, options: dict[str, Any]) -> None:
+        actor = find_user(options["acting_as"])
+        if options["changed"]:
+            change = duty_services.proposal_change_record(
+                actor=actor, cycle_id=options["cycle_id"], summary=options["changed"]
+            )
+            command.stdout.write(f"Proposal change {change.version} recorded.")
+            return
+        missing = [name for name in ("proposal", "body", "activity") if not options[name]]
+        if missing:
+            raise Failure(
+                "invalid.usage", "Give " + ", ".join(f"--{name}" for name in missing) + "."
+            )
+        assessment = duty_services.duty_assess(
+            actor=actor,
+            cycle_id=options["cycle_id"],
+            proposal=options["proposal"],
+            body_type=options["body"],
+            activity=options["activity"],
+            wording=options["wording"],
+            responsible=not options["not_responsible"],
+            **{answer: options[answer] for answer in _DUTY_FLAGS},
+        )
+        limb = f", limb ({assessment.limb})" if assessment.limb else ""
+        scrutiny = "; consult the overview and scrutiny committee" if assessment.scrutiny else ""
+        command.stdout.write(
+            f"Duty assessment version {assessment.version}: {assessment.outcome}{limb}{scrutiny}."
+        )
+
+
+_DUTY_FLAGS = (
+    "affects_other_services",
+    "affects_delivery",
+    "affects_range",
+    "already_involved",
+    "substantial",
+    "urgent_safety_risk",
+)
 
 
 class Signoff(Subcommand):
@@ -834,6 +897,7 @@ SUBCOMMANDS: Sequence[Subcommand] = (
     Input(),
     Respond(),
     Lead(),
+    Duty(),
     Agreement(),
     SignAgreement(),
     Declare(),

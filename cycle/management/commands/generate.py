@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 import queue
 import random
@@ -71,11 +72,12 @@ from django.utils.functional import Promise
 from guardian.ctypes import get_content_type
 from guardian.utils import get_user_obj_perms_model
 
-from cycle import chain
+from cycle import chain, duty, duty_services
 from cycle.actions import LedgerAction, Operation
 from cycle.gates import (
     Condition,
     Departure,
+    DutyAssessmentState,
     GateResult,
     OverrideRecord,
     Signoff,
@@ -91,6 +93,7 @@ from cycle.models import (
     BudgetDisclosure,
     CommissioningCycle,
     Decision,
+    DutyAssessment,
     GateOverride,
     GateOverrideDeparture,
     InputResponse,
@@ -120,6 +123,7 @@ WRITTEN: tuple[type[models.Model], ...] = (
     BudgetDisclosure,
     CommissioningCycle,
     Decision,
+    DutyAssessment,
     GateOverride,
     GateOverrideDeparture,
     InputResponse,
@@ -224,6 +228,22 @@ DECIDERS = (
     "The joint commissioning board decides.",
     "The director of commissioning decides under delegated authority.",
 )
+PROPOSALS = (
+    "Re-commission the service across the area, with a tender where appropriate.",
+    "Move the clinic to a new community site with longer opening hours.",
+    "Bring two services together into one pathway.",
+    "Change the provider when the contract ends; the service stays as it is.",
+)
+DUTY_QUESTIONS = (
+    duty.DutyQuestions(duty.BodyType.ICB, duty.Activity.PLANNING),
+    duty.DutyQuestions(duty.BodyType.ICB, duty.Activity.PROPOSALS, affects_delivery=True),
+    duty.DutyQuestions(
+        duty.BodyType.NHS_TRUST, duty.Activity.DECISION, affects_range=True, substantial=True
+    ),
+    duty.DutyQuestions(duty.BodyType.ICB, duty.Activity.CONTRACTUAL),
+    duty.DutyQuestions(duty.BodyType.LOCAL_AUTHORITY, duty.Activity.PLANNING),
+)
+"""Duty assessments the generated commissioners record, one of each kind of result."""
 WITHHELD = (
     "Contract values are commercially confidential while the tender is open.",
     "The budget depends on the annual budget round, which has not yet concluded.",
@@ -831,6 +851,7 @@ class Story:
         self.answers: list[float | None] = []
         self.decisions: list[Row] = []
         self.lead_named = False
+        self.duty: Row | None = None
 
     def plan_panel(self) -> None:
         rng = self.rng
@@ -947,6 +968,8 @@ class Story:
             plan(at(0.08), self.agree_boundaries)
         if self.budget is None:
             plan(at(0.1), self.disclose_budget)
+        if Condition.DUTY_ASSESSED in requires and self.duty is None and rng.random() < 0.9:
+            plan(at(rng.uniform(0.1, 0.5)), self.assess_duty)
         for member in self.members:
             settled = member.joined + DAY
             # The working agreement binds every member at every stage, newcomers included.
@@ -1022,12 +1045,45 @@ class Story:
             conflicts_declared_by=frozenset(self.declared),
             override=self.override_record,
             unanswered_inputs=sum(1 for when in self.answers if when is None or when > at),
+            duty_assessment=(
+                DutyAssessmentState.CURRENT
+                if self.duty is not None
+                else DutyAssessmentState.MISSING
+            ),
         )
 
     def gate(self, at: float) -> GateResult:
         return evaluate(self.snapshot(at))
 
     # Actions: each makes the rows a service would, and the event it would write.
+
+    def assess_duty(self, at: float) -> None:
+        if self.duty is not None:
+            return
+        questions = self.rng.choice(DUTY_QUESTIONS)
+        result = duty.assess(questions)
+        columns = duty_services.assessment_columns(questions, result)
+        columns["rules"] = json.dumps(columns["rules"])  # written raw, as the JSON column holds it
+        row = self.row(
+            at,
+            DutyAssessment,
+            cycle_id=self.cycle["id"],
+            version=1,
+            stage_key=self.visit["stage_key"],
+            proposal=self.rng.choice(PROPOSALS),
+            proposal_version=0,
+            recorded_by_id=self.lead,
+            recorded_at=at,
+            **columns,
+        )
+        self.duty = row
+        self.event(
+            at,
+            self.lead,
+            LedgerAction.DUTY_ASSESSED,
+            (DutyAssessment, row),
+            duty_services.assessment_payload(1, 0, questions, result),
+        )
 
     def name_lead(self, at: float) -> None:
         if self.lead_named:
@@ -1587,6 +1643,8 @@ class Story:
             if self.budget is None:
                 self.disclose_budget(chase)
             requires = self.template.gate_requires(key)
+            if Condition.DUTY_ASSESSED in requires:
+                self.assess_duty(chase)
             if Condition.WORKING_AGREEMENT in requires and self.agreement is None:
                 self.record_agreement(chase)
             for member in self.active(chase):

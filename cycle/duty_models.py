@@ -1,0 +1,127 @@
+"""Records of the duty to involve: duty assessments and the proposal changes that call for new ones.
+
+A duty assessment is recorded for a cycle, and again whenever its proposal changes: each
+assessment stores the answers given (:class:`cycle.duty.DutyQuestions`) and the result the rule
+gave (:func:`cycle.duty.assess`), as columns a governance board can query. An assessment is
+*current* while no proposal change has been recorded after it (``proposal_version`` counts the
+changes it took into account); the ``needs`` gate asks for a current one. Writes go through
+``cycle.duty_services``. These models are imported by ``cycle.models``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .duty import Activity, BodyType, Limb, Outcome, Wording
+from .models import CommissioningCycle
+
+
+class ProposalChange(models.Model):
+    """A change to what the cycle proposes, which calls for the duty to be assessed again."""
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="proposal_changes"
+    )
+    version = models.PositiveIntegerField(help_text=_("1 for the first change, and so on."))
+    stage_key = models.CharField(max_length=40)
+    summary = models.TextField(_("what changed in the proposal"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cycle", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "version"], name="proposal_change_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"proposal change {self.version}: {self.summary[:40]}"
+
+
+class DutyAssessment(models.Model):
+    """Whether the duty to involve applies to the cycle's proposal, and why (a version)."""
+
+    class BodyTypes(models.TextChoices):
+        ICB = BodyType.ICB.value, _("Integrated care board")
+        NHS_ENGLAND = BodyType.NHS_ENGLAND.value, _("NHS England")
+        NHS_TRUST = BodyType.NHS_TRUST.value, _("NHS trust")
+        FOUNDATION_TRUST = BodyType.FOUNDATION_TRUST.value, _("NHS foundation trust")
+        SHA = BodyType.STRATEGIC_HEALTH_AUTHORITY.value, _("Strategic health authority")
+        PCT = BodyType.PRIMARY_CARE_TRUST.value, _("Primary care trust")
+        WELSH_NHS_TRUST = BodyType.WELSH_NHS_TRUST.value, _("NHS trust in Wales")
+        LOCAL_AUTHORITY = BodyType.LOCAL_AUTHORITY.value, _("Local authority")
+        OTHER = BodyType.OTHER.value, _("Another kind of body")
+
+    class Wordings(models.TextChoices):
+        CURRENT = Wording.CURRENT.value, _("The duties as they stand today")
+        Y2008 = Wording.Y2008.value, _("The 2008 wording of section 242(1B)")
+
+    class Activities(models.TextChoices):
+        PLANNING = Activity.PLANNING.value, _("Planning how services are provided")
+        PROPOSALS = Activity.PROPOSALS.value, _("Developing proposals for change")
+        DECISION = Activity.DECISION.value, _("A decision about how services operate")
+        CONTRACTUAL = Activity.CONTRACTUAL.value, _("Only a change of contract or staff")
+
+    class Outcomes(models.TextChoices):
+        REQUIRED = Outcome.REQUIRED.value, _("Duty to involve applies")
+        NOT_REQUIRED = Outcome.NOT_REQUIRED.value, _("Duty to involve does not apply")
+        OUT_OF_SCOPE = Outcome.OUT_OF_SCOPE.value, _("Outside the duty")
+
+    class Limbs(models.TextChoices):
+        PLANNING = Limb.PLANNING.value, _("(a) planning")
+        PROPOSALS = Limb.PROPOSALS.value, _("(b) proposals for change")
+        DECISIONS = Limb.DECISIONS.value, _("(c) decisions")
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="duty_assessments"
+    )
+    version = models.PositiveIntegerField()
+    stage_key = models.CharField(max_length=40)
+    proposal = models.TextField(_("the proposal assessed"))
+    proposal_version = models.PositiveIntegerField(
+        default=0, help_text=_("How many proposal changes this assessment took into account.")
+    )
+    # The answers.
+    body_type = models.CharField(_("kind of body"), max_length=20, choices=BodyTypes.choices)
+    wording = models.CharField(
+        _("wording of the law"), max_length=10, choices=Wordings.choices, default=Wording.CURRENT
+    )
+    activity = models.CharField(_("activity"), max_length=20, choices=Activities.choices)
+    responsible = models.BooleanField(_("responsible for the services"))
+    affects_other_services = models.BooleanField(default=False)
+    affects_delivery = models.BooleanField(_("changes how services are delivered"))
+    affects_range = models.BooleanField(_("changes the range of services"))
+    already_involved = models.BooleanField(default=False)
+    substantial = models.BooleanField(_("substantial development or variation"))
+    urgent_safety_risk = models.BooleanField(default=False)
+    # The result.
+    outcome = models.CharField(max_length=20, choices=Outcomes.choices)
+    limb = models.CharField(max_length=1, choices=Limbs.choices, blank=True)
+    statute = models.CharField(max_length=60, blank=True)
+    scrutiny = models.BooleanField(_("overview and scrutiny committee to be consulted"))
+    rules = models.JSONField(
+        default=list, help_text=_("The rules that led to the result: code and text of each.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cycle", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "version"], name="duty_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(outcome="required") | models.Q(limb=""),
+                name="duty_limb_only_when_required",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"duty assessment v{self.version}: {self.outcome}"

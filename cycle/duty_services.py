@@ -1,0 +1,183 @@
+"""Every change to the records of the duty to involve, one function each.
+
+As in ``cycle.services``: each service locks the cycle row, re-checks permission, validates,
+writes and appends one ledger event in one transaction (``service_support.service``); a refusal
+is recorded in the ledger too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.utils import timezone
+
+from roles.permissions import Action, require
+
+from . import ledger, selectors
+from .actions import LedgerAction
+from .duty import Activity, BodyType, DutyQuestions, DutyResult, Wording, assess
+from .duty_models import DutyAssessment, ProposalChange
+from .errors import Conflict, InvalidRequest
+from .models import CommissioningCycle, StageVisit
+from .service_support import lock_cycle, service
+
+TEXT_LIMIT = 10_000
+
+
+def _text(value: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidRequest(f"{field} must not be empty.", code=f"invalid.{field}")
+    if len(text) > TEXT_LIMIT:
+        raise InvalidRequest(
+            f"{field} must be at most {TEXT_LIMIT} characters.", code="invalid.too_long"
+        )
+    return text
+
+
+def _choice(value: str, enum: type[StrEnum], field: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidRequest(
+            f"{field} must be one of {', '.join(e.value for e in enum)}.",
+            code=f"invalid.{field}",
+        ) from None
+
+
+def _open_visit(cycle: CommissioningCycle) -> StageVisit:
+    visit = selectors.open_visit(cycle)
+    if cycle.status != CommissioningCycle.Status.ACTIVE or visit is None:
+        raise Conflict("The cycle is completed; reopen a stage first.", code="cycle.completed")
+    return visit
+
+
+@service(LedgerAction.DUTY_ASSESSED)
+def duty_assess(
+    *,
+    actor: Any,
+    cycle_id: int,
+    proposal: str,
+    body_type: str,
+    activity: str,
+    wording: str = Wording.CURRENT,
+    responsible: bool = True,
+    affects_other_services: bool = False,
+    affects_delivery: bool = False,
+    affects_range: bool = False,
+    already_involved: bool = False,
+    substantial: bool = False,
+    urgent_safety_risk: bool = False,
+) -> DutyAssessment:
+    """Record whether the duty to involve applies to the cycle's proposal, as a new version.
+
+    The result is the rule's (:func:`cycle.duty.assess`), never typed in; the assessment takes
+    every proposal change recorded so far into account, so it is current until the next one.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _open_visit(cycle)
+    questions = DutyQuestions(
+        body_type=_choice(body_type, BodyType, "body_type"),
+        activity=_choice(activity, Activity, "activity"),
+        wording=_choice(wording, Wording, "wording"),
+        responsible=bool(responsible),
+        affects_other_services=bool(affects_other_services),
+        affects_delivery=bool(affects_delivery),
+        affects_range=bool(affects_range),
+        already_involved=bool(already_involved),
+        substantial=bool(substantial),
+        urgent_safety_risk=bool(urgent_safety_risk),
+    )
+    proposal = _text(proposal, "proposal")
+    result = assess(questions)
+    previous = DutyAssessment.objects.filter(cycle=cycle).order_by("-version").first()
+    columns = assessment_columns(questions, result)
+    assessment = DutyAssessment.objects.create(
+        cycle=cycle,
+        version=(previous.version + 1) if previous else 1,
+        stage_key=visit.stage_key,
+        proposal=proposal,
+        proposal_version=ProposalChange.objects.filter(cycle=cycle).count(),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+        **columns,
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.DUTY_ASSESSED,
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=assessment,
+        payload=assessment_payload(
+            assessment.version, assessment.proposal_version, questions, result
+        ),
+    )
+    return assessment
+
+
+def assessment_columns(questions: DutyQuestions, result: DutyResult) -> dict[str, Any]:
+    """The answer and result columns of a duty assessment row (the generator writes them too)."""
+    return {
+        "body_type": questions.body_type.value,
+        "wording": questions.wording.value,
+        "activity": questions.activity.value,
+        "responsible": questions.responsible,
+        "affects_other_services": questions.affects_other_services,
+        "affects_delivery": questions.affects_delivery,
+        "affects_range": questions.affects_range,
+        "already_involved": questions.already_involved,
+        "substantial": questions.substantial,
+        "urgent_safety_risk": questions.urgent_safety_risk,
+        "outcome": result.outcome.value,
+        "limb": result.limb.value if result.limb is not None else "",
+        "statute": result.statute,
+        "scrutiny": result.scrutiny,
+        "rules": [{"code": rule.code, "text": rule.text} for rule in result.rules],
+    }
+
+
+def assessment_payload(
+    version: int, proposal_version: int, questions: DutyQuestions, result: DutyResult
+) -> dict[str, Any]:
+    """The ledger payload of a duty assessment."""
+    return {
+        "version": version,
+        "proposal_version": proposal_version,
+        "body_type": questions.body_type.value,
+        "activity": questions.activity.value,
+        "wording": questions.wording.value,
+        "outcome": result.outcome.value,
+        "limb": result.limb.value if result.limb is not None else "",
+        "scrutiny": result.scrutiny,
+        "rules": list(result.codes),
+    }
+
+
+@service(LedgerAction.PROPOSAL_CHANGED)
+def proposal_change_record(*, actor: Any, cycle_id: int, summary: str) -> ProposalChange:
+    """Record that the cycle's proposal changed: the duty must be assessed again before the gates
+    that ask for a current assessment can open."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _open_visit(cycle)
+    summary = _text(summary, "summary")
+    previous = ProposalChange.objects.filter(cycle=cycle).order_by("-version").first()
+    change = ProposalChange.objects.create(
+        cycle=cycle,
+        version=(previous.version + 1) if previous else 1,
+        stage_key=visit.stage_key,
+        summary=summary,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.PROPOSAL_CHANGED,
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=change,
+        payload={"version": change.version, "summary": summary},
+    )
+    return change
