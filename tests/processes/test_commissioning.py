@@ -220,6 +220,7 @@ def test_signoff_tasks_left_unanswered_are_cancelled_when_the_stage_closes(flow_
     first, second, silent = flow_world.panel
     flow_world.agree_boundaries()
     flow_world.acknowledge_all()
+    flow_world.assess_duty()
     for member in (first, second):
         commissioning.signoff(actor=member, cycle_id=flow_world.id)
     closing_visit = flow_world.stage_task().data["visit_id"]
