@@ -32,9 +32,11 @@ from roles import services as role_services
 from roles.definitions import ADMINISTRATOR, load_roles
 from roles.models import ConflictDeclaration, GovernanceBoard, PanelMembership
 
-from . import duty_services, selectors, services
+from . import duty_services, meetings, selectors, services
 from .errors import GateClosed, ServiceError
 from .models import CommissioningCycle, Organisation, RoleBoundaryAgreement
+from .procurement import services as procurement
+from .procurement.models import Bid, Criterion, Lot
 from .stages import TEMPLATES
 
 
@@ -148,6 +150,29 @@ _STEP_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"as", "wording", *_DUTY_ANSWERS, "expect"}),
     ),
     "proposal-change": (frozenset({"summary"}), frozenset({"as"})),
+    # Procurement under the Provider Selection Regime (``cycle.procurement.services``) and the
+    # decision meeting (``cycle.meetings``).
+    "route": (frozenset({"answers", "rationale"}), frozenset({"as"})),
+    "tender": (
+        frozenset(
+            {"title", "reference", "services", "cpv_code", "lifetime_value", "user_panel_weight"}
+        ),
+        frozenset({"as", "lots", "criteria"}),
+    ),
+    "bid": (frozenset({"lot", "bidder", "address"}), frozenset({"as", "submitted_on"})),
+    "bid-interest": (frozenset({"by", "bidder", "interest", "details"}), frozenset({"lot"})),
+    "score": (frozenset({"by", "bidder", "scores"}), frozenset({"lot"})),
+    "bid-views": (frozenset({"by", "bidder", "text"}), frozenset({"lot"})),
+    "meeting": (
+        frozenset({"ref", "held_on", "forum", "decision_maker"}),
+        frozenset({"as", "papers_issued_on"}),
+    ),
+    "award": (
+        frozenset({"as", "meeting", "awards", "summary", "reasons"}),
+        frozenset({"conflicts_managed"}),
+    ),
+    "notice": (frozenset({"published_on"}), frozenset({"as"})),
+    "contract": (frozenset({"awarded_on"}), frozenset({"as"})),
 }
 
 
@@ -657,6 +682,158 @@ class _Player:
             actor=self._actor(step),
             cycle_id=self.cycle_id,
             reason=step.params["reason"],
+        )
+
+    # Procurement
+
+    def _do_route(self, step: Step) -> Any:
+        return self._call(
+            step,
+            procurement.route_record,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            answers=step.params["answers"],
+            rationale=step.params["rationale"],
+        )
+
+    def _do_tender(self, step: Step) -> Any:
+        params = step.params
+        optional = {"criteria": params["criteria"]} if "criteria" in params else {}
+        return self._call(
+            step,
+            procurement.tender_open,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            title=params["title"],
+            reference=params["reference"],
+            services=params["services"],
+            cpv_code=params["cpv_code"],
+            lifetime_value=str(params["lifetime_value"]),
+            user_panel_weight=str(params["user_panel_weight"]),
+            lots=params.get("lots", []),
+            **optional,
+        )
+
+    def _lot(self, step: Step, name: str) -> Lot:
+        lot = Lot.objects.filter(tender__cycle_id=self.cycle_id, name=name).first()
+        if lot is None:
+            raise self._fail(step, f"the tender has no lot {name!r}")
+        return lot
+
+    def _bid(self, step: Step) -> Bid:
+        bids = Bid.objects.filter(tender__cycle_id=self.cycle_id, bidder=step.params["bidder"])
+        if "lot" in step.params:
+            bids = bids.filter(lot=self._lot(step, step.params["lot"]))
+        found = list(bids)
+        if len(found) != 1:
+            raise self._fail(step, f"{len(found)} bids match; name the lot")
+        return found[0]
+
+    def _do_bid(self, step: Step) -> Any:
+        params = step.params
+        return self._call(
+            step,
+            procurement.bid_record,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            lot_id=self._lot(step, params["lot"]).pk,
+            bidder=params["bidder"],
+            address=params["address"],
+            submitted_on=params.get("submitted_on"),
+        )
+
+    def _do_bid_interest(self, step: Step) -> list[Any]:
+        return self._each(
+            step,
+            procurement.bid_interest_declare,
+            bid_id=self._bid(step).pk,
+            interest=step.params["interest"],
+            details=step.params["details"],
+        )
+
+    def _do_score(self, step: Step) -> list[Any]:
+        """``scores`` is one score for every criterion, or a table of scores by key criterion."""
+        criteria = list(Criterion.objects.filter(tender__cycle_id=self.cycle_id))
+        given = step.params["scores"]
+        if isinstance(given, int):
+            scores = {c.pk: given for c in criteria}
+        else:
+            by_key = {c.key: c.pk for c in criteria}
+            if unknown := set(given) - set(by_key):
+                raise self._fail(step, f"unknown criteria {sorted(unknown)}")
+            scores = {by_key[key]: value for key, value in given.items()}
+        return self._each(step, procurement.score_record, bid_id=self._bid(step).pk, scores=scores)
+
+    def _do_bid_views(self, step: Step) -> list[Any]:
+        return self._each(
+            step,
+            procurement.bid_comment_record,
+            bid_id=self._bid(step).pk,
+            text=step.params["text"],
+        )
+
+    def _do_meeting(self, step: Step) -> Any:
+        params = step.params
+        meeting = self._call(
+            step,
+            meetings.meeting_schedule,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            held_on=params["held_on"],
+            forum=params["forum"],
+            decision_maker=self._user(params["decision_maker"]),
+        )
+        if "papers_issued_on" in params:
+            meeting = self._call(
+                step,
+                meetings.meeting_papers_issue,
+                actor=self._actor(step),
+                cycle_id=self.cycle_id,
+                meeting_id=meeting.pk,
+                issued_on=params["papers_issued_on"],
+            )
+        return self._keep(step, meeting)
+
+    def _do_award(self, step: Step) -> Any:
+        params = step.params
+        awards: dict[int, int | None] = {}
+        for lot_name, bidder in params["awards"].items():
+            lot = self._lot(step, lot_name)
+            if not bidder:
+                awards[lot.pk] = None
+                continue
+            bid = Bid.objects.filter(lot=lot, bidder=bidder).first()
+            if bid is None:
+                raise self._fail(step, f"{bidder!r} did not bid for {lot_name!r}")
+            awards[lot.pk] = bid.pk
+        return self._call(
+            step,
+            procurement.award_decide,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            meeting_id=self._ref(step, params["meeting"]).pk,
+            awards=awards,
+            summary=params["summary"],
+            reasons=params["reasons"],
+            conflicts_managed=params.get("conflicts_managed", ""),
+        )
+
+    def _do_notice(self, step: Step) -> Any:
+        return self._call(
+            step,
+            procurement.notice_publish,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            published_on=step.params["published_on"],
+        )
+
+    def _do_contract(self, step: Step) -> Any:
+        return self._call(
+            step,
+            procurement.contract_award_record,
+            actor=self._actor(step),
+            cycle_id=self.cycle_id,
+            awarded_on=step.params["awarded_on"],
         )
 
     def _do_expect(self, step: Step) -> None:

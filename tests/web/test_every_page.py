@@ -28,6 +28,7 @@ PAGES = [
     "interests/",
     "reopen/",
     "procurement/",
+    "procurement/notice/",
 ]
 PEOPLE = ["gillian.marsh", "pauline.dobson", "maggie.rowe", "catherine.holt", "david.achebe"]
 
