@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
-from django.db.models import Subquery
+from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -57,20 +57,43 @@ def append(
     outcome: str = AuditEvent.Outcome.DONE,
 ) -> AuditEvent:
     """Append one event to the ledger. Call inside the transaction that made the change."""
-    ledger_head, _ = LedgerHead.objects.select_for_update().get_or_create(pk=1)
+    # The head, locked, and the cycle's last event hash, in one query. The hash is read as of
+    # the statement's start: if another append committed while this one waited for the lock, the
+    # events it saw end before the head, and the hash is read again.
+    last_event = AuditEvent.objects.order_by("-seq")
+    row = (
+        LedgerHead.objects.select_for_update()
+        .filter(pk=1)
+        .annotate(
+            cycle_last=Subquery(last_event.filter(cycle=cycle).values("hash")[:1])
+            if cycle is not None
+            else Value(""),
+            seen_seq=Subquery(last_event.values("seq")[:1]) if cycle is not None else Value(0),
+        )
+        .values_list("seq", "hash", "cycle_last", "seen_seq")
+        .first()
+    )
+    if row is None:
+        LedgerHead.objects.get_or_create(pk=1)
+        return append(
+            actor=actor,
+            action=action,
+            cycle=cycle,
+            stage_key=stage_key,
+            obj=obj,
+            payload=payload,
+            outcome=outcome,
+        )
+    head_seq, head_hash, cycle_last, seen_seq = row
     cycle_prev = ""
     if cycle is not None:
-        cycle_prev = (
-            AuditEvent.objects.filter(cycle=cycle)
-            .order_by("-seq")
-            .values_list("hash", flat=True)
-            .first()
-            or GENESIS
-        )
+        if (seen_seq or 0) != head_seq:
+            cycle_last = last_event.filter(cycle=cycle).values_list("hash", flat=True).first()
+        cycle_prev = cycle_last or GENESIS
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     now = timezone.now()
     fields: dict[str, Any] = {
-        "seq": ledger_head.seq + 1,
+        "seq": head_seq + 1,
         "at": format_timestamp(now),
         "actor_id": actor_id,
         "actor_name": actor.get_username() if actor is not None and actor_id is not None else "",
@@ -81,7 +104,7 @@ def append(
         "object_type": obj._meta.label_lower if obj is not None else "",
         "object_id": str(obj.pk) if obj is not None else "",
         "payload": canonical_json(payload or {}),
-        "prev_hash": ledger_head.hash,
+        "prev_hash": head_hash,
         "cycle_prev_hash": cycle_prev,
     }
     digest = event_hash(fields)

@@ -34,7 +34,7 @@ from cycle.models import CommissioningCycle, SignOff, StageVisit
 from cycle.stages import get_template
 
 from . import nodes, views
-from .models import CommissioningProcess, CommissioningTask
+from .models import CommissioningProcess, CommissioningTask, cycle_in_hand, held_cycle
 
 R = TypeVar("R")
 
@@ -121,21 +121,27 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
         return activation.process  # type: ignore[no-any-return]
 
     def stage_task_data(self, activation: Any) -> dict[str, Any]:
-        cycle = activation.process.cycle
-        return _visit_data(cycle)
+        return _visit_data(activation.process)
 
     def signoff_requests(self, activation: Any) -> list[dict[str, Any]]:
         cycle = activation.process.cycle
-        visit = _visit_data(cycle)
+        visit = _visit_data(activation.process)
         members = sorted(selectors.active_member_ids(cycle))
         notifications.signoff_requested(cycle=cycle, member_ids=members, visit_id=visit["visit_id"])
+        hand = held_cycle(activation.process.pk)
+        if hand is not None:  # the members' tasks are assigned to them next: read them at once
+            hand.users = get_user_model()._default_manager.in_bulk(members)
         return [{**visit, "member_id": member_id} for member_id in members]
 
     def lead_commissioner(self, activation: Any) -> Any:
         return activation.process.cycle.lead_commissioner
 
     def panel_member(self, activation: Any) -> Any:
-        return get_user_model()._default_manager.get(pk=activation.task.data["member_id"])
+        member_id = activation.task.data["member_id"]
+        hand = held_cycle(activation.process.pk)
+        if hand is not None and member_id in hand.users:
+            return hand.users[member_id]
+        return get_user_model()._default_manager.get(pk=member_id)
 
     def close_unanswered_signoffs(self, activation: Any) -> None:
         for task in _open_tasks(activation.process, self.signoff):
@@ -163,13 +169,20 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
         return bool(user.has_perm(permission, obj))
 
 
-def _visit_data(cycle: CommissioningCycle) -> dict[str, Any]:
+def _visit_data(process: CommissioningProcess) -> dict[str, Any]:
+    hand = held_cycle(process.pk)
+    if hand is not None and hand.visit is not None:
+        return hand.visit
+    cycle = process.cycle
     visit = selectors.open_visit(cycle)
-    return {
+    data = {
         "stage": cycle.current_stage,
         "stage_name": get_template(cycle.template_key).get(cycle.current_stage).name,
         "visit_id": visit.pk if visit is not None else None,
     }
+    if hand is not None:
+        hand.visit = data
+    return data
 
 
 def _open_tasks(process: Any, node: Any) -> Any:
@@ -239,7 +252,7 @@ class FlowWorkflow:
                 "Ask an administrator to check the process.",
                 code="process.no_stage_task",
             )
-        with task.activation() as activation:
+        with cycle_in_hand(cycle, process.pk), task.activation() as activation:
             activation.start(None)
             task.owner = actor
             task.data = {**task.data, **outcome}
@@ -265,7 +278,7 @@ class FlowWorkflow:
             return []
         members = selectors.active_member_ids(cycle)
         asked: set[int] = set()
-        with stage_task.activation():
+        with cycle_in_hand(cycle, process.pk), stage_task.activation():
             for task in _open_tasks(process, CommissioningFlow.signoff):
                 if task.data.get("member_id") in members:
                     asked.add(task.data["member_id"])
@@ -273,7 +286,7 @@ class FlowWorkflow:
                     task.flow_task.activation_class(task).cancel()
             split_task = stage_task.previous.get()
             taken = split_task.leading.count()
-            visit = _visit_data(cycle)
+            visit = _visit_data(process)
             wanted = members - asked if ask is None else (members & set(ask)) - asked
             for number, member_id in enumerate(sorted(wanted), start=taken + 1):
                 nodes.add_branch_task(
@@ -293,7 +306,7 @@ class FlowWorkflow:
         task = _open_tasks(process, CommissioningFlow.signoff).filter(owner=actor).first()
         if task is None:
             return
-        with task.activation() as activation:
+        with cycle_in_hand(cycle, process.pk), task.activation() as activation:
             activation.start(None)
             task.data = {**task.data, "signoff_id": signoff.pk, "kind": signoff.kind}
             activation.execute()

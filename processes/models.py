@@ -9,6 +9,10 @@ own list views do not do: they only check model-level permissions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Self, cast
 
 from django.contrib.contenttypes.models import ContentType
@@ -64,8 +68,44 @@ class CommissioningProcess(Process):  # type: ignore[misc]
 
     @property
     def cycle(self) -> CommissioningCycle:
-        """The cycle, read afresh from the database."""
+        """The cycle: the one a service holds locked while it moves this process
+        (:func:`cycle_in_hand`), or else read afresh from the database."""
+        hand = _in_hand.get()
+        if hand is not None and hand.cycle.pk == self.artifact_object_id:
+            return hand.cycle
         return CommissioningCycle.objects.get(pk=self.artifact_object_id)
+
+
+@dataclass
+class CycleInHand:
+    """A cycle a service has locked and changed, and what the flow reads of it while the service
+    moves the cycle's process, so that the flow does not read them again."""
+
+    cycle: CommissioningCycle
+    process_pk: int
+    visit: dict[str, Any] | None = None
+    users: dict[int, Any] = field(default_factory=dict)
+
+
+_in_hand: ContextVar[CycleInHand | None] = ContextVar("cycle_in_hand", default=None)
+
+
+@contextmanager
+def cycle_in_hand(cycle: CommissioningCycle, process_pk: int) -> Iterator[CycleInHand]:
+    """While the service that locked ``cycle`` moves its process ``process_pk``, the flow takes
+    the cycle as the service holds it: locked already, and current."""
+    hand = CycleInHand(cycle=cycle, process_pk=process_pk)
+    token = _in_hand.set(hand)
+    try:
+        yield hand
+    finally:
+        _in_hand.reset(token)
+
+
+def held_cycle(process_pk: int) -> CycleInHand | None:
+    """The cycle in hand, if it belongs to the process ``process_pk``."""
+    hand = _in_hand.get()
+    return hand if hand is not None and hand.process_pk == process_pk else None
 
 
 class CommissioningTaskQuerySet(TaskQuerySet):  # type: ignore[misc]

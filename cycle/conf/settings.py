@@ -89,9 +89,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's model permissions and guardian's object permissions, each check in one query.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    "roles.backends.ModelBackend",
+    "roles.backends.ObjectPermissionBackend",
 ]
 # Object permissions on viewflow's proxy process models use the proxy's own content type, where
 # Django puts the proxy's permissions (see processes/permissions.py).

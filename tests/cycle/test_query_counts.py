@@ -67,6 +67,15 @@ def assert_long_history(world: CycleWorld) -> None:
     assert AuditEvent.objects.filter(cycle=world.cycle).count() > 400
 
 
+ADVANCE_QUERIES = 18
+"""At most what a gated advance through the service costs (statements Django sends, savepoints
+included): lower it when an advance gets cheaper, never raise it."""
+
+
+def test_an_advance_costs_no_more_queries_than_its_budget() -> None:
+    assert count_advance(small_world()) <= ADVANCE_QUERIES
+
+
 def test_advance_query_count_does_not_grow_with_history_or_panel_size() -> None:
     small = count_advance(small_world())
     world = large_world()

@@ -120,7 +120,7 @@ def test_listing_visible_cycles_costs_the_same_queries_however_much_data_there_i
 ) -> None:
     user = getattr(cast, who)
     small = _queries_to_list_visible_cycles(user)
-    assert small == 3  # the role's permissions (two), then the cycles (one)
+    assert small == 2  # the role's permissions (one), then the cycles (one)
 
     organisation = OrganisationFactory(name="Eastshire Council")
     GovernanceBoard.objects.get(members=cast.governor).organisations.add(organisation)
