@@ -94,6 +94,8 @@ AUTHENTICATION_BACKENDS = [
     "roles.backends.ModelBackend",
     "roles.backends.ObjectPermissionBackend",
 ]
+# guardian looks for its own backend by name; roles.backends.ObjectPermissionBackend is a subclass.
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 # Object permissions on viewflow's proxy process models use the proxy's own content type, where
 # Django puts the proxy's permissions (see processes/permissions.py).
 GUARDIAN_GET_CONTENT_TYPE = "processes.permissions.own_content_type"
