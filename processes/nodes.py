@@ -36,6 +36,7 @@ from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
 from cycle.models import CommissioningCycle
@@ -115,10 +116,59 @@ class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
         # Tokens are rooted at the start token rather than nested under the previous split:
         # a flow that loops through this split once per stage visit would otherwise grow its
         # tokens without bound. Nothing joins these branches, so nesting carries no meaning.
-        for number, (node, data) in enumerate(self.next_tasks, start=1):
-            yield node._create(
-                prev_activation=self, token=branch_token(self.task, number), data=data
+        together = self._per_item()
+        numbered = list(enumerate(self.next_tasks, start=1))
+        for number, (node, data) in numbered:
+            if node not in together:
+                yield node._create(
+                    prev_activation=self, token=branch_token(self.task, number), data=data
+                )
+        yield from self._create_many(
+            [(number, node, data) for number, (node, data) in numbered if node in together]
+        )
+
+    def _per_item(self) -> set[Any]:
+        """The data-source branches whose tasks can be written together: human tasks with no
+        creation hook and no boundary event."""
+        return {
+            node
+            for node, _case, data_source in self.flow_task._activate_next
+            if data_source is not None
+            and isinstance(node, flow.View)
+            and node._on_create is None
+            and not node._boundary_events
+        }
+
+    def _create_many(self, items: list[tuple[int, Any, Any]]) -> Iterator[Any]:
+        """The tasks of data-source branches, in one insert (and one for their links to this
+        split), set up as viewflow's ``ViewActivation.create`` sets up each task."""
+        if not items:
+            return
+        task_class = self.flow_class.task_class
+        activations = []
+        for number, node, data in items:
+            task = task_class(
+                process=self.process, flow_task=node, token=branch_token(self.task, number)
             )
+            task.flow_task_type = node.task_type
+            task.data = data if data is not None else {}
+            task.seed = None
+            activation = node.activation_class(task)
+            permission = node.calc_owner_permission(activation)
+            if permission:
+                task.owner_permission = permission
+                task.owner_permission_obj = node.calc_owner_permission_obj(activation)
+            owner = node.calc_owner(activation)
+            if owner:
+                task.owner = owner
+                task.status = STATUS.ASSIGNED
+            activations.append(activation)
+        task_class._default_manager.bulk_create([activation.task for activation in activations])
+        link = task_class.previous.through
+        link._default_manager.bulk_create(
+            [link(from_task_id=a.task.pk, to_task_id=self.task.pk) for a in activations]
+        )
+        yield from activations
 
 
 def branch_token(split_task: Any, number: int) -> Token:
