@@ -87,6 +87,8 @@ class LedgerAction(models.TextChoices):
     PROCUREMENT_CONTRACT_AWARDED = "procurement.contract_awarded", _("Contract awarded")
     DUTY_ASSESSED = "duty.assessed", _("Duty to involve assessed")
     PROPOSAL_CHANGED = "proposal.changed", _("Proposal changed")
+    CONSULTATION_OPENED = "consultation.opened", _("Consultation opened")
+    CONSULTATION_CONSIDERED = "consultation.considered", _("Consultation responses considered")
 
 
 class Operation(models.TextChoices):
@@ -145,3 +147,5 @@ class Operation(models.TextChoices):
     CONTRACT_AWARD_RECORD = "contract_award_record"
     DUTY_ASSESS = "duty_assess"
     PROPOSAL_CHANGE_RECORD = "proposal_change_record"
+    CONSULTATION_OPEN = "consultation_open"
+    CONSULTATION_CONSIDER = "consultation_consider"

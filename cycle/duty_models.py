@@ -1,4 +1,5 @@
-"""Records of the duty to involve: duty assessments and the proposal changes that call for new ones.
+"""Records of the duty to involve: duty assessments, the proposal changes that call for new ones,
+and consultations with the analysis of their responses.
 
 A duty assessment is recorded for a cycle, and again whenever its proposal changes: each
 assessment stores the answers given (:class:`cycle.duty.DutyQuestions`) and the result the rule
@@ -15,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .duty import Activity, BodyType, Limb, Outcome, Wording
-from .models import CommissioningCycle
+from .models import CommissioningCycle, StageVisit
 
 
 class ProposalChange(models.Model):
@@ -125,3 +126,69 @@ class DutyAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"duty assessment v{self.version}: {self.outcome}"
+
+
+class Consultation(models.Model):
+    """A consultation on the cycle's proposals, opened in one stage visit.
+
+    It opens with its document and an equality impact assessment (or the recorded reasons it was
+    screened out), and the stage's gate stays closed until an analysis of the responses and a
+    statement of how they were considered are recorded (:class:`ConsultationConsideration`). The
+    Gunning principles are checked by ``cycle.gunning``.
+    """
+
+    class EqualityKind(models.TextChoices):
+        ASSESSMENT = "assessment", _("Equality impact assessment")
+        SCREENED_OUT = "screened-out", _("Screened out, with the reasons")
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="consultations"
+    )
+    visit = models.ForeignKey(StageVisit, on_delete=models.PROTECT, related_name="consultations")
+    stage_key = models.CharField(max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    document = models.TextField(_("the consultation document"))
+    options = models.TextField(_("the options still open"), blank=True)
+    equality_kind = models.CharField(max_length=20, choices=EqualityKind.choices)
+    equality_reference = models.TextField(
+        _("the equality impact assessment, or why it was screened out")
+    )
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["opens_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gt=models.F("opens_on")),
+                name="consultation_closes_after_it_opens",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(equality_reference=""), name="consultation_has_equality"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ConsultationConsideration(models.Model):
+    """The analysis of a consultation's responses and how they were taken into account."""
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="consideration"
+    )
+    responses = models.PositiveIntegerField(_("number of responses"))
+    analysis = models.TextField(_("analysis of the responses"))
+    statement = models.TextField(_("how the responses were considered"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"consideration of {self.consultation}"

@@ -1,4 +1,5 @@
-"""Every change to the records of the duty to involve, one function each.
+"""Every change to the records of the duty to involve, one function each: duty assessments,
+proposal changes, consultations and the consideration of their responses.
 
 As in ``cycle.services``: each service locks the cycle row, re-checks permission, validates,
 writes and appends one ledger event in one transaction (``service_support.service``); a refusal
@@ -7,6 +8,7 @@ is recorded in the ledger too.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -14,12 +16,18 @@ from django.utils import timezone
 
 from roles.permissions import Action, require
 
-from . import ledger, selectors
+from . import gunning, ledger, selectors
 from .actions import LedgerAction
 from .duty import Activity, BodyType, DutyQuestions, DutyResult, Wording, assess
-from .duty_models import DutyAssessment, ProposalChange
-from .errors import Conflict, InvalidRequest
-from .models import CommissioningCycle, StageVisit
+from .duty_models import (
+    Consultation,
+    ConsultationConsideration,
+    DutyAssessment,
+    ProposalChange,
+)
+from .duty_selectors import consultation_facts, min_weeks
+from .errors import Conflict, InvalidRequest, NotFound
+from .models import CommissioningCycle, Decision, StageVisit
 from .service_support import lock_cycle, service
 
 TEXT_LIMIT = 10_000
@@ -181,3 +189,129 @@ def proposal_change_record(*, actor: Any, cycle_id: int, summary: str) -> Propos
         payload={"version": change.version, "summary": summary},
     )
     return change
+
+
+def _decisions_of(visit: StageVisit) -> tuple[datetime, ...]:
+    return tuple(Decision.objects.filter(visit=visit).values_list("decided_at", flat=True))
+
+
+@service(LedgerAction.CONSULTATION_OPENED)
+def consultation_open(
+    *,
+    actor: Any,
+    cycle_id: int,
+    title: str,
+    document: str,
+    opens_on: date,
+    closes_on: date,
+    equality_kind: str,
+    equality_reference: str,
+    options: str = "",
+) -> Consultation:
+    """Open a consultation in the current stage, with its document and equality assessment.
+
+    No document or no equality assessment (nor a recorded screening-out) refuses the opening
+    (Gunning 2); a consultation shorter than the configured length, or opened after the stage's
+    decision, opens with a warning that names the principle it breaks (the ledger keeps it).
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    visit = _open_visit(cycle)
+    title = _text(title, "title")[:200]
+    kind = _choice(equality_kind, Consultation.EqualityKind, "equality_kind")
+    if not isinstance(opens_on, date) or not isinstance(closes_on, date):
+        raise InvalidRequest("Give the dates it opens and closes.", code="invalid.dates")
+    if closes_on <= opens_on:
+        raise InvalidRequest(
+            "The consultation must close after the day it opens.", code="invalid.closes_on"
+        )
+    consultation = Consultation(
+        cycle=cycle,
+        visit=visit,
+        stage_key=visit.stage_key,
+        title=title,
+        document=(document or "").strip(),
+        options=(options or "").strip(),
+        equality_kind=kind,
+        equality_reference=(equality_reference or "").strip(),
+        opens_on=opens_on,
+        closes_on=closes_on,
+        opened_by=actor,
+        opened_at=timezone.now(),
+    )
+    findings = gunning.check(
+        consultation_facts(consultation, _decisions_of(visit), None), min_weeks()
+    )
+    for finding in findings:
+        if finding.blocking and finding.code != "gunning.not_considered":
+            field = "document" if finding.code == "gunning.no_document" else "equality_reference"
+            raise InvalidRequest(finding.message, code=f"invalid.{field}")
+    consultation.save()
+    warnings = [f.code for f in findings if not f.blocking]
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.CONSULTATION_OPENED,
+        cycle=cycle,
+        stage_key=visit.stage_key,
+        obj=consultation,
+        payload={
+            "title": title,
+            "opens_on": opens_on.isoformat(),
+            "closes_on": closes_on.isoformat(),
+            "weeks": round(gunning.weeks_between(opens_on, closes_on), 1),
+            "equality": kind.value,
+            "warnings": warnings,
+        },
+    )
+    return consultation
+
+
+@service(LedgerAction.CONSULTATION_CONSIDERED)
+def consultation_consider(
+    *,
+    actor: Any,
+    cycle_id: int,
+    consultation_id: int,
+    responses: int,
+    analysis: str,
+    statement: str,
+) -> ConsultationConsideration:
+    """Record the analysis of a consultation's responses and how they were considered (Gunning
+    4): until then the gate of the stage it was opened in stays closed."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    _open_visit(cycle)
+    consultation = Consultation.objects.filter(cycle=cycle, pk=consultation_id).first()
+    if consultation is None:
+        raise NotFound(
+            f"There is no consultation {consultation_id} in this cycle.",
+            code="consultation.not_found",
+        )
+    if ConsultationConsideration.objects.filter(consultation=consultation).exists():
+        raise Conflict(
+            "The responses to this consultation have already been considered.",
+            code="consultation.already_considered",
+        )
+    if not isinstance(responses, int) or isinstance(responses, bool) or responses < 0:
+        raise InvalidRequest("Give the number of responses.", code="invalid.responses")
+    consideration = ConsultationConsideration.objects.create(
+        consultation=consultation,
+        responses=responses,
+        analysis=_text(analysis, "analysis"),
+        statement=_text(statement, "statement"),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.CONSULTATION_CONSIDERED,
+        cycle=cycle,
+        stage_key=consultation.stage_key,
+        obj=consideration,
+        payload={
+            "consultation": consultation.pk,
+            "responses": responses,
+            "before_closing": timezone.localdate() < consultation.closes_on,
+        },
+    )
+    return consideration

@@ -124,6 +124,8 @@ class StageSnapshot:
     """The decision meetings held or planned in this stage visit."""
     duty_assessment: DutyAssessmentState = DutyAssessmentState.MISSING
     """Whether the duty to involve is assessed for the proposal as it stands."""
+    unconsidered_consultations: int = 0
+    """Consultations opened in this stage visit whose responses have not been considered."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,17 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
 def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
     unmet: list[Unmet] = []
     requires = snapshot.requires
+    if snapshot.unconsidered_consultations:
+        # A consultation opened in a stage binds its gate, whatever the template asks for.
+        count = snapshot.unconsidered_consultations
+        unmet.append(
+            Unmet(
+                "consultation.unconsidered",
+                f"{count} {'consultation' if count == 1 else 'consultations'} of this stage "
+                f"{'has' if count == 1 else 'have'} no analysis of the responses, nor a "
+                "statement of how they were considered (the fourth Gunning principle).",
+            )
+        )
     if Condition.WORKING_AGREEMENT in requires or snapshot.agreement_version is not None:
         # The working agreement binds every member at every stage once it is on record,
         # newcomers included; the stages that ask for it need it recorded.
@@ -411,6 +424,8 @@ MUST_RECORD = {
     "duty.missing": "Record a duty assessment: whether the duty to involve applies, under which "
     "limb, and whether the overview and scrutiny committee must be consulted.",
     "duty.stale": "Assess the duty to involve again, for the proposal as it now stands.",
+    "consultation.unconsidered": "Record the analysis of each consultation's responses and a "
+    "statement of how they were considered.",
 }
 """What must be recorded instead, for the conditions no override can stand in for."""
 

@@ -788,5 +788,7 @@ class DecisionMeeting(models.Model):
 
 
 # The duty to involve (``cycle.duty_models``), registered with the app here.
+from .duty_models import Consultation as Consultation  # noqa: E402
+from .duty_models import ConsultationConsideration as ConsultationConsideration  # noqa: E402
 from .duty_models import DutyAssessment as DutyAssessment  # noqa: E402
 from .duty_models import ProposalChange as ProposalChange  # noqa: E402

@@ -41,6 +41,7 @@ from .models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
+    Consultation,
     DecisionMeeting,
     DutyAssessment,
     GateOverride,
@@ -167,6 +168,9 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
     duty = DutyAssessmentState.MISSING
     if Condition.DUTY_ASSESSED in requires:
         duty = duty_assessment_states([cycle.pk])[cycle.pk]
+    unconsidered = 0
+    if visit is not None:
+        unconsidered = Consultation.objects.filter(visit=visit, consideration__isnull=True).count()
 
     return StageSnapshot(
         stage_key=stage_key,
@@ -185,6 +189,7 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         unanswered_inputs=unanswered_inputs,
         decision_meetings=decision_meetings,
         duty_assessment=duty,
+        unconsidered_consultations=unconsidered,
     )
 
 
@@ -502,6 +507,11 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             meetings[cycle_id].append(MeetingPapers(held_on, issued_on))
     needs_duty = [pk for pk in ids if Condition.DUTY_ASSESSED in requires[pk]]
     duty = duty_assessment_states(needs_duty) if needs_duty else {}
+    unconsidered: dict[int, int] = {}
+    for cycle_id in Consultation.objects.filter(
+        visit_id__in=list(visit_cycle), consideration__isnull=True
+    ).values_list("cycle_id", flat=True):
+        unconsidered[cycle_id] = unconsidered.get(cycle_id, 0) + 1
 
     snapshots = {}
     for pk, cycle in by_id.items():
@@ -523,6 +533,7 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             unanswered_inputs=unanswered.get(pk, 0),
             decision_meetings=tuple(meetings[pk]),
             duty_assessment=duty.get(pk, DutyAssessmentState.MISSING),
+            unconsidered_consultations=unconsidered.get(pk, 0),
         )
     return snapshots
 

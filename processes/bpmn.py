@@ -115,6 +115,12 @@ EVERY_GATE = (
         "once a working agreement is on record, every member of the panel has signed it",
         ("agreement.unsigned",),
     ),
+    Check(
+        "consultations_considered",
+        "every consultation opened in this stage has an analysis of its responses and a "
+        "statement of how they were considered",
+        ("consultation.unconsidered",),
+    ),
 )
 
 STAGE_CHECKS: Mapping[str, Check] = {

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import views
+from . import duty, views
 
 
 class IdConverter:
@@ -93,6 +93,16 @@ cycle_urls = [
     path("agreements/", views.AgreementList.as_view(), name="cycle-agreements"),
     path("agreements/sign/", views.AgreementSign.as_view(), name="cycle-agreement-sign"),
     path("declarations/", views.DeclarationList.as_view(), name="cycle-declarations"),
+    path("duty/", duty.DutyAssessmentList.as_view(), name="cycle-duty"),
+    path(
+        "duty/proposal-changes/", duty.ProposalChangeList.as_view(), name="cycle-proposal-changes"
+    ),
+    path("consultations/", duty.ConsultationList.as_view(), name="cycle-consultations"),
+    path(
+        "consultations/<id:consultation_id>/consideration/",
+        duty.ConsultationConsider.as_view(),
+        name="cycle-consultation-consider",
+    ),
     path("audit/", views.CycleAudit.as_view(), name="cycle-audit"),
     path("audit/verify/", views.CycleAuditVerify.as_view(), name="cycle-audit-verify"),
     path("audit/export/", views.CycleAuditExport.as_view(), name="cycle-audit-export"),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cycle import selectors
+from cycle.duty_models import DutyAssessment, ProposalChange
+from cycle.duty_selectors import consultation_rows as consultation_rows
 from cycle.gates import Condition, GateResult, StageSnapshot, evaluate
 from cycle.models import (
     BoundaryAcknowledgement,
@@ -40,6 +42,9 @@ WAITING_ON = {
     "lead.missing": "the lead commissioner",
     "conflicts.undeclared": "the tender panel",
     "input.unanswered": "the lead commissioner",
+    "duty.missing": "the lead commissioner",
+    "duty.stale": "the lead commissioner",
+    "consultation.unconsidered": "the lead commissioner",
 }
 
 
@@ -178,6 +183,18 @@ CHECKLIST = (
     ),
     ("budget", "Budget told to the panel", ("budget.missing",), "web:budget"),
     (
+        "duty",
+        "Duty to involve assessed for the proposal as it stands",
+        ("duty.missing", "duty.stale"),
+        "web:duty",
+    ),
+    (
+        "consultations",
+        "Responses to every consultation considered",
+        ("consultation.unconsidered",),
+        "web:consultations",
+    ),
+    (
         "conflicts",
         "Interests declared by the tender panel",
         ("conflicts.undeclared",),
@@ -200,7 +217,10 @@ _CONDITION_OF = {
     "agreement": Condition.WORKING_AGREEMENT,
     "conflicts": Condition.CONFLICTS_DECLARED,
     "inputs": Condition.INPUT_ANSWERED,
+    "duty": Condition.DUTY_ASSESSED,
 }
+_ONLY_WHEN_UNMET = {"consultations"}
+"""Checklist items shown only while unmet: a stage needs no consultation of its own."""
 
 
 def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem]:
@@ -211,6 +231,8 @@ def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem
         condition = _CONDITION_OF.get(key)
         missing = tuple(code for code in codes if code in unmet)
         if condition is not None and condition not in snapshot.requires and not missing:
+            continue
+        if key in _ONLY_WHEN_UNMET and not missing:
             continue
         waits_for = ""
         if key in _NEEDS_PANEL and "panel.empty" in unmet:
@@ -645,4 +667,32 @@ def reopen_reasons(cycle: CommissioningCycle) -> list[StageVisit]:
     """Every time a stage was opened again, with the reason given (one query)."""
     return list(
         StageVisit.objects.filter(cycle=cycle).exclude(opened_reason="").order_by("-opened_at")
+    )
+
+
+# The duty to involve ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyPage:
+    """The cycle's duty assessments, newest first, and the changes to its proposal."""
+
+    history: list[DutyAssessment]
+    changes: list[ProposalChange]
+
+    @property
+    def current(self) -> DutyAssessment | None:
+        return self.history[0] if self.history else None
+
+    @property
+    def stale(self) -> bool:
+        current = self.current
+        return current is not None and current.proposal_version < len(self.changes)
+
+
+def duty_page(cycle: CommissioningCycle) -> DutyPage:
+    """In two queries."""
+    return DutyPage(
+        history=list(DutyAssessment.objects.filter(cycle=cycle).order_by("-version")),
+        changes=list(ProposalChange.objects.filter(cycle=cycle).order_by("version")),
     )

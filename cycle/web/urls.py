@@ -2,7 +2,15 @@
 
 from django.urls import include, path
 
-from .views import account, commissioner, cycles, notifications, procurement, representative
+from .views import (
+    account,
+    commissioner,
+    cycles,
+    duty,
+    notifications,
+    procurement,
+    representative,
+)
 
 app_name = "web"
 
@@ -42,6 +50,17 @@ cycle_pages = [
     path("decisions/record/", commissioner.DecisionRecordView.as_view(), name="decision-record"),
     path("interests/", representative.InterestsView.as_view(), name="interests"),
     path("reopen/", commissioner.ReopenView.as_view(), name="reopen"),
+    # The duty to involve and consultations
+    path("duty/", duty.DutyView.as_view(), name="duty"),
+    path("duty/assess/", duty.DutyAssessView.as_view(), name="duty-assess"),
+    path("duty/change/", duty.ProposalChangeView.as_view(), name="duty-change"),
+    path("consultations/", duty.ConsultationsView.as_view(), name="consultations"),
+    path("consultations/open/", duty.ConsultationOpenView.as_view(), name="consultation-open"),
+    path(
+        "consultations/<int:consultation_id>/consider/",
+        duty.ConsultationConsiderView.as_view(),
+        name="consultation-consider",
+    ),
     # Procurement: the tender, scoring and views on a bid, the notice of intention
     path("procurement/", procurement.ProcurementView.as_view(), name="procurement"),
     path(

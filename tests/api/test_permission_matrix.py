@@ -19,7 +19,14 @@ from roles.models import PanelMembership
 from tests.api.conftest import Caller, body
 from tests.factories import fresh
 from tests.roles.cast import AGREEMENT, BOUNDARIES, Cast, build_cast
-from tests.roles.test_permission_matrix import MATRIX, TRIES, VISIBILITY, Cell, _ledger_counts
+from tests.roles.test_permission_matrix import (
+    CONSULTATION,
+    MATRIX,
+    TRIES,
+    VISIBILITY,
+    Cell,
+    _ledger_counts,
+)
 
 
 def _membership(t: Cast, member: Any) -> int:
@@ -76,6 +83,21 @@ REQUESTS: dict[str, Request] = {
     "agreement_record": lambda c, t: c.post(f"cycles/{t.id}/agreements/", AGREEMENT),
     "agreement_sign": lambda c, t: c.post(f"cycles/{t.id}/agreements/sign/"),
     "conflict_declare": lambda c, t: c.post(f"cycles/{t.id}/declarations/", {"interest": "none"}),
+    "duty_assess": lambda c, t: c.post(
+        f"cycles/{t.id}/duty/",
+        {"proposal": "Six hubs.", "body_type": "icb", "activity": "planning"},
+    ),
+    "proposal_change_record": lambda c, t: c.post(
+        f"cycles/{t.id}/duty/proposal-changes/", {"summary": "Five hubs, not six."}
+    ),
+    "consultation_open": lambda c, t: c.post(
+        f"cycles/{t.id}/consultations/",
+        {**CONSULTATION, "opens_on": "2026-03-02", "closes_on": "2026-05-25"},
+    ),
+    "consultation_consider": lambda c, t: c.post(
+        f"cycles/{t.id}/consultations/{t.cycle.consultations.get().pk}/consideration/",
+        {"responses": 212, "analysis": "Hubs near buses.", "statement": "The spec says so."},
+    ),
 }
 
 SEES = {(cell.scope, cell.role): cell.allowed for cell in MATRIX if cell.service == VISIBILITY}

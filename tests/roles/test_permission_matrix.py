@@ -12,13 +12,14 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import transaction
 
-from cycle import selectors, services
+from cycle import duty_services, selectors, services
 from cycle.errors import Conflict, Forbidden
 from cycle.models import AuditEvent
 from roles import accounts
@@ -124,6 +125,20 @@ def _input_given(target: Cast) -> None:
 
 def _agreement_on_record(target: Cast) -> None:
     target.record_agreement()
+
+
+CONSULTATION = {
+    "title": "Day services: six hubs or eight?",
+    "document": "The options paper, on the council's website.",
+    "opens_on": date(2026, 3, 2),
+    "closes_on": date(2026, 5, 25),
+    "equality_kind": "assessment",
+    "equality_reference": "EIA-2026-014",
+}
+
+
+def _consultation_opened(target: Cast) -> None:
+    duty_services.consultation_open(actor=target.lead, cycle_id=target.id, **CONSULTATION)
 
 
 def _ask_for_signoff(actor: Any, target: Cast) -> None:
@@ -250,6 +265,39 @@ TRIES: dict[str, Try] = {
         _nothing,
         lambda actor, t: role_services.conflict_declare(
             actor=actor, cycle_id=t.id, interest="none"
+        ),
+    ),
+    "duty_assess": (
+        _nothing,
+        lambda actor, t: duty_services.duty_assess(
+            actor=actor,
+            cycle_id=t.id,
+            proposal="Re-commission day services as six hubs.",
+            body_type="icb",
+            activity="planning",
+        ),
+    ),
+    "proposal_change_record": (
+        _nothing,
+        lambda actor, t: duty_services.proposal_change_record(
+            actor=actor, cycle_id=t.id, summary="Five hubs, not six."
+        ),
+    ),
+    "consultation_open": (
+        _nothing,
+        lambda actor, t: duty_services.consultation_open(
+            actor=actor, cycle_id=t.id, **CONSULTATION
+        ),
+    ),
+    "consultation_consider": (
+        _consultation_opened,
+        lambda actor, t: duty_services.consultation_consider(
+            actor=actor,
+            cycle_id=t.id,
+            consultation_id=t.cycle.consultations.get().pk,
+            responses=212,
+            analysis="Most people want a hub within one bus ride.",
+            statement="The specification now asks for hubs on the main bus routes.",
         ),
     ),
 }
@@ -408,7 +456,7 @@ def test_the_account_matrix_cell_holds(cell: Cell, casts: tuple[Cast, Cast]) -> 
 def _service_functions(*modules: Any) -> dict[str, Any]:
     return {
         name: function
-        for module in modules or (services, role_services)
+        for module in modules or (services, role_services, duty_services)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__
         and not name.startswith("_")

@@ -34,6 +34,7 @@ from tests.roles.cast import AGREEMENT, BOUNDARIES, Cast, build_cast
 from tests.roles.test_permission_matrix import (
     ACCOUNT_MATRIX,
     ACCOUNT_TRIES,
+    CONSULTATION,
     MATRIX,
     TRIES,
     VISIBILITY,
@@ -42,6 +43,14 @@ from tests.roles.test_permission_matrix import (
 )
 
 Form = Callable[[Any, Cast], tuple[str, dict[str, Any]]]
+DUTY_QUESTIONS = (
+    "affects_other_services",
+    "affects_delivery",
+    "affects_range",
+    "already_involved",
+    "substantial",
+    "urgent_safety_risk",
+)
 
 
 def _cycle(name: str, t: Cast, *args: Any) -> str:
@@ -116,6 +125,29 @@ FORMS: dict[str, Form] = {
     "agreement_record": lambda a, t: (_cycle("web:agreement-edit", t), AGREEMENT),
     "agreement_sign": lambda a, t: (_cycle("web:agreement-sign", t), {}),
     "conflict_declare": lambda a, t: (_cycle("web:interests", t), {"interest": "none"}),
+    "duty_assess": lambda a, t: (
+        _cycle("web:duty-assess", t),
+        {
+            "proposal": "Re-commission day services as six hubs.",
+            "body_type": "icb",
+            "wording": "current",
+            "activity": "planning",
+            **dict.fromkeys(DUTY_QUESTIONS, "no"),
+            "responsible": "yes",
+        },
+    ),
+    "proposal_change_record": lambda a, t: (
+        _cycle("web:duty-change", t),
+        {"summary": "Five hubs, not six."},
+    ),
+    "consultation_open": lambda a, t: (
+        _cycle("web:consultation-open", t),
+        {**CONSULTATION, "opens_on": "02/03/2026", "closes_on": "25/05/2026"},
+    ),
+    "consultation_consider": lambda a, t: (
+        _cycle("web:consultation-consider", t, t.cycle.consultations.get().pk),
+        {"responses": "212", "analysis": "Hubs near buses.", "statement": "The spec says so."},
+    ),
 }
 
 SEES = {(cell.scope, cell.role): cell.allowed for cell in MATRIX if cell.service == VISIBILITY}

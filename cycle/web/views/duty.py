@@ -1,0 +1,340 @@
+"""The duty to involve: the cycle's duty assessment, changes to its proposal, and consultations.
+
+The lead commissioner records them; everyone who may see the cycle reads them, the governance
+board included. The result of an assessment is the rule's (``cycle.duty.assess``), never typed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import Http404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from cycle import duty, duty_selectors, duty_services
+from cycle.duty_models import Consultation, DutyAssessment
+
+from .. import selectors
+from ..forms import PageForm
+from .base import CycleFormView, CyclePage
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+def _yes_no(label: Any, hint: Any = "", required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        help_text=hint,
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=required,
+        error_messages={"required": _("Choose yes or no")},
+    )
+
+
+class DutyView(CyclePage):
+    """Whether the duty to involve applies, why, and every earlier assessment."""
+
+    template_name = "web/duty/duty.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(duty=selectors.duty_page(self.cycle), **kwargs)
+
+
+class DutyForm(PageForm):
+    proposal = forms.CharField(
+        label=_("What is being proposed?"),
+        help_text=_("Say what would change for the people who use the service."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what is being proposed")},
+    )
+    body_type = forms.ChoiceField(
+        label=_("What kind of body is making the proposal?"),
+        choices=DutyAssessment.BodyTypes.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the kind of body")},
+    )
+    wording = forms.ChoiceField(
+        label=_("Which wording of the law applies?"),
+        help_text=_("The 2008 wording is for proposals made before integrated care boards."),
+        choices=DutyAssessment.Wordings.choices,
+        initial=duty.Wording.CURRENT.value,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the wording of the law")},
+    )
+    activity = forms.ChoiceField(
+        label=_("What are you doing?"),
+        choices=DutyAssessment.Activities.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what you are doing")},
+    )
+    responsible = _yes_no(
+        _("Is the body responsible for the service?"),
+        _("It provides the service, or someone provides it for the body or under its contract."),
+    )
+    affects_other_services = _yes_no(
+        _("If not, does the change affect other services the body is responsible for?"),
+        required=False,
+    )
+    affects_delivery = _yes_no(_("Would it change how people receive the service?"))
+    affects_range = _yes_no(_("Would it change which services people can get?"))
+    already_involved = _yes_no(
+        _("Were people already involved on this proposal in enough detail?"),
+        _("For example, an earlier consultation that covered these plans in detail."),
+    )
+    substantial = _yes_no(_("Is it a substantial development or variation of the service?"))
+    urgent_safety_risk = _yes_no(
+        _("Must it happen at once because of a risk to patients' or staff's safety?"),
+    )
+    service_fields = {
+        "invalid.proposal": "proposal",
+        "invalid.body_type": "body_type",
+        "invalid.activity": "activity",
+        "invalid.wording": "wording",
+    }
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        flags = (
+            "responsible",
+            "affects_other_services",
+            "affects_delivery",
+            "affects_range",
+            "already_involved",
+            "substantial",
+            "urgent_safety_risk",
+        )
+        return {
+            "proposal": data["proposal"],
+            "body_type": data["body_type"],
+            "wording": data["wording"],
+            "activity": data["activity"],
+            **{flag: data.get(flag) == "yes" for flag in flags},
+        }
+
+
+class DutyAssessView(CycleFormView):
+    """Answer the questions; the rule says whether the duty applies."""
+
+    template_name = "web/duty/assess.html"
+    form_class = DutyForm
+    submit_label = "Assess the duty"
+    success_url_name = "web:duty"
+
+    def get_initial(self) -> dict[str, Any]:
+        latest = DutyAssessment.objects.filter(cycle=self.cycle).order_by("-version").first()
+        if latest is None:
+            return {"wording": duty.Wording.CURRENT.value}
+        yes_no = {True: "yes", False: "no"}
+        return {
+            "proposal": latest.proposal,
+            "body_type": latest.body_type,
+            "wording": latest.wording,
+            "activity": latest.activity,
+            "responsible": yes_no[latest.responsible],
+            "affects_other_services": yes_no[latest.affects_other_services],
+            "affects_delivery": yes_no[latest.affects_delivery],
+            "affects_range": yes_no[latest.affects_range],
+            "already_involved": yes_no[latest.already_involved],
+            "substantial": yes_no[latest.substantial],
+            "urgent_safety_risk": yes_no[latest.urgent_safety_risk],
+        }
+
+    def perform(self, form: DutyForm) -> Any:
+        return duty_services.duty_assess(
+            actor=self.request.user, cycle_id=self.cycle.pk, **form.answers()
+        )
+
+    def confirmation(self, result: Any) -> str:
+        outcome = {
+            "required": "the duty to involve applies",
+            "not-required": "the duty to involve does not apply",
+            "out-of-scope": "the proposal is outside the duty to involve",
+        }[result.outcome]
+        limb = f", under limb ({result.limb})" if result.limb else ""
+        scrutiny = (
+            " The overview and scrutiny committee must be consulted." if result.scrutiny else ""
+        )
+        return f"You assessed the duty (version {result.version}): {outcome}{limb}.{scrutiny}"
+
+
+class ProposalChangeForm(PageForm):
+    summary = forms.CharField(
+        label=_("What changed in the proposal?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what changed")},
+    )
+    service_fields = {"invalid.summary": "summary"}
+
+
+class ProposalChangeView(CycleFormView):
+    """Record that the proposal changed: the duty must then be assessed again."""
+
+    template_name = "web/duty/change.html"
+    form_class = ProposalChangeForm
+    submit_label = "Record the change"
+    success_url_name = "web:duty"
+
+    def perform(self, form: ProposalChangeForm) -> Any:
+        return duty_services.proposal_change_record(
+            actor=self.request.user, cycle_id=self.cycle.pk, summary=form.cleaned_data["summary"]
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return (
+            "You recorded a change to the proposal. Assess the duty again before the needs "
+            "stage can be passed."
+        )
+
+
+# --- Consultations ------------------------------------------------------------------------------
+
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d %m %Y"]
+
+
+def _date(label: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        help_text=_("For example, 02/03/2026"),
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"width": "10", "inputmode": "numeric"}),
+        error_messages={
+            "required": _("Enter the date"),
+            "invalid": _("Enter a real date, like 02/03/2026"),
+        },
+    )
+
+
+class ConsultationsView(CyclePage):
+    """Every consultation of the cycle, and what the Gunning principles say of each."""
+
+    template_name = "web/duty/consultations.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            rows=selectors.consultation_rows(self.cycle),
+            min_weeks=duty_selectors.min_weeks(),
+            **kwargs,
+        )
+
+
+class ConsultationOpenForm(PageForm):
+    title = forms.CharField(
+        label=_("What is the consultation called?"),
+        max_length=200,
+        error_messages={"required": _("Enter a title")},
+    )
+    document = forms.CharField(
+        label=_("The consultation document"),
+        help_text=_("Its title and where people can read it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say where the consultation document is")},
+    )
+    options = forms.CharField(
+        label=_("Which options are still open? (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    equality_kind = forms.ChoiceField(
+        label=_("Equality impact"),
+        choices=Consultation.EqualityKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose an assessment or a screening-out")},
+    )
+    equality_reference = forms.CharField(
+        label=_("The equality impact assessment, or why it was screened out"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the equality impact assessment or the reasons")},
+    )
+    opens_on = _date(_("Opens on"))
+    closes_on = _date(_("Closes on"))
+    service_fields = {
+        "invalid.title": "title",
+        "invalid.document": "document",
+        "invalid.equality_reference": "equality_reference",
+        "invalid.equality_kind": "equality_kind",
+        "invalid.closes_on": "closes_on",
+    }
+
+
+class ConsultationOpenView(CycleFormView):
+    """Open a consultation in the current stage, with its document and equality assessment."""
+
+    template_name = "web/duty/consultation_open.html"
+    form_class = ConsultationOpenForm
+    submit_label = "Open the consultation"
+    success_url_name = "web:consultations"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(min_weeks=duty_selectors.min_weeks(), **kwargs)
+
+    def perform(self, form: ConsultationOpenForm) -> Any:
+        return duty_services.consultation_open(
+            actor=self.request.user, cycle_id=self.cycle.pk, **form.cleaned_data
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return f"You opened the consultation “{result.title}”."
+
+
+class ConsultationConsiderForm(PageForm):
+    responses = forms.IntegerField(
+        label=_("How many responses were there?"),
+        min_value=0,
+        widget=forms.TextInput(attrs={"width": "4", "inputmode": "numeric"}),
+        error_messages={
+            "required": _("Enter the number of responses"),
+            "invalid": _("Enter the number of responses as a whole number, like 120"),
+            "min_value": _("Enter the number of responses as a whole number, like 120"),
+        },
+    )
+    analysis = forms.CharField(
+        label=_("What did people say?"),
+        help_text=_("The analysis of the responses."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Say what people said")},
+    )
+    statement = forms.CharField(
+        label=_("How were their responses taken into account?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Say how the responses were taken into account")},
+    )
+    service_fields = {
+        "invalid.responses": "responses",
+        "invalid.analysis": "analysis",
+        "invalid.statement": "statement",
+    }
+
+
+class ConsultationConsiderView(CycleFormView):
+    """Record the analysis of a consultation's responses and how they were considered."""
+
+    template_name = "web/duty/consultation_consider.html"
+    form_class = ConsultationConsiderForm
+    submit_label = "Record how responses were considered"
+    success_url_name = "web:consultations"
+
+    @cached_property
+    def consultation(self) -> Consultation:
+        found = Consultation.objects.filter(
+            cycle=self.cycle, pk=self.kwargs["consultation_id"]
+        ).first()
+        if found is None:
+            raise Http404("No such consultation")
+        return found
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(consultation=self.consultation, **kwargs)
+
+    def perform(self, form: ConsultationConsiderForm) -> Any:
+        return duty_services.consultation_consider(
+            actor=self.request.user,
+            cycle_id=self.cycle.pk,
+            consultation_id=self.consultation.pk,
+            **form.cleaned_data,
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return "You recorded what people said and how their responses were taken into account."
