@@ -176,6 +176,8 @@ class Verification:
         """``event #12 (budget.disclosed, cycle 3): its contents do not match its hash``."""
         if self.ok:
             return f"{self.checked} events verified"
+        if self.first_bad_seq is None:
+            return self.problem
         return f"{describe_event(self.first_bad_seq, self.action, self.cycle_id)}: {self.problem}"
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "event_hash",
     "head",
     "iter_records",
+    "verify_against_kept_head",
     "verify_cycle",
     "verify_ledger",
 ]
@@ -170,6 +171,71 @@ def verify_ledger() -> Verification:
             last_hash=result.last_hash,
         )
     return result
+
+
+def verify_against_kept_head(kept: tuple[int, str] | str) -> Verification:
+    """Verify the whole ledger, and that it still holds a head kept outside the database.
+
+    ``kept`` is ``(seq, hash)`` or just the hash, as printed by an earlier ``audit verify``. The
+    ledger only grows, so the event kept must still be there, at the same place, with the same
+    hash. Someone able to write to the database could rewrite events and recompute every hash
+    after them and the head row too, which :func:`verify_ledger` alone cannot tell from the truth;
+    they cannot change a hash that was written down elsewhere.
+    """
+    result = verify_ledger()
+    if not result.ok:
+        return result
+    if isinstance(kept, str):
+        found = AuditEvent.objects.filter(hash=kept).values_list("seq", flat=True).first()
+        if found is None:
+            return _failed(
+                result,
+                first_bad_seq=None,
+                problem=f"no event has the hash kept outside the database ({kept[:12]}…): "
+                "the ledger was rewritten, or cut short before it",
+            )
+        kept = (found, kept)
+    kept_seq, kept_hash = kept
+    last_seq = result.last_seq or 0
+    if kept_seq > last_seq:
+        return _failed(
+            result,
+            first_bad_seq=last_seq + 1,
+            problem=f"the events end at #{last_seq} but the head kept outside the database is "
+            f"#{kept_seq}: events were removed and the head moved back",
+        )
+    if kept_seq == 0:
+        return result  # the empty ledger, kept before the first event
+    event = AuditEvent.objects.filter(seq=kept_seq).values_list("hash", "action", "cycle_id").get()
+    if event[0] != kept_hash:
+        return _failed(
+            result,
+            first_bad_seq=kept_seq,
+            action=event[1],
+            cycle_id=event[2],
+            problem="its hash is not the one kept outside the database: "
+            "the events up to it were rewritten",
+        )
+    return result
+
+
+def _failed(
+    result: Verification,
+    *,
+    first_bad_seq: int | None,
+    problem: str,
+    action: str = "",
+    cycle_id: int | None = None,
+) -> Verification:
+    return Verification(
+        checked=result.checked,
+        first_bad_seq=first_bad_seq,
+        problem=problem,
+        action=action,
+        cycle_id=cycle_id,
+        last_seq=result.last_seq,
+        last_hash=result.last_hash,
+    )
 
 
 def verify_cycle(cycle: CommissioningCycle) -> Verification:
