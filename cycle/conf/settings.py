@@ -1,27 +1,82 @@
 """Settings, read from the environment with a working default for everything.
 
 The embedded default needs nothing but Python: a SQLite file under ``var/``, celery tasks run
-eagerly in-process, e-mail printed to the console. Production sets ``DATABASE_URL`` (PostgreSQL),
-``CELERY_BROKER_URL`` (Redis or RabbitMQ), ``SECRET_KEY`` and ``DEBUG=false``.
+eagerly in-process, e-mail printed to the console. Production sets ``DEBUG=false``, and then must
+set ``SECRET_KEY`` and ``ALLOWED_HOSTS`` too or the settings refuse to load; it also sets
+``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (Redis or RabbitMQ). Outside development
+cookies are secure, HTTPS is enforced (HSTS and a redirect; ``SECURE_PROXY_SSL_HEADER`` behind a
+proxy that ends TLS), every page carries a content security policy and sign-in is throttled.
+The README's production section lists the environment; ``manage.py check --deploy`` is clean
+with it.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CYCLE_VAR_DIR", default=str(BASE_DIR / "var")))
 
-env = environ.Env(
-    DEBUG=(bool, True),
-    ALLOWED_HOSTS=(list, ["localhost", "127.0.0.1", "[::1]"]),
-)
+env = environ.Env(DEBUG=(bool, True))
 
 DEBUG = env("DEBUG")
 _DEV_SECRET = "dev-only-not-secret-5d1c0c5b8f2f4a0f9f1c"
-SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET if DEBUG else environ.Env.NOTSET)
-ALLOWED_HOSTS = env("ALLOWED_HOSTS")
+_DEV_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_DEV_HOSTS if DEBUG else [])
+
+
+def _refuse_unsafe_production(environment: environ.Env) -> None:
+    """Production (``DEBUG=false``) must say its secret and its hosts; the development key is
+    for development only; and a real secret without ``DEBUG`` said is a production slip."""
+    problems = []
+    if not DEBUG:
+        if not SECRET_KEY:
+            problems.append("set SECRET_KEY (50 or more random characters)")
+        elif SECRET_KEY == _DEV_SECRET:
+            problems.append("SECRET_KEY is the development key, which works only with DEBUG on")
+        if not ALLOWED_HOSTS:
+            problems.append("set ALLOWED_HOSTS (the host names the site answers to)")
+    elif "SECRET_KEY" in environment.ENVIRON and "DEBUG" not in environment.ENVIRON:
+        problems.append(
+            "SECRET_KEY is set but DEBUG is not: set DEBUG=false in production "
+            "(or DEBUG=true to develop with this key)"
+        )
+    if problems:
+        raise ImproperlyConfigured("Unsafe settings: " + "; ".join(problems) + ".")
+
+
+_refuse_unsafe_production(env)
+
+# HTTPS, cookies and headers: on outside development, each can be changed from the environment.
+_PRODUCTION = not DEBUG
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script reads the token from the cookie; forms carry it
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
+# A load balancer's health check may come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_PRODUCTION)
+# Behind a proxy that ends TLS: "HTTP_X_FORWARDED_PROTO,https" (the header the proxy sets, and
+# its value for HTTPS). Only where the proxy always sets it: a client could send it otherwise.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER is the header's name and its value for HTTPS, e.g. "
+        "HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many proxies in front append the client's address to X-Forwarded-For (0: none, the
+# connection's address is the client's). Sign-in throttling counts by the client's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,10 +98,12 @@ INSTALLED_APPS = [
     "cycle.web",
     "cycle.procurement",
     "django_celery_beat",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cycle.conf.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,7 +114,31 @@ MIDDLEWARE = [
     "cycle.web.middleware.ServiceErrorMiddleware",
     # Gives viewflow's pages (processes/) their site, app and flow viewset.
     "viewflow.middleware.SiteMiddleware",
+    # Sign-in throttling (django-axes): last, so it sees the sign-in's outcome.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content security policy (django-csp): the service's own files only, no inline script or style.
+# viewflow's process pages put style attributes and elements in their markup, so those paths
+# alone may use inline style (cycle.conf.security).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+CSP_INLINE_STYLE_PATHS = ("/processes/",)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "cycle.conf.urls"
 WSGI_APPLICATION = "cycle.conf.wsgi.application"
@@ -91,6 +172,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's model permissions and guardian's object permissions, each check in one query.
 AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in while its username and address are locked out; authenticates nobody.
+    "axes.backends.AxesStandaloneBackend",
     "roles.backends.ModelBackend",
     "roles.backends.ObjectPermissionBackend",
 ]
@@ -112,6 +195,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(VAR_DIR / "static"))
+
+# Sign-in throttling (django-axes): after this many failed attempts for one username from one
+# address, that pair is locked out for the cool-off time; a success clears the count. Every
+# sign-in (the pages, the admin) goes through authenticate() with the request, which axes needs.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/account/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "cycle.conf.security.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import template
@@ -29,3 +30,10 @@ def cycle_url(url_name: str, cycle: Any, *args: Any) -> str:
         return reverse(url_name, args=[cycle.pk, *args])
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def duration_words(value: timedelta) -> str:
+    """A wait in whole minutes, in words: ``15 minutes``, ``1 minute``."""
+    minutes = max(1, round(value.total_seconds() / 60))
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
