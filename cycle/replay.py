@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import models
 
+from .actions import LedgerAction
 from .models import (
     AuditEvent,
     BoundaryAcknowledgement,
@@ -148,19 +149,19 @@ def _replay() -> _Replay:
         state.events += 1
         action, cycle_id = event["action"], event["cycle_id"]
         payload = json.loads(event["payload"])
-        if action == "cycle.created":
+        if action == LedgerAction.CYCLE_CREATED:
             state.open_visit(event, event["stage_key"])
-        elif action == "stage.advanced":
+        elif action == LedgerAction.STAGE_ADVANCED:
             visit = state.close_visit(event, payload["closure"])
             if visit is not None:
                 visit.row_id = _row_id(event)
             if payload.get("to"):
                 state.open_visit(event, payload["to"])
-        elif action == "stage.reopened":
+        elif action == LedgerAction.STAGE_REOPENED:
             state.close_visit(event, StageVisit.Closure.REOPENED)
             state.open_visit(event, payload["to"], payload["reason"])
             state.visits[cycle_id][-1].row_id = _row_id(event)
-        elif action == "boundaries.agreed":
+        elif action == LedgerAction.BOUNDARIES_AGREED:
             state.expect(
                 RoleBoundaryAgreement,
                 event,
@@ -171,7 +172,7 @@ def _replay() -> _Replay:
                 decision_maker=payload["decision_maker"],
                 recorded_by_id=event["actor_id"],
             )
-        elif action == "boundaries.acknowledged":
+        elif action == LedgerAction.BOUNDARIES_ACKNOWLEDGED:
             state.expect(
                 BoundaryAcknowledgement,
                 event,
@@ -180,7 +181,7 @@ def _replay() -> _Replay:
                 agreement__stage_key=event["stage_key"],
                 agreement__version=payload["version"],
             )
-        elif action == "budget.disclosed":
+        elif action == LedgerAction.BUDGET_DISCLOSED:
             state.expect(
                 BudgetDisclosure,
                 event,
@@ -191,12 +192,16 @@ def _replay() -> _Replay:
                 withheld=payload["withheld"],
                 disclosed_by_id=event["actor_id"],
             )
-        elif action in ("signoff.attested", "signoff.dissented"):
+        elif action in (LedgerAction.SIGNOFF_ATTESTED, LedgerAction.SIGNOFF_DISSENTED):
             key = (cycle_id, _visit_number(state, cycle_id), event["actor_id"])
             previous = standing.get(key)
             if previous is not None:
                 previous.fields["superseded"] = True
-            kind = SignOff.Kind.DISSENT if action == "signoff.dissented" else SignOff.Kind.ATTEST
+            kind = (
+                SignOff.Kind.DISSENT
+                if action == LedgerAction.SIGNOFF_DISSENTED
+                else SignOff.Kind.ATTEST
+            )
             state.expect(
                 SignOff,
                 event,
@@ -214,12 +219,12 @@ def _replay() -> _Replay:
             if expected is not None:
                 expected.fields["visit_number"] = key[1]
                 standing[key] = expected
-        elif action == "signoff.dissent_withdrawn":
+        elif action == LedgerAction.DISSENT_WITHDRAWN:
             expected = state.records.get(SignOff, {}).get(_row_id(event) or -1)
             if expected is None:
                 state.problems.append(
                     StateProblem(
-                        "cycle.signoff",
+                        "sign-off",
                         event["object_id"],
                         cycle_id,
                         f"event #{event['seq']} withdrew a dissent the ledger never recorded",
@@ -227,7 +232,7 @@ def _replay() -> _Replay:
                 )
             else:
                 expected.fields.update(superseded=True, withdrawn=True)
-        elif action == "gate.overridden":
+        elif action == LedgerAction.GATE_OVERRIDDEN:
             departs_from: dict[str, list[int]] = payload["departs_from"]
             state.expect(
                 GateOverride,

@@ -457,7 +457,7 @@ TAMPERING = {
         ),
         lambda w, row: (
             f"budget disclosure #{row.pk} (cycle {w.id}): amount is 9000000.00 "
-            "but the ledger recorded 1300000"
+            "but the ledger recorded 1300000.00"
         ),
     ),
     "dissent-turned-attestation": (
