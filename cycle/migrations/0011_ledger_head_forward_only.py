@@ -80,6 +80,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cycle", "0009_cycle_followed_by_process")]
+    dependencies = [("cycle", "0010_duty_assessment")]
 
     operations = [migrations.RunPython(forwards, backwards)]
