@@ -80,6 +80,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cycle", "0010_duty_assessment")]
+    dependencies = [("cycle", "0011_consultations")]
 
     operations = [migrations.RunPython(forwards, backwards)]
