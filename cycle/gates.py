@@ -17,6 +17,7 @@ acknowledged, a new version of anything) closes the gate again (:func:`override_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -108,7 +109,7 @@ class StageSnapshot:
     acknowledged_by: frozenset[int] = frozenset()
     budget_version: int | None = None
     signoffs: tuple[Signoff, ...] = ()
-    requires: frozenset[str] = frozenset()
+    requires: frozenset[Condition] = frozenset()
     agreement_version: int | None = None
     """The cycle's current working agreement, if one has been recorded."""
     agreement_signed_by: frozenset[int] = frozenset()
@@ -272,7 +273,6 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
 
 def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
     unmet: list[Unmet] = []
-    requires = snapshot.requires
     if snapshot.unconsidered_consultations:
         # A consultation opened in a stage binds its gate, whatever the template asks for.
         count = snapshot.unconsidered_consultations
@@ -284,65 +284,85 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
                 "statement of how they were considered (the fourth Gunning principle).",
             )
         )
-    if Condition.WORKING_AGREEMENT in requires or snapshot.agreement_version is not None:
-        # The working agreement binds every member at every stage once it is on record,
-        # newcomers included; the stages that ask for it need it recorded.
-        unsigned = snapshot.active_members - snapshot.agreement_signed_by
-        if unsigned:
-            unmet.append(
-                Unmet(
-                    "agreement.unsigned",
-                    f"{_people(len(unsigned))} of the panel {_have(len(unsigned))} "
-                    "not signed the current working agreement; an attestation counts only from "
-                    "a member who has.",
-                    frozenset(unsigned),
-                )
-            )
-    if Condition.INVOLVEMENT_LEAD in requires and not snapshot.involvement_lead_named:
-        unmet.append(Unmet("lead.missing", "No involvement lead has been named for this cycle."))
-    if Condition.CONFLICTS_DECLARED in requires:
-        undeclared = snapshot.tender_panel - snapshot.conflicts_declared_by
-        if undeclared:
-            unmet.append(
-                Unmet(
-                    "conflicts.undeclared",
-                    f"{_people(len(undeclared))} of the tender panel "
-                    f"{_have(len(undeclared))} not declared their interests "
-                    "(a declaration of none counts).",
-                    frozenset(undeclared),
-                )
-            )
-    if Condition.INPUT_ANSWERED in requires and snapshot.unanswered_inputs:
-        count = snapshot.unanswered_inputs
-        unmet.append(
-            Unmet(
-                "input.unanswered",
-                f"{count} {'input' if count == 1 else 'inputs'} from the panel "
-                f'{"has" if count == 1 else "have"} no answer yet: each needs "we did" or '
-                '"we couldn\'t, because …"; "still considering" is not an answer.',
-            )
-        )
-    if Condition.DECISION_PAPERS in requires:
-        unmet.extend(_decision_papers(snapshot.decision_meetings))
-    if Condition.DUTY_ASSESSED in requires:
-        if snapshot.duty_assessment is DutyAssessmentState.MISSING:
-            unmet.append(
-                Unmet(
-                    "duty.missing",
-                    "Nobody has assessed whether the duty to involve users applies to this "
-                    "proposal, under which limb, and whether the overview and scrutiny "
-                    "committee must be consulted.",
-                )
-            )
-        elif snapshot.duty_assessment is DutyAssessmentState.STALE:
-            unmet.append(
-                Unmet(
-                    "duty.stale",
-                    "The proposal has changed since the duty to involve was last assessed; "
-                    "assess it again for the proposal as it stands.",
-                )
-            )
+    for rule in CONDITIONS.values():
+        if rule.applies(snapshot):
+            unmet.extend(rule.check(snapshot))
     return unmet
+
+
+def _working_agreement(snapshot: StageSnapshot) -> list[Unmet]:
+    unsigned = snapshot.active_members - snapshot.agreement_signed_by
+    if not unsigned:
+        return []
+    return [
+        Unmet(
+            "agreement.unsigned",
+            f"{_people(len(unsigned))} of the panel {_have(len(unsigned))} "
+            "not signed the current working agreement; an attestation counts only from "
+            "a member who has.",
+            frozenset(unsigned),
+        )
+    ]
+
+
+def _involvement_lead(snapshot: StageSnapshot) -> list[Unmet]:
+    if snapshot.involvement_lead_named:
+        return []
+    return [Unmet("lead.missing", "No involvement lead has been named for this cycle.")]
+
+
+def _conflicts_declared(snapshot: StageSnapshot) -> list[Unmet]:
+    undeclared = snapshot.tender_panel - snapshot.conflicts_declared_by
+    if not undeclared:
+        return []
+    return [
+        Unmet(
+            "conflicts.undeclared",
+            f"{_people(len(undeclared))} of the tender panel "
+            f"{_have(len(undeclared))} not declared their interests "
+            "(a declaration of none counts).",
+            frozenset(undeclared),
+        )
+    ]
+
+
+def _input_answered(snapshot: StageSnapshot) -> list[Unmet]:
+    count = snapshot.unanswered_inputs
+    if not count:
+        return []
+    return [
+        Unmet(
+            "input.unanswered",
+            f"{count} {'input' if count == 1 else 'inputs'} from the panel "
+            f'{"has" if count == 1 else "have"} no answer yet: each needs "we did" or '
+            '"we couldn\'t, because …"; "still considering" is not an answer.',
+        )
+    ]
+
+
+def _duty_assessed(snapshot: StageSnapshot) -> list[Unmet]:
+    if snapshot.duty_assessment is DutyAssessmentState.MISSING:
+        return [
+            Unmet(
+                "duty.missing",
+                "Nobody has assessed whether the duty to involve users applies to this "
+                "proposal, under which limb, and whether the overview and scrutiny "
+                "committee must be consulted.",
+            )
+        ]
+    if snapshot.duty_assessment is DutyAssessmentState.STALE:
+        return [
+            Unmet(
+                "duty.stale",
+                "The proposal has changed since the duty to involve was last assessed; "
+                "assess it again for the proposal as it stands.",
+            )
+        ]
+    return []
+
+
+def _papers(snapshot: StageSnapshot) -> list[Unmet]:
+    return _decision_papers(snapshot.decision_meetings)
 
 
 def _day(value: date) -> str:
@@ -393,6 +413,115 @@ def _bound_by_agreement(snapshot: StageSnapshot) -> frozenset[int]:
     return snapshot.agreement_signed_by
 
 
+# The conditions a stage may ask for, one entry each ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnmetCode:
+    """One code a condition gives when unmet, and whether a governance board may waive it."""
+
+    code: str
+    must_record: str = ""
+    """For a code no override can stand in for, what to record instead; empty when a board may
+    depart from it with reasons."""
+
+
+@dataclass(frozen=True)
+class ConditionRule:
+    """Everything about one condition a stage template may ask a gate to check.
+
+    ``check`` is the rule over the snapshot; ``codes`` the unmet codes it gives; ``reads`` the
+    :class:`StageSnapshot` fields it reads, which ``cycle.selectors`` fills for a gate that asks
+    for it; ``unasked``, when given, says when the rule holds at a gate that does not ask for it.
+    The stages that ask for it say so in ``cycle.stages`` (``exit_requires``, ``entry_requires``).
+    """
+
+    condition: Condition
+    check: Callable[[StageSnapshot], list[Unmet]]
+    codes: tuple[UnmetCode, ...]
+    reads: tuple[str, ...]
+    unasked: Callable[[StageSnapshot], bool] | None = None
+
+    def applies(self, snapshot: StageSnapshot) -> bool:
+        return self.condition in snapshot.requires or (
+            self.unasked is not None and self.unasked(snapshot)
+        )
+
+
+def _agreement_on_record(snapshot: StageSnapshot) -> bool:
+    # The working agreement binds every member at every stage once it is on record, newcomers
+    # included; the stages that ask for it need it recorded.
+    return snapshot.agreement_version is not None
+
+
+CONDITIONS: dict[Condition, ConditionRule] = {
+    rule.condition: rule
+    for rule in (
+        ConditionRule(
+            Condition.WORKING_AGREEMENT,
+            _working_agreement,
+            (UnmetCode("agreement.unsigned"),),
+            reads=("agreement_version", "agreement_signed_by"),
+            unasked=_agreement_on_record,
+        ),
+        ConditionRule(
+            Condition.INVOLVEMENT_LEAD,
+            _involvement_lead,
+            (UnmetCode("lead.missing", "Name the cycle's involvement lead."),),
+            reads=("involvement_lead_named",),
+        ),
+        ConditionRule(
+            Condition.CONFLICTS_DECLARED,
+            _conflicts_declared,
+            (
+                UnmetCode(
+                    "conflicts.undeclared",
+                    "Have every member of the tender panel declare their interests (a "
+                    "declaration of none counts), or take them off the tender panel.",
+                ),
+            ),
+            reads=("tender_panel", "conflicts_declared_by"),
+        ),
+        ConditionRule(
+            Condition.INPUT_ANSWERED,
+            _input_answered,
+            (
+                UnmetCode(
+                    "input.unanswered",
+                    'Answer every input from the panel with "we did" or "we couldn\'t, because …".',
+                ),
+            ),
+            reads=("unanswered_inputs",),
+        ),
+        ConditionRule(
+            Condition.DECISION_PAPERS,
+            _papers,
+            (UnmetCode("papers.not_issued"), UnmetCode("papers.late")),
+            reads=("decision_meetings",),
+        ),
+        ConditionRule(
+            Condition.DUTY_ASSESSED,
+            _duty_assessed,
+            (
+                UnmetCode(
+                    "duty.missing",
+                    "Record a duty assessment: whether the duty to involve applies, under which "
+                    "limb, and whether the overview and scrutiny committee must be consulted.",
+                ),
+                UnmetCode(
+                    "duty.stale",
+                    "Assess the duty to involve again, for the proposal as it now stands.",
+                ),
+            ),
+            reads=("duty_assessment",),
+        ),
+    )
+}
+"""One entry per condition, in the order the gate lists what is unmet. A new condition is a
+member of :class:`Condition` and its entry here; the stages that ask for it name it in
+``cycle.stages``, and ``cycle.selectors`` loads the snapshot fields it ``reads``."""
+
+
 # Departing from a gate -------------------------------------------------------------------------
 
 WAIVABLE = frozenset(
@@ -401,9 +530,7 @@ WAIVABLE = frozenset(
         "signoff.stale",
         "signoff.quorum",
         "signoff.dissent",
-        "agreement.unsigned",
-        "papers.not_issued",
-        "papers.late",
+        *(code.code for rule in CONDITIONS.values() for code in rule.codes if not code.must_record),
     }
 )
 """Conditions about people's availability or disagreement: a governance board may depart from
@@ -416,14 +543,12 @@ MUST_RECORD = {
     "the users' role and influence, and who decides.",
     "budget.missing": "Disclose the budget, or record the reason it cannot be given (a withheld "
     "budget with its reason is a disclosure).",
-    "lead.missing": "Name the cycle's involvement lead.",
-    "conflicts.undeclared": "Have every member of the tender panel declare their interests (a "
-    "declaration of none counts), or take them off the tender panel.",
-    "input.unanswered": 'Answer every input from the panel with "we did" or "we couldn\'t, '
-    'because …".',
-    "duty.missing": "Record a duty assessment: whether the duty to involve applies, under which "
-    "limb, and whether the overview and scrutiny committee must be consulted.",
-    "duty.stale": "Assess the duty to involve again, for the proposal as it now stands.",
+    **{
+        code.code: code.must_record
+        for rule in CONDITIONS.values()
+        for code in rule.codes
+        if code.must_record
+    },
     "consultation.unconsidered": "Record the analysis of each consultation's responses and a "
     "statement of how they were considered.",
 }

@@ -26,8 +26,8 @@ class StageDefinition:
     name: str
     summary: str
     sources: tuple[str, ...] = ()
-    exit_requires: frozenset[str] = field(default_factory=frozenset)
-    entry_requires: frozenset[str] = field(default_factory=frozenset)
+    exit_requires: frozenset[Condition] = field(default_factory=frozenset)
+    entry_requires: frozenset[Condition] = field(default_factory=frozenset)
     decides: bool = False
     """The decision-maker records a decision in this stage (drawn in its own lane, see
     ``processes.bpmn``). The gate does not wait for it: users' sign-off is never approval."""
@@ -65,7 +65,7 @@ class StageTemplate:
         index = self.keys.index(key)
         return self.stages[index + 1] if index + 1 < len(self.stages) else None
 
-    def gate_requires(self, key: str) -> frozenset[str]:
+    def gate_requires(self, key: str) -> frozenset[Condition]:
         """Extra conditions for the gate at the end of ``key``: its own and the next stage's."""
         stage = self.get(key)
         following = self.next_after(key)
@@ -98,7 +98,7 @@ def _stage(
     summary: str,
     *sources: str,
     decides: bool = False,
-    **requires: frozenset[str],
+    **requires: frozenset[Condition],
 ) -> StageDefinition:
     return StageDefinition(
         key=key, name=name, summary=summary, sources=sources, decides=decides, **requires
