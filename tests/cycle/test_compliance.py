@@ -198,6 +198,7 @@ def test_a_budget_change_is_reported_as_re_attested_when_the_panel_signed_again(
     world.pass_gate()  # framework, budget v1
     world.agree_boundaries()
     world.acknowledge_all()
+    world.assess_duty()
     world.attest()
     world.disclose_budget("950000", constraints="A 20% saving is required.")
     world.attest()

@@ -86,6 +86,7 @@ def test_a_dissent_overridden_by_the_governance_board_walks_the_override_path(
     pass_through_the_flow(flow_world)
     flow_world.agree_boundaries()
     flow_world.acknowledge_all()
+    flow_world.assess_duty()
     *attesting, dissenting = flow_world.panel
     for member in attesting:
         commissioning.signoff(actor=member, cycle_id=flow_world.id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cycle import services
+from cycle import duty_services, services
 from cycle.models import CommissioningCycle, Organisation
+from cycle.stages import get_template
 from roles import definitions
 from roles import services as role_services
 from roles.models import GovernanceBoard, PanelMembership
@@ -101,11 +102,21 @@ class Cast:
             role_services.conflict_declare(actor=member, cycle_id=self.id, interest="none")
 
     def evidence_for_signoff(self) -> None:
-        """Boundaries and budget on record, and acknowledged by the whole panel."""
+        """Boundaries and budget on record, acknowledged by the whole panel, and, where the
+        stage asks for one, the duty to involve assessed for the proposal."""
         self.agree_boundaries()
         if not self.cycle.budget_disclosures.exists():
             self.disclose_budget()
         self.acknowledge()
+        stage = self.refresh().current_stage
+        if "duty_assessed" in get_template(self.cycle.template_key).gate_requires(stage):
+            duty_services.duty_assess(
+                actor=self.lead,
+                cycle_id=self.id,
+                proposal="Re-commission day services across the borough.",
+                body_type="icb",
+                activity="planning",
+            )
 
     def open_framework_gate(self) -> None:
         """Everything the framework gate asks for, short of advancing."""
@@ -124,8 +135,6 @@ class Cast:
             self.open_framework_gate()
         else:
             self.evidence_for_signoff()
-            from cycle.stages import get_template
-
             if "conflicts_declared" in get_template(self.cycle.template_key).gate_requires(stage):
                 self.declare_none()
             self.attest()
