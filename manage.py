@@ -83,9 +83,10 @@ def main() -> None:
     os.chdir(ROOT)
     if sys.argv[1:2] == ["test"]:
         # The suite runs under pytest with the test settings, whatever the environment says.
-        # It runs in parallel on every core (pytest-xdist) unless the caller says otherwise.
+        # It runs in parallel on every core (pytest-xdist) unless the caller says otherwise, a
+        # file to a worker, so a module's scenarios are loaded once rather than on every worker.
         options = sys.argv[2:]
-        parallel = [] if _names_workers(options) else ["-n", "auto"]
+        parallel = [] if _names_workers(options) else ["-n", "auto", "--dist", "loadfile"]
         args = [
             sys.executable,
             "-m",
