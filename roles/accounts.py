@@ -110,6 +110,24 @@ def _account(user: Any) -> dict[str, Any]:
     return {"user": user.get_username()}
 
 
+def _set_membership(
+    actor: Any,
+    members: Any,
+    user: Any,
+    *,
+    present: bool,
+    action: LedgerAction,
+    obj: Any,
+    payload: dict[str, Any],
+) -> None:
+    """Put ``user`` in or out of ``members`` (a many-to-many manager) and record it, unless
+    they already are where they are asked to be: then nothing changes and nothing is recorded."""
+    if members.filter(pk=user.pk).exists() == present:
+        return
+    (members.add if present else members.remove)(user)
+    ledger.append(actor=actor, action=action, obj=obj, payload={**_account(user), **payload})
+
+
 # Accounts
 
 
@@ -276,14 +294,14 @@ def staff_add(*, actor: Any, organisation_id: int, user: Any) -> Organisation:
     _require(actor, STAFF_PERM)
     _require_other(actor, user)
     organisation = _lock_organisation(organisation_id)
-    if organisation.staff.filter(pk=user.pk).exists():
-        return organisation
-    organisation.staff.add(user)
-    ledger.append(
-        actor=actor,
+    _set_membership(
+        actor,
+        organisation.staff,
+        user,
+        present=True,
         action=LedgerAction.STAFF_ADDED,
         obj=organisation,
-        payload={**_account(user), "organisation": organisation.name},
+        payload={"organisation": organisation.name},
     )
     return organisation
 
@@ -294,14 +312,14 @@ def staff_remove(*, actor: Any, organisation_id: int, user: Any) -> Organisation
     _require(actor, STAFF_PERM)
     _require_other(actor, user)
     organisation = _lock_organisation(organisation_id)
-    if not organisation.staff.filter(pk=user.pk).exists():
-        return organisation
-    organisation.staff.remove(user)
-    ledger.append(
-        actor=actor,
+    _set_membership(
+        actor,
+        organisation.staff,
+        user,
+        present=False,
         action=LedgerAction.STAFF_REMOVED,
         obj=organisation,
-        payload={**_account(user), "organisation": organisation.name},
+        payload={"organisation": organisation.name},
     )
     return organisation
 
@@ -315,14 +333,14 @@ def board_member_add(*, actor: Any, board_id: int, user: Any) -> GovernanceBoard
     _require(actor, BOARD_PERM)
     _require_other(actor, user)
     board = _lock_board(board_id)
-    if board.members.filter(pk=user.pk).exists():
-        return board
-    board.members.add(user)
-    ledger.append(
-        actor=actor,
+    _set_membership(
+        actor,
+        board.members,
+        user,
+        present=True,
         action=LedgerAction.BOARD_MEMBER_ADDED,
         obj=board,
-        payload={**_account(user), "board": board.name},
+        payload={"board": board.name},
     )
     return board
 
@@ -333,14 +351,14 @@ def board_member_remove(*, actor: Any, board_id: int, user: Any) -> GovernanceBo
     _require(actor, BOARD_PERM)
     _require_other(actor, user)
     board = _lock_board(board_id)
-    if not board.members.filter(pk=user.pk).exists():
-        return board
-    board.members.remove(user)
-    ledger.append(
-        actor=actor,
+    _set_membership(
+        actor,
+        board.members,
+        user,
+        present=False,
         action=LedgerAction.BOARD_MEMBER_REMOVED,
         obj=board,
-        payload={**_account(user), "board": board.name},
+        payload={"board": board.name},
     )
     return board
 
