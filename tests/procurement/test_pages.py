@@ -155,6 +155,28 @@ def test_the_notice_page_reads_the_published_notice(tendering: Tendering) -> Non
     assert "No conflicts of interest were declared." in body
 
 
+def test_once_the_award_is_decided_the_ranking_offers_no_more_scoring(
+    tendering: Tendering,
+) -> None:
+    cast = tendering.cast
+    overview = reverse("web:procurement", args=[cast.id])
+    assert "Score or give views" in text(client_for(cast.representative).get(overview))
+    lots = {lot.name: lot.pk for lot in tendering.tender.lots.all()}
+    procurement.award_decide(
+        actor=cast.decision_maker,
+        cycle_id=cast.id,
+        meeting_id=tendering.meeting().pk,
+        awards={lots["Eastern hub"]: None, lots["Vocational services"]: None},
+        summary="No award: neither lot had a bid good enough.",
+        reasons=REASONS,
+    )
+
+    body = text(client_for(cast.representative).get(overview))
+
+    assert "Score or give views" not in body
+    assert "Scoring closed: the award is decided" in body
+
+
 def test_someone_who_cannot_see_the_cycle_gets_not_found(tendering: Tendering) -> None:
     from tests.factories import representative
 
