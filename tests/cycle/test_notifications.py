@@ -30,7 +30,7 @@ def told(kind: str, world: CycleWorld | None = None) -> list[Notification]:
     rows = Notification.objects.filter(kind=kind)
     if world is not None:
         rows = rows.filter(cycle=world.cycle)
-    return list(rows.order_by("recipient_id"))
+    return list(rows.order_by("recipient_id", "pk"))
 
 
 def recipients(kind: str, world: CycleWorld) -> list[int]:
