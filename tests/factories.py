@@ -195,13 +195,7 @@ class CycleWorld:
 
     def assess_duty(self, **answers: Any) -> Any:
         """Record a duty assessment for the proposal as it stands (planning: the duty applies)."""
-        terms = {
-            "proposal": "Re-commission day services across the borough.",
-            "body_type": "icb",
-            "activity": "planning",
-        }
-        terms.update(answers)
-        return duty_services.duty_assess(actor=self.lead, cycle_id=self.id, **terms)
+        return assess_duty(self.lead, self.id, **answers)
 
     def sign_agreement(self) -> None:
         """Active members who have not signed the current working agreement sign it."""
@@ -237,3 +231,14 @@ class CycleWorld:
         """Pass gates until the cycle is at ``stage_key``."""
         while self.refresh().current_stage != stage_key:
             self.pass_gate()
+
+
+def assess_duty(actor: Any, cycle_id: int, **answers: Any) -> Any:
+    """Record a duty assessment of a cycle's proposal: planning by an ICB, so the duty applies."""
+    terms = {
+        "proposal": "Re-commission day services across the borough.",
+        "body_type": "icb",
+        "activity": "planning",
+    }
+    terms.update(answers)
+    return duty_services.duty_assess(actor=actor, cycle_id=cycle_id, **terms)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cycle import duty_services, services
+from cycle import services
 from cycle.models import CommissioningCycle, Organisation
 from cycle.stages import get_template
 from roles import definitions
@@ -13,6 +13,7 @@ from roles import services as role_services
 from roles.models import GovernanceBoard, PanelMembership
 from tests.factories import (
     OrganisationFactory,
+    assess_duty,
     commissioner,
     governance_member,
     representative,
@@ -110,13 +111,7 @@ class Cast:
         self.acknowledge()
         stage = self.refresh().current_stage
         if "duty_assessed" in get_template(self.cycle.template_key).gate_requires(stage):
-            duty_services.duty_assess(
-                actor=self.lead,
-                cycle_id=self.id,
-                proposal="Re-commission day services across the borough.",
-                body_type="icb",
-                activity="planning",
-            )
+            assess_duty(self.lead, self.id)
 
     def open_framework_gate(self) -> None:
         """Everything the framework gate asks for, short of advancing."""
