@@ -228,6 +228,8 @@ NOTIFICATION_EMAIL_FOOTER = f"\n\n--\nSign in to see this and the rest of the cy
 # GOV.UK Notify, when EMAIL_BACKEND is cycle.mail.GovUKNotifyBackend (docs/notifications.md).
 GOVUK_NOTIFY_API_KEY = env("GOVUK_NOTIFY_API_KEY", default="")
 GOVUK_NOTIFY_TEMPLATE_ID = env("GOVUK_NOTIFY_TEMPLATE_ID", default="")
+GOVUK_NOTIFY_REPLY_TO_ID = env("GOVUK_NOTIFY_REPLY_TO_ID", default="")
+GOVUK_NOTIFY_BASE_URL = env("GOVUK_NOTIFY_BASE_URL", default="")
 # /healthz fails when a notification has waited longer than this in the outbox.
 HEALTHZ_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTHZ_OUTBOX_MAX_AGE_SECONDS", default=900)
 
