@@ -112,6 +112,7 @@ class Walkthrough:
         self.names: dict[int, str] = {}
         self.gate_open: bool | None = None
         self.joined: list[str] = []
+        self.cycle: CommissioningCycle | None = None
 
     def run(self) -> None:
         scenario = scenarios.discover()[WALKTHROUGH_SCENARIO]
@@ -123,6 +124,8 @@ class Walkthrough:
         self.write("\nSetting up:")
         with transaction.atomic():
             scenarios.load(scenario, fresh=True, observer=self.observe)
+            if self.cycle is not None:
+                self.everything_received(self.cycle)
             transaction.set_rollback(True)
 
     # Reading what the engine recorded
@@ -151,6 +154,7 @@ class Walkthrough:
 
     def observe(self, outcome: scenarios.StepOutcome) -> None:
         step, cycle = outcome.step, outcome.cycle
+        self.cycle = cycle
         kind = step.kind
         if kind == "join":
             self.joined.append(self.name(outcome.result.member_id))
@@ -320,6 +324,50 @@ class Walkthrough:
             for line in rows[0].body.splitlines():
                 if line:
                     self.write(f"      {line}")
+
+    def everything_received(self, cycle: CommissioningCycle) -> None:
+        """Every notification the panel received in the story, read back from their inboxes in
+        the order they were written, with the e-mails delivered through the outbox (to a mailbox
+        in memory: nothing leaves the machine)."""
+        panel = list(
+            cycle.memberships.order_by("joined_at", "id").values_list("member_id", flat=True)
+        )
+        rows = list(
+            Notification.objects.filter(cycle=cycle, recipient_id__in=panel)
+            .select_related("recipient")
+            .order_by("id")
+        )
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for row in rows:
+                outbox.deliver(row.pk)
+        emailed = Notification.objects.filter(
+            pk__in=[row.pk for row in rows],
+            channel=Notification.Channel.EMAIL,
+            delivered_at__isnull=False,
+        ).count()
+        inbox: dict[int, int] = dict.fromkeys(panel, 0)
+        told: dict[str, list[int]] = {}
+        for row in rows:
+            inbox[row.recipient_id] += 1
+            told.setdefault(row.subject.removeprefix(f"{cycle.title}: "), []).append(
+                row.recipient_id
+            )
+        self.write(
+            f"\nWHAT THE PANEL RECEIVED, read back from their notifications: {len(rows)} in the "
+            f"app, {emailed} of them also by e-mail ({cycle.title}):"
+        )
+        for subject, recipients in told.items():
+            who = (
+                f"all {len(panel)}"
+                if len(set(recipients)) == len(panel)
+                else ", ".join(self.name(pk) for pk in sorted(set(recipients), key=panel.index))
+            )
+            self.write(f"  {who}: {subject}")
+        self.write(
+            "  Each member's inbox: "
+            + ", ".join(f"{self.name(pk)} {count}" for pk, count in inbox.items())
+            + "."
+        )
 
     def on_input(self, outcome: scenarios.StepOutcome) -> None:
         user_input = outcome.result
