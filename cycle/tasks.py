@@ -8,6 +8,7 @@ level (``cycle.reminders``), and the nightly verification only reads the ledger.
 from __future__ import annotations
 
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 from celery import shared_task
@@ -38,9 +39,12 @@ def send_reminders() -> dict[str, int]:
 
 
 @task
-def fire_workflow_timers() -> None:
-    """viewflow's database-backed timers and scheduled starts (``manage.py workflow_timers``)."""
-    call_command("workflow_timers", verbosity=0)
+def fire_workflow_timers() -> str:
+    """viewflow's database-backed timers, scheduled starts and conditions that are due
+    (``manage.py workflow_timers``); returns what was fired, in viewflow's words."""
+    said = StringIO()
+    call_command("workflow_timers", stdout=said)
+    return said.getvalue().strip()
 
 
 @task
@@ -52,12 +56,15 @@ def verify_ledger() -> dict[str, Any]:
     return {"ok": result.ok, "checked": result.checked, "first_bad_seq": result.first_bad_seq}
 
 
-def sweep() -> dict[str, int]:
-    """Everything the schedule does in a day but the ledger check, at once (``cycle sweep``)."""
+def sweep() -> dict[str, Any]:
+    """Everything the schedule does in a day but the ledger check, at once (``cycle sweep``):
+    viewflow's timers first, since what they start may have people to tell; the outbox last."""
+    timers = fire_workflow_timers()
     flagged = sum(services.input_flag_overdue(input_id=pk) for pk in selectors.overdue_input_ids())
     sent = reminders.send_all()
     delivered = outbox.sweep()
     return {
+        "workflow_timers": timers,
         "inputs_flagged": flagged,
         "cycles": sent["cycles"],
         "reminders": sent["sent"],

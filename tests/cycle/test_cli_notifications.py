@@ -36,7 +36,8 @@ def test_sweep_delivers_what_waits_and_sends_what_is_due(world):
     assert delivered >= waiting + 9
     assert run.out.strip() == (
         f"Input flagged overdue: 0. Reminders and escalations: 9 in 1 cycles. "
-        f"Notifications delivered: {delivered}; waiting to retry: 0; given up: 0."
+        f"Notifications delivered: {delivered}; waiting to retry: 0; given up: 0. "
+        "Workflow timers: 0 timer(s) fired, 0 process(es) started, 0 condition(s) fired."
     )
     assert (
         cli("sweep")

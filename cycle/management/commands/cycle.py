@@ -754,8 +754,9 @@ class Inbox(Subcommand):
 class Sweep(Subcommand):
     name = "sweep"
     help = (
-        "Run the scheduled jobs now: overdue input, reminders and escalations, then deliver "
-        "whatever waits in the outbox (what celery beat does in production)."
+        "Run the scheduled jobs now: viewflow's timers, overdue input, reminders and "
+        "escalations, then deliver whatever waits in the outbox (what celery beat does in "
+        "production)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -767,7 +768,8 @@ class Sweep(Subcommand):
             f"Input flagged overdue: {done['inputs_flagged']}. "
             f"Reminders and escalations: {done['reminders']} in {done['cycles']} cycles. "
             f"Notifications delivered: {done['delivered']}; "
-            f"waiting to retry: {done['retrying']}; given up: {done['gave_up']}."
+            f"waiting to retry: {done['retrying']}; given up: {done['gave_up']}. "
+            f"Workflow timers: {done['workflow_timers']}."
         )
 
 
