@@ -89,6 +89,8 @@ class LedgerAction(models.TextChoices):
     PROPOSAL_CHANGED = "proposal.changed", _("Proposal changed")
     CONSULTATION_OPENED = "consultation.opened", _("Consultation opened")
     CONSULTATION_CONSIDERED = "consultation.considered", _("Consultation responses considered")
+    PRESSURE_RECORDED = "pressure.recorded", _("External pressure recorded")
+    PRESSURE_DISCLOSED = "pressure.disclosed", _("External pressure told to the panel")
 
 
 class Operation(models.TextChoices):
@@ -149,3 +151,5 @@ class Operation(models.TextChoices):
     PROPOSAL_CHANGE_RECORD = "proposal_change_record"
     CONSULTATION_OPEN = "consultation_open"
     CONSULTATION_CONSIDER = "consultation_consider"
+    PRESSURE_RECORD = "pressure_record"
+    PRESSURE_DISCLOSE = "pressure_disclose"

@@ -192,3 +192,73 @@ class ConsultationConsideration(models.Model):
 
     def __str__(self) -> str:
         return f"consideration of {self.consultation}"
+
+
+class ExternalPressure(models.Model):
+    """A pressure from outside the cycle that bears on it (seed 003: "make them overt").
+
+    Each says in plain words what it means for the people who use services, and whether the panel
+    was told (or why it could not be yet). Recording one can reopen the earliest stage it affects
+    that is already behind the cycle (``cycle.duty_services.pressure_record``).
+    """
+
+    class Category(models.TextChoices):
+        REGULATION = "regulation", _("Regulation")
+        LEGISLATION = "legislation", _("Legislation")
+        NATIONAL_PRIORITY = "national-priority", _("A national priority")
+        LOCAL_PRIORITY = "local-priority", _("A local priority")
+        BUDGET = "budget", _("Budget")
+        POLITICAL_CONTROL = "political-control", _("A change of political control")
+        LOCAL_CIRCUMSTANCE = "local-circumstance", _("Local circumstances")
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="external_pressures"
+    )
+    stage_key = models.CharField(max_length=40, help_text=_("The stage it was recorded in."))
+    category = models.CharField(_("kind of pressure"), max_length=30, choices=Category.choices)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("what it is"), blank=True)
+    implication = models.TextField(_("what it means for people who use services"))
+    disclosed = models.BooleanField(_("told to the panel"))
+    withheld_reason = models.TextField(_("why the panel cannot be told yet"), blank=True)
+    disclosed_at = models.DateTimeField(null=True, blank=True)
+    reopened_stage = models.CharField(
+        max_length=40, blank=True, help_text=_("The stage its recording reopened, if any.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(disclosed=True) | ~models.Q(withheld_reason=""),
+                name="pressure_withheld_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(implication=""), name="pressure_has_implication"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExternalPressureStage(models.Model):
+    """A stage an external pressure affects."""
+
+    pressure = models.ForeignKey(
+        ExternalPressure, on_delete=models.CASCADE, related_name="affected_stages"
+    )
+    stage_key = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["pressure", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pressure", "stage_key"], name="pressure_stage_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pressure} affects {self.stage_key}"

@@ -1,5 +1,5 @@
 """Reads of the duty to involve that need more than one query, or settings: consultations with
-what the Gunning principles say of each."""
+what the Gunning principles say of each, and the register of external pressures."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Prefetch, QuerySet
 
 from . import gunning
-from .duty_models import Consultation
+from .duty_models import Consultation, ExternalPressure, ExternalPressureStage
 from .models import CommissioningCycle, Decision
 
 
@@ -71,3 +72,14 @@ def consultation_rows(cycle: CommissioningCycle) -> list[ConsultationRow]:
         )
         rows.append(ConsultationRow(consultation, gunning.check(facts, weeks)))
     return rows
+
+
+def pressures(cycle: CommissioningCycle) -> QuerySet[ExternalPressure]:
+    """The cycle's external pressures, oldest first, with who recorded each and the stages each
+    affects (three queries, however many there are)."""
+    return (
+        ExternalPressure.objects.filter(cycle=cycle)
+        .select_related("recorded_by")
+        .prefetch_related(Prefetch("affected_stages", ExternalPressureStage.objects.order_by("id")))
+        .order_by("recorded_at", "id")
+    )

@@ -1,5 +1,6 @@
 """Every change to the records of the duty to involve, one function each: duty assessments,
-proposal changes, consultations and the consideration of their responses.
+proposal changes, consultations and the consideration of their responses, and the register of
+external pressures.
 
 As in ``cycle.services``: each service locks the cycle row, re-checks permission, validates,
 writes and appends one ledger event in one transaction (``service_support.service``); a refusal
@@ -16,19 +17,22 @@ from django.utils import timezone
 
 from roles.permissions import Action, require
 
-from . import gunning, ledger, selectors
+from . import gunning, ledger, notifications, selectors, services
 from .actions import LedgerAction
 from .duty import Activity, BodyType, DutyQuestions, DutyResult, Wording, assess
 from .duty_models import (
     Consultation,
     ConsultationConsideration,
     DutyAssessment,
+    ExternalPressure,
+    ExternalPressureStage,
     ProposalChange,
 )
 from .duty_selectors import consultation_facts, min_weeks
 from .errors import Conflict, InvalidRequest, NotFound
 from .models import CommissioningCycle, Decision, StageVisit
 from .service_support import lock_cycle, service
+from .stages import get_template
 
 TEXT_LIMIT = 10_000
 
@@ -315,3 +319,162 @@ def consultation_consider(
         },
     )
     return consideration
+
+
+# --- External pressures ---------------------------------------------------------------------
+
+
+@service(LedgerAction.PRESSURE_RECORDED)
+def pressure_record(
+    *,
+    actor: Any,
+    cycle_id: int,
+    category: str,
+    title: str,
+    implication: str,
+    description: str = "",
+    disclosed: bool = True,
+    withheld_reason: str = "",
+    affects: list[str] | tuple[str, ...] = (),
+    reopen: bool = False,
+) -> ExternalPressure:
+    """Record an external pressure on the cycle, and tell the panel.
+
+    ``implication`` says in plain words what it means for people who use services. A pressure
+    the panel cannot be told yet needs the reason (``withheld_reason``); the panel is then told
+    that there is one, and why they cannot hear more. With ``reopen``, the earliest stage it
+    ``affects`` that the cycle has already left is reopened (``cycle.services.stage_reopen``),
+    with the pressure as the reason.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    kind = _choice(category, ExternalPressure.Category, "category")
+    title = _text(title, "title")
+    if len(title) > 200:
+        raise InvalidRequest("title must be at most 200 characters.", code="invalid.too_long")
+    implication = _text(implication, "implication")
+    description = (description or "").strip()
+    if len(description) > TEXT_LIMIT:
+        raise InvalidRequest(
+            f"description must be at most {TEXT_LIMIT} characters.", code="invalid.too_long"
+        )
+    disclosed = bool(disclosed)
+    withheld_reason = (withheld_reason or "").strip()
+    if disclosed:
+        withheld_reason = ""
+    elif not withheld_reason:
+        raise InvalidRequest(
+            "Say why the panel cannot be told about this pressure yet.",
+            code="invalid.withheld_reason",
+        )
+    template = get_template(cycle.template_key)
+    unknown = [key for key in affects if key not in template.keys]
+    if unknown:
+        raise InvalidRequest(
+            f"{', '.join(map(repr, unknown))} is not a stage of this cycle; stages are: "
+            f"{', '.join(template.keys)}.",
+            code="invalid.affects",
+        )
+    affected = [key for key in template.keys if key in set(affects)]
+    to_reopen = ""
+    if reopen:
+        to_reopen = _stage_to_reopen(cycle, affected)
+    now = timezone.now()
+    pressure = ExternalPressure.objects.create(
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        category=kind,
+        title=title,
+        description=description,
+        implication=implication,
+        disclosed=disclosed,
+        withheld_reason=withheld_reason,
+        disclosed_at=now if disclosed else None,
+        reopened_stage=to_reopen,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    ExternalPressureStage.objects.bulk_create(
+        ExternalPressureStage(pressure=pressure, stage_key=key) for key in affected
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.PRESSURE_RECORDED,
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=pressure,
+        payload={
+            "category": kind.value,
+            "title": title,
+            "disclosed": disclosed,
+            "affects": affected,
+            "reopens": to_reopen or None,
+            "panel_to_tell": sorted(selectors.active_member_ids(cycle)),
+        },
+    )
+    notifications.pressure_recorded(cycle=cycle, pressure=pressure, affected=affected)
+    if to_reopen:
+        services.stage_reopen(
+            actor=actor,
+            cycle_id=cycle.pk,
+            stage_key=to_reopen,
+            reason=f"A new external pressure affects this stage: {title}. "
+            f"What it means for people who use services: {implication}",
+        )
+    return pressure
+
+
+def _stage_to_reopen(cycle: CommissioningCycle, affected: list[str]) -> str:
+    """The earliest affected stage the cycle has left (the current one too, once completed)."""
+    template = get_template(cycle.template_key)
+    current = template.position(cycle.current_stage)
+    completed = cycle.status == CommissioningCycle.Status.COMPLETED
+    behind = [
+        key
+        for key in affected
+        if template.position(key) < current or (completed and template.position(key) == current)
+    ]
+    if not behind:
+        raise Conflict(
+            "Only a stage the cycle has already left can be reopened; choose an earlier stage "
+            "the pressure affects, or record it without reopening.",
+            code="reopen.not_earlier",
+        )
+    return behind[0]
+
+
+@service(LedgerAction.PRESSURE_DISCLOSED)
+def pressure_disclose(*, actor: Any, cycle_id: int, pressure_id: int) -> ExternalPressure:
+    """Tell the panel about a pressure that could not be told when it was recorded."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.LEAD, cycle)
+    pressure = ExternalPressure.objects.filter(cycle=cycle, pk=pressure_id).first()
+    if pressure is None:
+        raise NotFound(
+            f"There is no external pressure {pressure_id} in this cycle.",
+            code="pressure.not_found",
+        )
+    if pressure.disclosed:
+        raise Conflict(
+            "The panel has already been told about this pressure.",
+            code="pressure.already_disclosed",
+        )
+    pressure.disclosed = True
+    pressure.disclosed_at = timezone.now()
+    pressure.save(update_fields=["disclosed", "disclosed_at"])
+    affected = list(pressure.affected_stages.values_list("stage_key", flat=True))
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.PRESSURE_DISCLOSED,
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=pressure,
+        payload={
+            "pressure": pressure.pk,
+            "panel_to_tell": sorted(selectors.active_member_ids(cycle)),
+        },
+    )
+    notifications.pressure_recorded(
+        cycle=cycle, pressure=pressure, affected=affected, disclosed_now=True
+    )
+    return pressure

@@ -633,6 +633,7 @@ class Notification(models.Model):
         MEMBER_JOINED = "panel.joined", _("Member joined the panel")
         MEMBER_LEFT = "panel.left", _("Member left the panel")
         STAGE_REOPENED = "stage.reopened", _("Stage reopened")
+        PRESSURE_RECORDED = "pressure.recorded", _("External pressure recorded")
         REMINDER = "reminder", _("Reminder")
         ESCALATION = "escalation", _("Escalation")
         PAPERS_ISSUED = "papers.issued", _("Decision papers issued")
@@ -791,4 +792,6 @@ class DecisionMeeting(models.Model):
 from .duty_models import Consultation as Consultation  # noqa: E402
 from .duty_models import ConsultationConsideration as ConsultationConsideration  # noqa: E402
 from .duty_models import DutyAssessment as DutyAssessment  # noqa: E402
+from .duty_models import ExternalPressure as ExternalPressure  # noqa: E402
+from .duty_models import ExternalPressureStage as ExternalPressureStage  # noqa: E402
 from .duty_models import ProposalChange as ProposalChange  # noqa: E402

@@ -3,7 +3,8 @@
 Each service that changes something people must hear about makes one call here, inside its own
 transaction, after its ledger event: :func:`budget_disclosed`, :func:`boundaries_agreed`,
 :func:`signoff_requested`, :func:`input_responded`, :func:`signoff_recorded` (a dissent),
-:func:`gate_overridden`, :func:`member_joined`, :func:`member_left`, :func:`stage_reopened`. Each
+:func:`gate_overridden`, :func:`member_joined`, :func:`member_left`, :func:`stage_reopened`,
+:func:`pressure_recorded`. Each
 says who is told and builds the message; :func:`cycle.outbox.write` stores them, so they are
 committed with the change and delivered after it.
 
@@ -377,6 +378,43 @@ def stage_reopened(*, cycle: CommissioningCycle, visit: StageVisit) -> list[Noti
             ),
         ),
         key=f"reopened:{visit.pk}",
+    )
+
+
+def pressure_recorded(
+    *,
+    cycle: CommissioningCycle,
+    pressure: Any,
+    affected: Iterable[str],
+    disclosed_now: bool = False,
+) -> list[Notification]:
+    """Tell the panel about an external pressure and what it means for them, or, while it cannot
+    be told yet, that there is one and why it cannot be told."""
+    stages = [stage_name(cycle, key) for key in affected]
+    where = f"\n\nIt affects: {', '.join(stages)}." if stages else ""
+    if pressure.disclosed:
+        lead = "can now be told" if disclosed_now else "has been recorded"
+        subject = f"{cycle.title}: {pressure.title}"
+        body = (
+            f"Something outside the cycle {lead}: {pressure.title} "
+            f"({pressure.get_category_display().lower()}).\n\n"
+            f"What it means for people who use services:\n\n{pressure.implication}{where}"
+        )
+    else:
+        subject = f"{cycle.title}: a pressure on the cycle that cannot be told yet"
+        body = (
+            f"Something outside the cycle ({pressure.get_category_display().lower()}) bears on "
+            f"it, but the details cannot be given yet. The reason:\n\n{pressure.withheld_reason}"
+            f"{where}\n\nYou will be told what it means for you as soon as it can be given."
+        )
+    if pressure.reopened_stage and not disclosed_now:
+        body += f"\n\nBecause of it, '{stage_name(cycle, pressure.reopened_stage)}' is open again."
+    return write(
+        kind=Kind.PRESSURE_RECORDED,
+        cycle=cycle,
+        recipient_ids=selectors.active_member_ids(cycle),
+        message=Message(subject=subject, body=body),
+        key=f"pressure:{pressure.pk}:{'disclosed' if disclosed_now else 'recorded'}",
     )
 
 

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import duty, views
+from . import duty, involvement, views
 
 
 class IdConverter:
@@ -102,6 +102,12 @@ cycle_urls = [
         "consultations/<id:consultation_id>/consideration/",
         duty.ConsultationConsider.as_view(),
         name="cycle-consultation-consider",
+    ),
+    path("pressures/", involvement.PressureList.as_view(), name="cycle-pressures"),
+    path(
+        "pressures/<id:pressure_id>/disclose/",
+        involvement.PressureDisclose.as_view(),
+        name="cycle-pressure-disclose",
     ),
     path("audit/", views.CycleAudit.as_view(), name="cycle-audit"),
     path("audit/verify/", views.CycleAuditVerify.as_view(), name="cycle-audit-verify"),

@@ -61,6 +61,13 @@ cycle_pages = [
         duty.ConsultationConsiderView.as_view(),
         name="consultation-consider",
     ),
+    path("pressures/", duty.PressuresView.as_view(), name="pressures"),
+    path("pressures/record/", duty.PressureRecordView.as_view(), name="pressure-record"),
+    path(
+        "pressures/<int:pressure_id>/disclose/",
+        duty.PressureDiscloseView.as_view(),
+        name="pressure-disclose",
+    ),
     # Procurement: the tender, scoring and views on a bid, the notice of intention
     path("procurement/", procurement.ProcurementView.as_view(), name="procurement"),
     path(

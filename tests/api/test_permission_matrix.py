@@ -22,6 +22,7 @@ from tests.roles.cast import AGREEMENT, BOUNDARIES, Cast, build_cast
 from tests.roles.test_permission_matrix import (
     CONSULTATION,
     MATRIX,
+    PRESSURE,
     TRIES,
     VISIBILITY,
     Cell,
@@ -97,6 +98,10 @@ REQUESTS: dict[str, Request] = {
     "consultation_consider": lambda c, t: c.post(
         f"cycles/{t.id}/consultations/{t.cycle.consultations.get().pk}/consideration/",
         {"responses": 212, "analysis": "Hubs near buses.", "statement": "The spec says so."},
+    ),
+    "pressure_record": lambda c, t: c.post(f"cycles/{t.id}/pressures/", PRESSURE),
+    "pressure_disclose": lambda c, t: c.post(
+        f"cycles/{t.id}/pressures/{t.cycle.external_pressures.get().pk}/disclose/"
     ),
 }
 

@@ -141,6 +141,23 @@ def _consultation_opened(target: Cast) -> None:
     duty_services.consultation_open(actor=target.lead, cycle_id=target.id, **CONSULTATION)
 
 
+PRESSURE = {
+    "category": "political-control",
+    "title": "The new council has promised no council tax rise",
+    "implication": "There is less money, so some options may no longer be affordable.",
+}
+
+
+def _pressure_withheld(target: Cast) -> None:
+    duty_services.pressure_record(
+        actor=target.lead,
+        cycle_id=target.id,
+        **PRESSURE,
+        disclosed=False,
+        withheld_reason="The budget is not yet published.",
+    )
+
+
 def _ask_for_signoff(actor: Any, target: Cast) -> None:
     """The cast's cycle runs no process, so a permitted request finds nobody to ask (a conflict,
     checked after who is asking); a refused one is Forbidden like any other."""
@@ -298,6 +315,16 @@ TRIES: dict[str, Try] = {
             responses=212,
             analysis="Most people want a hub within one bus ride.",
             statement="The specification now asks for hubs on the main bus routes.",
+        ),
+    ),
+    "pressure_record": (
+        _nothing,
+        lambda actor, t: duty_services.pressure_record(actor=actor, cycle_id=t.id, **PRESSURE),
+    ),
+    "pressure_disclose": (
+        _pressure_withheld,
+        lambda actor, t: duty_services.pressure_disclose(
+            actor=actor, cycle_id=t.id, pressure_id=t.cycle.external_pressures.get().pk
         ),
     ),
 }

@@ -29,6 +29,8 @@ PAGES = [
     "reopen/",
     "procurement/",
     "procurement/notice/",
+    "pressures/",
+    "pressures/record/",
 ]
 PEOPLE = ["gillian.marsh", "pauline.dobson", "maggie.rowe", "catherine.holt", "david.achebe"]
 

@@ -36,6 +36,7 @@ from tests.roles.test_permission_matrix import (
     ACCOUNT_TRIES,
     CONSULTATION,
     MATRIX,
+    PRESSURE,
     TRIES,
     VISIBILITY,
     Cell,
@@ -147,6 +148,14 @@ FORMS: dict[str, Form] = {
     "consultation_consider": lambda a, t: (
         _cycle("web:consultation-consider", t, t.cycle.consultations.get().pk),
         {"responses": "212", "analysis": "Hubs near buses.", "statement": "The spec says so."},
+    ),
+    "pressure_record": lambda a, t: (
+        _cycle("web:pressure-record", t),
+        {**PRESSURE, "disclosed": "yes"},
+    ),
+    "pressure_disclose": lambda a, t: (
+        _cycle("web:pressure-disclose", t, t.cycle.external_pressures.get().pk),
+        {},
     ),
 }
 

@@ -30,6 +30,7 @@ TEMPLATES = Path(representative.__file__).resolve().parents[1] / "templates" / "
 REPRESENTATIVE_TEMPLATES = [
     *sorted((TEMPLATES / "representative").glob("*.html")),
     TEMPLATES / "home" / "asked_of_you.html",
+    TEMPLATES / "duty" / "pressures.html",
     TEMPLATES / "help.html",
 ]
 JARGON = re.compile(r"\b(task|tasks|process|processes|artifact|artefact|execute|executed)\b", re.I)

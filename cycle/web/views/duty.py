@@ -14,11 +14,12 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from cycle import duty, duty_selectors, duty_services
-from cycle.duty_models import Consultation, DutyAssessment
+from cycle.duty_models import Consultation, DutyAssessment, ExternalPressure
+from cycle.stages import get_template
 
 from .. import selectors
 from ..forms import PageForm
-from .base import CycleFormView, CyclePage
+from .base import ButtonView, CycleFormView, CyclePage
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -338,3 +339,140 @@ class ConsultationConsiderView(CycleFormView):
 
     def confirmation(self, result: Any) -> str:
         return "You recorded what people said and how their responses were taken into account."
+
+
+# --- External pressures -------------------------------------------------------------------------
+
+
+class PressuresView(CyclePage):
+    """The register of external pressures: what each means for users, and whether the panel was
+    told. A panel member sees only that there is a pressure not yet told, and why."""
+
+    template_name = "web/duty/pressures.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        template = get_template(self.cycle.template_key)
+        context["pressures"] = [
+            {
+                "pressure": pressure,
+                "affects": [template.get(s.stage_key).name for s in pressure.affected_stages.all()],
+                "reopened": template.get(pressure.reopened_stage).name
+                if pressure.reopened_stage
+                else "",
+                "hidden": context["on_panel"] and not pressure.disclosed,
+            }
+            for pressure in duty_selectors.pressures(self.cycle)
+        ]
+        return context
+
+
+class PressureForm(PageForm):
+    category = forms.ChoiceField(
+        label=_("What kind of pressure is it?"),
+        choices=ExternalPressure.Category.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the kind of pressure")},
+    )
+    title = forms.CharField(
+        label=_("Name the pressure"),
+        max_length=200,
+        help_text=_("For example, “The council has promised no council tax rise”."),
+        error_messages={"required": _("Name the pressure")},
+    )
+    description = forms.CharField(
+        label=_("What is it? (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    implication = forms.CharField(
+        label=_("What does it mean for people who use services?"),
+        help_text=_("Use plain words. The panel reads this."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say what it means for people who use services")},
+    )
+    affects = forms.MultipleChoiceField(
+        label=_("Which stages does it affect? (optional)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    disclosed = _yes_no(_("Can the panel be told about it now?"))
+    withheld_reason = forms.CharField(
+        label=_("If not, why not?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reopen = forms.BooleanField(
+        label=_("Open again the earliest stage it affects that the cycle has already left"),
+        required=False,
+    )
+    service_fields = {
+        "invalid.category": "category",
+        "invalid.title": "title",
+        "invalid.implication": "implication",
+        "invalid.affects": "affects",
+        "invalid.withheld_reason": "withheld_reason",
+        "reopen.not_earlier": "reopen",
+    }
+
+    def __init__(self, *args: Any, cycle: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if cycle is not None:
+            template = get_template(cycle.template_key)
+            affects = self.fields["affects"]
+            assert isinstance(affects, forms.MultipleChoiceField)
+            affects.choices = [(s.key, s.name) for s in template.stages]
+
+    def answers(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["disclosed"] = data["disclosed"] == "yes"
+        return data
+
+
+class PressureRecordView(CycleFormView):
+    """Record an external pressure; the panel is told."""
+
+    template_name = "web/duty/pressure_record.html"
+    form_class = PressureForm
+    submit_label = "Record the pressure"
+    success_url_name = "web:pressures"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "cycle": self.cycle}
+
+    def perform(self, form: PressureForm) -> Any:
+        return duty_services.pressure_record(
+            actor=self.request.user, cycle_id=self.cycle.pk, **form.answers()
+        )
+
+    def confirmation(self, result: Any) -> str:
+        told = (
+            "The panel has been told what it means for them."
+            if result.disclosed
+            else "The panel has been told there is a pressure they cannot hear about yet, and why."
+        )
+        reopened = (
+            f" “{get_template(self.cycle.template_key).get(result.reopened_stage).name}” is open "
+            "again."
+            if result.reopened_stage
+            else ""
+        )
+        return f"You recorded “{result.title}”. {told}{reopened}"
+
+
+class PressureDiscloseView(ButtonView):
+    """Tell the panel about a pressure that could not be told before."""
+
+    page_view = PressuresView
+    form_class = PageForm
+    success_url_name = "web:pressures"
+
+    def perform(self, form: Any) -> Any:
+        return duty_services.pressure_disclose(
+            actor=self.request.user,
+            cycle_id=self.cycle.pk,
+            pressure_id=self.kwargs["pressure_id"],
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return f"You told the panel about “{result.title}” and what it means for them."
