@@ -835,7 +835,9 @@ class Layout:
 TASK = (130, 80)
 GATEWAY = 50
 EVENT = 36
-SLOT = {"userTask": 170, "exclusiveGateway": 90, "startEvent": 80, "endEvent": 80}
+SLOT = {"userTask": 170, "exclusiveGateway": 90, "startEvent": 80, "endEvent": 230}
+"""The width each kind of node takes along the process; the end event's leaves room for the
+label of the flow into it ("Close the cycle") beside that flow."""
 POOL_HEADER = 30
 LANE_HEADER = 30
 LEVEL_GAP = 22
@@ -1548,6 +1550,12 @@ class _Space:
         self.segments = [
             (a, b) for points in diagram.edges.values() for a, b in itertools.pairwise(points)
         ]
+        # A mark stays inside one lane: the lanes' edges are lines it must not cross.
+        self.segments += [
+            ((lane.x, edge), (lane.right, edge))
+            for lane in diagram.lanes.values()
+            for edge in (lane.y, lane.bottom)
+        ]
         self.bounds = diagram.pool
 
     def find(self, width: float, height: float, candidates: Sequence[tuple[float, float]]) -> Box:
@@ -1589,6 +1597,24 @@ def _state_badge(parent: ET.Element, box: Box, state: StageState, space: _Space)
     ).text = words
 
 
+GATE_CODES_WIDTH = 230
+"""How wide the list of a closed gate's unmet codes may run before it wraps."""
+
+
+def _gate_lines(head: str, codes: Sequence[str]) -> list[list[str]]:
+    """The gate's state as lines of words: its head alone, then the codes, several to a line."""
+    lines: list[list[str]] = [[head]]
+    row: list[str] = []
+    for code in codes:
+        if row and len(", ".join([*row, code])) * CHAR_WIDTH > GATE_CODES_WIDTH:
+            lines.append(row)
+            row = []
+        row.append(code)
+    if row:
+        lines.append(row)
+    return lines
+
+
 def _gate_badge(parent: ET.Element, box: Box, state: StageState, space: _Space) -> None:
     codes: tuple[str, ...] = ()
     if state.gate_open:
@@ -1597,12 +1623,14 @@ def _gate_badge(parent: ET.Element, box: Box, state: StageState, space: _Space) 
         head, codes = "Gate closed, override stands:", state.unmet
     else:
         head, codes = "Gate closed:", state.unmet
-    lines = [head, *codes]
-    width = max(len(line) for line in lines) * CHAR_WIDTH + 4
+    lines = _gate_lines(head, codes)
+    width = max(len(", ".join(line)) for line in lines) * CHAR_WIDTH + 4
     height = len(lines) * LINE_HEIGHT
-    candidates = [
-        (box.right + 6 + dx, box.bottom + dy) for dy in (34, 50, 2) for dx in (0, 20, 40)
-    ] + [(box.cx + 6, box.bottom + dy) for dy in range(60, 700, 20)]
+    # Beside the gate, below the flow out of it; failing that, above; then further along.
+    candidates = [(box.right + 6 + dx, box.bottom + dy) for dy in (34, 50, 2) for dx in (0, 20, 40)]
+    candidates += [(box.right + dx, box.cy + 4) for dx in range(110, 320, 10)]
+    candidates += [(box.right + dx, box.cy - height - 4) for dx in range(20, 320, 20)]
+    candidates += [(box.cx + 6, box.bottom + dy) for dy in range(60, 700, 20)]
     spot = space.find(width, height, candidates)
     text = ET.SubElement(
         parent,
@@ -1615,11 +1643,18 @@ def _gate_badge(parent: ET.Element, box: Box, state: StageState, space: _Space) 
             "class": "gate-state",
         },
     )
-    for number, line in enumerate(lines):
-        attributes = {"x": _n(spot.x + 2), "dy": "0" if number == 0 else str(LINE_HEIGHT)}
-        if number:
-            attributes["data-code"] = line
-        ET.SubElement(text, _q(SVG_NS, "tspan"), attributes).text = line
+    ET.SubElement(text, _q(SVG_NS, "tspan"), {"x": _n(spot.x + 2), "dy": "0"}).text = head
+    for number, line in enumerate(lines[1:], start=1):
+        row = ET.SubElement(
+            text,
+            _q(SVG_NS, "tspan"),
+            {"x": _n(spot.x + 2), "y": _n(spot.y + LINE_HEIGHT - 3 + number * LINE_HEIGHT)},
+        )
+        for index, code in enumerate(line):
+            span = ET.SubElement(row, _q(SVG_NS, "tspan"), {"data-code": code})
+            span.text = code
+            if index < len(line) - 1:
+                span.tail = ", "
 
 
 def _legend(parent: ET.Element, y: float) -> None:

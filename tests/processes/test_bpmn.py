@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from cycle import gates
-from cycle.stages import DEFAULT, TEMPLATES, StageTemplate
+from cycle.stages import DEFAULT, TEMPLATES, StageState, StageTemplate
 from processes import bpmn
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -335,6 +335,32 @@ def test_labels_overlap_no_shape_no_other_label_and_no_line(key: str) -> None:
         assert label.box.bottom <= lane.bottom and label.box.x >= lane.x + bpmn.LANE_HEADER
 
 
+def gap(box: bpmn.Box, other: bpmn.Box) -> float:
+    """The distance between two boxes (0 when they touch or overlap)."""
+    dx = max(other.x - box.right, box.x - other.right, 0)
+    dy = max(other.y - box.bottom, box.y - other.bottom, 0)
+    return float((dx * dx + dy * dy) ** 0.5)
+
+
+def segment_box(a: tuple[float, float], b: tuple[float, float]) -> bpmn.Box:
+    return bpmn.Box(min(a[0], b[0]), min(a[1], b[1]), abs(a[0] - b[0]), abs(a[1] - b[1]))
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_every_label_sits_beside_what_it_names(key: str) -> None:
+    """A reader takes a label for the nearest element: a flow's label touches its own line
+    within a few pixels, a gateway's or event's its own shape."""
+    model = bpmn.build_model(TEMPLATES[key])
+    diagram = bpmn.layout(model)
+    for owner, label in diagram.labels.items():
+        if owner in diagram.edges:
+            points = diagram.edges[owner]
+            distance = min(gap(label.box, segment_box(a, b)) for a, b in itertools.pairwise(points))
+        else:
+            distance = gap(label.box, diagram.shapes[owner])
+        assert distance <= 10, (owner, label.lines, distance)
+
+
 @pytest.mark.parametrize("key", TEMPLATE_KEYS)
 def test_shapes_sit_in_their_lanes_and_never_overlap(key: str) -> None:
     model = bpmn.build_model(TEMPLATES[key])
@@ -398,3 +424,54 @@ def test_export_command_refuses_an_unknown_template_and_writes_nothing(tmp_path:
         call_command("bpmn", "export", "--template", "nine", "--output", str(target))
     assert raised.value.returncode == 2
     assert not target.exists()
+
+
+# The live diagram's marks ---------------------------------------------------------------------
+
+
+def text_box(element: Any) -> bpmn.Box:
+    """The box a drawn text takes: its first line, then one line per tspan that moves down."""
+    first = element.text.strip() if (element.text or "").strip() else element[0].text
+    lines = [first] + [
+        " ".join("".join(row.itertext()).split())
+        for row in element.iter(f"{{{bpmn.SVG_NS}}}tspan")
+        if row.get("y") or row.get("dy", "0") != "0"
+    ]
+    top = float(element.get("y")) - bpmn.LINE_HEIGHT + 3
+    width = max(len(words) for words in lines) * bpmn.CHAR_WIDTH
+    return bpmn.Box(float(element.get("x")), top, width, len(lines) * bpmn.LINE_HEIGHT)
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_the_live_marks_stay_in_their_lane_clear_of_every_shape_line_and_label(key: str) -> None:
+    """Even a new cycle's first gate, with every condition unmet, is readable: its list of
+    codes wraps and lies inside the commissioner's lane, crossing nothing."""
+    template = TEMPLATES[key]
+    _, diagram = bpmn.template_diagram(template)
+    codes = tuple(
+        code for check in bpmn.gate_checks(template, template.keys[0]) for code in check.codes
+    )
+    assert len(codes) >= 9
+    states = {stage: StageState(stage, StageState.NOT_REACHED) for stage in template.keys[1:]} | {
+        template.keys[0]: StageState(template.keys[0], StageState.CURRENT, False, codes)
+    }
+    svg = etree.fromstring(bpmn.live_svg(template, states, title="A cycle").encode())
+
+    marks = [
+        text
+        for text in svg.iter(f"{{{bpmn.SVG_NS}}}text")
+        if (text.get("class") or "").startswith(("gate-state", "state "))
+    ]
+    assert len(marks) == len(template.keys) + 1  # a state above every stage, and the gate's
+    (gate,) = [text for text in marks if text.get("class") == "gate-state"]
+    assert [span.get("data-code") for span in gate.iter() if span.get("data-code")] == list(codes)
+    lane = diagram.lanes[bpmn.COMMISSIONER.key]
+    segments = [(a, b) for points in diagram.edges.values() for a, b in itertools.pairwise(points)]
+    taken = [*diagram.shapes.values(), *(label.box for label in diagram.labels.values())]
+    boxes = [text_box(text) for text in marks]
+    for box in boxes:
+        assert lane.y < box.y and box.bottom < lane.bottom, box
+        assert not any(box.overlaps(other) for other in taken), box
+        assert not any(box.crosses(a, b) for a, b in segments), box
+    for index, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[index + 1 :]), box

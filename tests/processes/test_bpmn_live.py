@@ -35,8 +35,8 @@ def stage_marks(svg: Any) -> dict[str, str]:
 
 def gate_codes(svg: Any) -> tuple[str, tuple[str, ...]]:
     (text,) = [t for t in svg.iter(f"{SVG}text") if t.get("class") == "gate-state"]
-    spans = list(text)
-    return spans[0].text, tuple(span.get("data-code") for span in spans[1:])
+    head = next(iter(text)).text
+    return head, tuple(span.get("data-code") for span in text.iter() if span.get("data-code"))
 
 
 def aria(svg: Any, stage: str) -> str:
