@@ -9,7 +9,8 @@ says who is told and builds the message; :func:`cycle.outbox.write` stores them,
 committed with the change and delivered after it.
 
 Below those are the reads and writes of a person's own notifications: their inbox, marking read,
-and their choice of e-mail or in-app only (the in-app notification is never skipped).
+and their choice of e-mail or in-app only (the in-app notification is never skipped); and, for an
+involvement lead, the e-mails of their cycles that could not be delivered, and trying one again.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from roles.models import GovernanceBoard, PanelMembership
 
 from . import selectors
-from .errors import InvalidRequest
+from .errors import Conflict, InvalidRequest, NotFound
 from .gates import PAPERS_NOTICE_DAYS
 from .models import (
     BudgetDisclosure,
@@ -41,7 +42,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
-from .outbox import Message, write
+from .outbox import Message, dispatch, write
 from .stages import get_template
 
 Kind = Notification.Kind
@@ -542,3 +543,52 @@ def notification_preference_set(*, actor: Any, channel: str) -> NotificationPref
         user_id=actor.pk, defaults={"channel": channel, "updated_at": timezone.now()}
     )
     return preference
+
+
+# E-mails that could not be delivered, for the involvement lead
+
+
+def _leads(user: Any) -> Q:
+    """Cycles whose failed e-mails ``user`` hears of: as their involvement lead, or as their
+    lead commissioner while none is named (as :func:`involvement_lead_id`)."""
+    return Q(cycle__involvement_lead_id=user.pk) | Q(
+        cycle__involvement_lead__isnull=True, cycle__lead_commissioner_id=user.pk
+    )
+
+
+def undeliverable_for(user: Any) -> QuerySet[Notification]:
+    """E-mails given up on in the cycles whose failures ``user`` hears of, the latest first, with
+    their recipients and cycles (one query)."""
+    return (
+        Notification.objects.filter(_leads(user), failed_at__isnull=False)
+        .select_related("recipient", "cycle")
+        .order_by("-failed_at", "-id")
+    )
+
+
+@transaction.atomic
+def notification_retry(*, actor: Any, notification_id: int) -> Notification:
+    """Try again to e-mail a notification that was given up on (once the person's address has
+    been put right, say): it goes back into the outbox with its tries counted from nought, and
+    is sent after the commit. Only whoever was told of the failure may do this."""
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .filter(_leads(actor), pk=notification_id)
+        .first()
+    )
+    if notification is None:
+        raise NotFound(
+            "There is no e-mail like that for you to try again.", code="notification.not_found"
+        )
+    if notification.failed_at is None:
+        raise Conflict(
+            "That e-mail has not been given up on: it has been delivered, or is still being tried.",
+            code="notification.not_given_up",
+        )
+    notification.failed_at = None
+    notification.attempts = 0
+    notification.next_attempt_at = timezone.now()
+    notification.save(update_fields=["failed_at", "attempts", "next_attempt_at"])
+    pk = notification.pk
+    transaction.on_commit(lambda: dispatch([pk]), robust=True)
+    return notification

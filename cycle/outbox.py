@@ -211,12 +211,15 @@ def _tell_lead_of_failure(notification: Notification) -> None:
             body=(
                 f"We tried {notification.attempts} times to e-mail {who} "
                 f"({recipient.email}) and could not. They can still read it when they sign in, "
-                f"but please tell them another way.\n\n"
+                f"but please tell them another way, or put their e-mail address right and try "
+                f"again from the list of e-mails we could not deliver (on your notifications "
+                f"page).\n\n"
                 f"The message was: {notification.subject}\n\n{notification.body}\n\n"
                 f"The last error was: {notification.last_error}"
             ),
         ),
-        key=f"delivery-failed:{notification.pk}",
+        # Once per giving up: tried again by the lead and given up again, they are told again.
+        key=f"delivery-failed:{notification.pk}:{notification.failed_at:%Y%m%dT%H%M%S%f}",
         skip_existing=True,
         in_app_only=True,
     )

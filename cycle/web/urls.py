@@ -89,6 +89,11 @@ urlpatterns = [
     path("cycles/new/", cycles.CycleCreateView.as_view(), name="cycle-create"),
     path("notifications/", notifications.NotificationsView.as_view(), name="notifications"),
     path(
+        "notifications/undelivered/",
+        notifications.UndeliverableView.as_view(),
+        name="notifications-undeliverable",
+    ),
+    path(
         "notifications/settings/",
         notifications.NotificationSettingsView.as_view(),
         name="notification-settings",

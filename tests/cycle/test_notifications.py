@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cycle import notifications, outbox, services
 from cycle import tasks as cycle_tasks
-from cycle.errors import InvalidRequest
+from cycle.errors import Conflict, InvalidRequest, NotFound
 from cycle.models import Notification
 from roles import services as role_services
 from tests.factories import CycleWorld, governance_member, representative, user_with_role
@@ -498,3 +498,67 @@ def test_the_beat_schedule_names_tasks_the_worker_knows(settings):
         assert name in project_app.tasks, name
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
     assert outbox.deliver_notification.acks_late is True
+
+
+def given_up(world, settings, *, lead) -> Notification:
+    """A budget change's e-mail to the first member, given up on after its tries."""
+    settings.EMAIL_BACKEND = "tests.mailsink.FailingBackend"
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    services.involvement_lead_name(actor=world.lead, cycle_id=world.id, lead=lead)
+    for other in world.panel[1:]:
+        notifications.notification_preference_set(actor=other, channel="in-app")
+    empty_outbox()
+    world.disclose_budget()
+    row = Notification.objects.undelivered().get()
+    assert outbox.deliver(row.pk) == outbox.Outcome.GAVE_UP
+    return row
+
+
+def test_the_lead_sees_the_emails_given_up_on_and_can_try_one_again(
+    world, settings, django_capture_on_commit_callbacks
+):
+    lead = user_with_role("Involvement lead")
+    row = given_up(world, settings, lead=lead)
+    assert list(notifications.undeliverable_for(lead)) == [row]
+    assert list(notifications.undeliverable_for(world.lead)) == []  # a lead is named
+    assert list(notifications.undeliverable_for(world.panel[0])) == []
+
+    # The address is put right and the mail server is back: the lead tries again.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notification_retry(actor=lead, notification_id=row.pk)
+
+    row.refresh_from_db()
+    assert row.failed_at is None and row.delivered_at is not None and row.attempts == 1
+    assert [message.to for message in mail.outbox] == [[world.panel[0].email]]
+    assert list(notifications.undeliverable_for(lead)) == []
+
+
+def test_trying_again_is_for_the_lead_told_of_the_failure_and_only_once_given_up(world, settings):
+    lead = user_with_role("Involvement lead")
+    row = given_up(world, settings, lead=lead)
+
+    for stranger in (world.lead, world.panel[0], world.governor):
+        with pytest.raises(NotFound) as refused:
+            notifications.notification_retry(actor=stranger, notification_id=row.pk)
+        assert refused.value.code == "notification.not_found"
+    row.refresh_from_db()
+    assert row.failed_at is not None
+
+    notifications.notification_retry(actor=lead, notification_id=row.pk)
+    with pytest.raises(Conflict) as refused:
+        notifications.notification_retry(actor=lead, notification_id=row.pk)
+    assert refused.value.code == "notification.not_given_up"
+
+
+def test_given_up_again_after_trying_again_the_lead_is_told_again(world, settings):
+    lead = user_with_role("Involvement lead")
+    row = given_up(world, settings, lead=lead)
+    notifications.notification_retry(actor=lead, notification_id=row.pk)
+
+    assert outbox.deliver(row.pk) == outbox.Outcome.GAVE_UP
+
+    warnings = told(Kind.DELIVERY_FAILED, world)
+    assert [warning.recipient_id for warning in warnings] == [lead.pk, lead.pk]
+    assert "try again from the list of e-mails we could not deliver" in warnings[0].body

@@ -10,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from cycle import notifications
 from cycle.models import Notification
 from roles import services as role_services
+from tests.cycle.test_notifications import given_up
+from tests.factories import user_with_role
 from tests.web.pages import error_summary, h1_count, text
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +111,44 @@ def test_the_page_costs_the_same_queries_however_many_notifications(world):
     many = count()
     print(f"\nnotifications page: {few} queries with 1 notification, {many} with 21")
     assert many == few
+
+
+def test_the_lead_is_shown_the_emails_that_could_not_be_delivered_and_tries_one_again(
+    world, settings, django_capture_on_commit_callbacks
+):
+    lead = user_with_role("Involvement lead")
+    row = given_up(world, settings, lead=lead)
+    member = world.panel[0]
+    client = signed_in(lead)
+
+    listing = text(client.get("/notifications/"))
+    assert "Some e-mails from the cycles you lead could not be delivered." in listing
+    page = client.get("/notifications/undelivered/")
+    assert h1_count(page) == 1
+    words = text(page)
+    assert row.subject in words
+    assert f"{member.email}" in words
+    assert "ConnectionRefusedError: the mail server refused the connection" in words
+    assert "after 1 try" in words
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/notifications/undelivered/", {"notification": row.pk}, follow=True)
+    assert f"We will try again to e-mail {member.username} at {member.email}." in text(response)
+    assert "Every e-mail from the cycles you lead has been delivered" in text(response)
+    row.refresh_from_db()
+    assert row.delivered_at is not None
+
+
+def test_nobody_else_can_try_again_and_is_told_why(world, settings):
+    row = given_up(world, settings, lead=user_with_role("Involvement lead"))
+    member = world.panel[0]
+    client = signed_in(member)
+
+    assert "could not be delivered" not in text(client.get("/notifications/"))
+    assert row.subject not in text(client.get("/notifications/undelivered/"))
+    response = client.post("/notifications/undelivered/", {"notification": row.pk})
+    assert response.status_code == 200
+    assert error_summary(response) == ["There is no e-mail like that for you to try again."]
+    row.refresh_from_db()
+    assert row.failed_at is not None

@@ -45,6 +45,7 @@ class NotificationsView(ServiceFormView):
             unread=sum(1 for row in rows if row.read_at is None),
             visible_cycles=visible,
             channel=notifications.channel_for(user),
+            undeliverable=notifications.undeliverable_for(user).exists(),
             **kwargs,
         )
 
@@ -96,6 +97,38 @@ class NotificationSettingsView(ServiceFormView):
 
     def get_success_url(self) -> str:
         return reverse("web:notifications")
+
+
+class RetryForm(PageForm):
+    notification = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "Choose an e-mail to try again"},
+    )
+
+
+class UndeliverableView(ServiceFormView):
+    """E-mails of the user's cycles that could not be delivered, each with a button to try it
+    again (after the person's address has been put right, say)."""
+
+    template_name = "web/notifications/undeliverable.html"
+    form_class = RetryForm
+    submit_label = "Try again"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        rows = list(notifications.undeliverable_for(self.request.user)[:PAGE_SIZE])
+        return super().get_context_data(rows=rows, **kwargs)
+
+    def perform(self, form: RetryForm) -> Notification:
+        return notifications.notification_retry(
+            actor=self.request.user, notification_id=form.cleaned_data["notification"]
+        )
+
+    def confirmation(self, result: Notification) -> str:
+        who = result.recipient.get_full_name() or result.recipient.get_username()
+        return f"We will try again to e-mail {who} at {result.recipient.email or 'no address'}."
+
+    def get_success_url(self) -> str:
+        return reverse("web:notifications-undeliverable")
 
 
 register(MenuEntry("Notifications", "web:notifications", lambda user: True))
