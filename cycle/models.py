@@ -61,6 +61,10 @@ class Organisation(models.Model):
                 & Q(escalate_to_lead_days__gt=F("reminder_days"))
                 & Q(escalate_to_board_days__gt=F("escalate_to_lead_days")),
                 name="reminders_before_escalations",
+                violation_error_message=_(
+                    "Remind the member after at least 1 working day, tell the involvement lead "
+                    "later than that, and tell the governance board later still."
+                ),
             )
         ]
 

@@ -369,3 +369,33 @@ def test_only_the_administrator_demo_account_is_staff_and_none_is_a_superuser(
     user = ensure_demo_account(account)
 
     assert (user.is_staff, user.is_superuser) == (staff, False)
+
+
+def test_an_organisations_calendar_and_reminder_days_are_set_in_the_admin_in_order(
+    administrator: User,
+) -> None:
+    organisation = OrganisationFactory(name="Highland Council")
+    client = signed_in(administrator)
+    form = {"name": organisation.name, "staff": [], "bank_holidays": "scotland"}
+
+    refused = client.post(
+        admin_url("cycle_organisation_change", organisation.pk),
+        {**form, "reminder_days": 5, "escalate_to_lead_days": 5, "escalate_to_board_days": 4},
+    )
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "__all__": [
+            "Remind the member after at least 1 working day, tell the involvement lead later "
+            "than that, and tell the governance board later still."
+        ]
+    }
+    organisation.refresh_from_db()
+    assert organisation.bank_holidays == "england-and-wales"
+
+    client.post(
+        admin_url("cycle_organisation_change", organisation.pk),
+        {**form, "reminder_days": 2, "escalate_to_lead_days": 4, "escalate_to_board_days": 8},
+    )
+    organisation.refresh_from_db()
+    assert (organisation.bank_holidays, organisation.reminder_days) == ("scotland", 2)
+    assert (organisation.escalate_to_lead_days, organisation.escalate_to_board_days) == (4, 8)
