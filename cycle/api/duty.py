@@ -230,7 +230,6 @@ class ConsultationList(CycleListMixin, generics.ListCreateAPIView):
 
     model = Consultation
     serializer_class = ConsultationSerializer
-    pagination_class = None
 
     def cycle_queryset(self, cycle: CommissioningCycle) -> list[Consultation]:
         return _with_findings(cycle)

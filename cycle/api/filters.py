@@ -5,10 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
+from django import forms
 from django.db.models import QuerySet
 
 from cycle.models import AuditEvent, RoleBoundaryAgreement, SignOff, UserInput
 from roles.models import PanelMembership
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true`` or ``false`` (or absent); anything else is an error, not silently no filter."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class AuditFilter(filters.FilterSet):
@@ -43,7 +66,7 @@ class SignOffFilter(filters.FilterSet):
     stage = filters.CharFilter(field_name="visit__stage_key")
     visit = filters.NumberFilter(field_name="visit_id", min_value=1, max_value=2**63 - 1)
     kind = filters.ChoiceFilter(choices=SignOff.Kind.choices)
-    current = filters.BooleanFilter(
+    current = BooleanFilter(
         method="filter_current", help_text="Only positions not since superseded or withdrawn."
     )
 
@@ -65,7 +88,7 @@ class InputFilter(filters.FilterSet):
 
 
 class MembershipFilter(filters.FilterSet):
-    include_former = filters.BooleanFilter(
+    include_former = BooleanFilter(
         method="filter_former", help_text="Also members who have left (default: current only)."
     )
 

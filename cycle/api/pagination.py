@@ -10,10 +10,46 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 
+def _whole_number(request: Any, name: str, lowest: int, highest: int) -> int | None:
+    """The query parameter ``name`` as a number from ``lowest`` to ``highest``; None if absent.
+    Anything else is a 400 naming the parameter, never silently the default."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not lowest <= int(raw) <= highest:
+        raise ValidationError(
+            {name: [f"Must be a whole number from {lowest} to {highest}."]}, code="invalid"
+        )
+    return int(raw)
+
+
 class PagePagination(PageNumberPagination):
+    """``?page=N&page_size=M``: a page past the last answers 404, a page or size that is not a
+    whole number in range answers 400."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    invalid_page_message = "There is no page {page_number}: {message}"
+
+    def get_page_number(self, request: Any, paginator: Any) -> int:
+        return _whole_number(request, self.page_query_param, 1, 2**63 - 1) or 1
+
+    def get_page_size(self, request: Any) -> int:
+        return (
+            _whole_number(request, self.page_size_query_param, 1, self.max_page_size)
+            or self.page_size
+        )
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        ranges = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+        }
+        for parameter in parameters:
+            parameter["schema"] |= ranges.get(parameter["name"], {})
+        return parameters
 
 
 class SequencePagination(BasePagination):
@@ -26,14 +62,8 @@ class SequencePagination(BasePagination):
     max_limit = 1000
 
     def _number(self, request: Any, name: str, default: int, lowest: int, highest: int) -> int:
-        raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            return default
-        if not raw.isdigit() or not lowest <= int(raw) <= highest:
-            raise ValidationError(
-                {name: [f"Must be a whole number from {lowest} to {highest}."]}, code="invalid"
-            )
-        return int(raw)
+        found = _whole_number(request, name, lowest, highest)
+        return default if found is None else found
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         self.after = self._number(request, "after", 0, 0, 2**63 - 1)

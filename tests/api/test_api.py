@@ -169,6 +169,52 @@ class TestProblems:
     def test_an_unknown_endpoint_is_a_problem_not_a_page(self, db: None) -> None:
         _problem(APIClient().get("/api/v1/nothing-here/"), 404, "not_found")
         _problem(APIClient().get("/api/v1/cycles/%F1%AA%AE%AA%0A/"), 404, "not_found")
+        _problem(APIClient().get("/api/v1/cycles"), 404, "not_found")  # no redirect either
+
+    def test_the_frameworks_own_errors_are_problems_with_stable_codes(self, world: Any) -> None:
+        caller = Caller(world.lead)
+        cycle = f"/api/v1/cycles/{world.id}/"
+        _problem(caller.client.delete(cycle), 405, "method_not_allowed")
+        _problem(caller.client.get(cycle, HTTP_ACCEPT="text/html"), 406, "not_acceptable")
+        form = caller.client.post(
+            f"{cycle}budget/", "amount=10", content_type="application/x-www-form-urlencoded"
+        )
+        _problem(form, 415, "unsupported_media_type")
+        assert not world.cycle.budget_disclosures.exists()
+        _problem(APIClient().get("/api/v1/cycles/"), 401, "auth.required")
+        bad = APIClient(HTTP_AUTHORIZATION="Bearer cyc_not-a-token").get("/api/v1/cycles/")
+        _problem(bad, 401, "auth.invalid_token")
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ({"page": "x"}, "page"),
+            ({"page": "0"}, "page"),
+            ({"page_size": "x"}, "page_size"),
+            ({"page_size": "201"}, "page_size"),
+        ],
+    )
+    def test_a_page_or_size_that_is_not_a_number_in_range_is_refused(
+        self, world: Any, query: dict[str, str], field: str
+    ) -> None:
+        problem = _problem(Caller(world.lead).get("cycles/", **query), 400, "invalid")
+        assert [error["field"] for error in problem["errors"]] == [field]
+
+    def test_a_page_past_the_last_is_not_found(self, world: Any) -> None:
+        caller = Caller(world.lead)
+        assert body(caller.get("cycles/", page=1, page_size=1))["count"] == 1
+        problem = _problem(caller.get("cycles/", page=2), 404, "not_found")
+        assert "There is no page 2" in problem["detail"]
+
+    def test_a_yes_or_no_filter_takes_only_true_or_false(self, world: Any) -> None:
+        caller = Caller(world.lead)
+        problem = _problem(
+            caller.get(f"cycles/{world.id}/signoffs/", current="maybe"), 400, "invalid"
+        )
+        assert problem["errors"][0]["field"] == "current"
+        _problem(caller.get(f"cycles/{world.id}/panel/", include_former="yes"), 400, "invalid")
+        everyone = body(caller.get(f"cycles/{world.id}/panel/", include_former="true"))
+        assert everyone["count"] == len(world.panel)
 
 
 @pytest.mark.django_db

@@ -1,17 +1,24 @@
 """The number of queries of each list endpoint does not grow with the number of cycles, nor with
-the number of records on a page (every related row is fetched with its page)."""
+the number of records on a page (every related row is fetched with its page); and every list
+endpoint of the API is paged and measured here."""
 
 from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.mixins import ListModelMixin
 
-from cycle import services
+from cycle import duty_services, services
 from cycle.models import CommissioningCycle, UserInput
 from roles import services as role_services
 from tests.api.conftest import Caller
-from tests.factories import CycleWorld, representative
+from tests.factories import CycleWorld, assess_duty, representative
 
 LISTS = [
     "cycles/",
@@ -27,10 +34,39 @@ LISTS = [
     "cycles/{id}/panel/",
     "cycles/{id}/agreements/",
     "cycles/{id}/declarations/",
+    "cycles/{id}/duty/",
+    "cycles/{id}/duty/proposal-changes/",
+    "cycles/{id}/consultations/",
     "cycles/{id}/audit/",
     "audit/",
     "tokens/",
 ]
+
+
+PATH_IDS = {"cycle_id": "{id}", "input_id": "{input}"}
+
+
+def _list_endpoints(patterns: list[Any], prefix: str = "") -> dict[str, type[Any]]:
+    """Every path of the API whose view lists, as the template ``LISTS`` spells it."""
+    found: dict[str, type[Any]] = {}
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found |= _list_endpoints(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "view_class", None)
+            if view is not None and issubclass(view, ListModelMixin):
+                path = re.sub(r"<\w+:(\w+)>", lambda m: PATH_IDS[m.group(1)], route)
+                found[path.removeprefix("api/v1/")] = view
+    return found
+
+
+def test_every_list_endpoint_is_paged_and_its_queries_are_counted_here() -> None:
+    api = next(p for p in get_resolver().url_patterns if str(getattr(p, "pattern", "")) == "api/")
+    endpoints = _list_endpoints(api.url_patterns, "api/")
+    assert sorted(endpoints) == sorted(LISTS)
+    unpaged = [path for path, view in endpoints.items() if view.pagination_class is None]
+    assert unpaged == []
 
 
 def _records(world: CycleWorld, cycle_id: int) -> None:
@@ -59,6 +95,26 @@ def _records(world: CycleWorld, cycle_id: int) -> None:
     services.decision_record(actor=world.decider, cycle_id=cycle_id, summary="Go ahead.")
     if not CommissioningCycle.objects.filter(pk=cycle_id, involvement_lead__isnull=False).exists():
         services.involvement_lead_name(actor=lead, cycle_id=cycle_id, lead=lead)
+    assess_duty(lead, cycle_id)
+    duty_services.proposal_change_record(actor=lead, cycle_id=cycle_id, summary="Five hubs.")
+    consultation = duty_services.consultation_open(
+        actor=lead,
+        cycle_id=cycle_id,
+        title="Six hubs or eight?",
+        document="The options paper.",
+        opens_on=date(2026, 3, 2),
+        closes_on=date(2026, 5, 25),
+        equality_kind="assessment",
+        equality_reference="EIA-2026-014",
+    )
+    duty_services.consultation_consider(
+        actor=lead,
+        cycle_id=cycle_id,
+        consultation_id=consultation.pk,
+        responses=12,
+        analysis="Most asked for hubs near bus routes.",
+        statement="The specification asks for hubs on bus routes.",
+    )
     services.signoff_record(actor=member, cycle_id=cycle_id, dissent="Not told in time.")
     services.gate_override(actor=world.governor, cycle_id=cycle_id, reason="Board agreed.")
 
