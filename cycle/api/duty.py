@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,7 +27,7 @@ from cycle.duty_selectors import consultation_rows
 from cycle.models import CommissioningCycle
 
 from .serializers import Username
-from .views import CycleListMixin, CycleScopedMixin, _input
+from .views import CycleRecordList, CycleScopedMixin, _input
 
 
 class DutyAssessmentSerializer(serializers.ModelSerializer):
@@ -89,7 +89,7 @@ class ProposalChangeRecordSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=duty_services.TEXT_LIMIT)
 
 
-class DutyAssessmentList(CycleListMixin, generics.ListCreateAPIView):
+class DutyAssessmentList(CycleRecordList):
     """Every version of the cycle's duty assessment, oldest first; or record a new one (the lead
     commissioner). The result is the rule's, from the answers given."""
 
@@ -103,22 +103,14 @@ class DutyAssessmentList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("version")
         )
 
-    @extend_schema(tags=["duty to involve"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "duty to involve"
+    create_serializer = DutyAssessSerializer
 
-    @extend_schema(
-        request=DutyAssessSerializer,
-        responses={201: DutyAssessmentSerializer},
-        tags=["duty to involve"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, DutyAssessSerializer)
-        assessment = duty_services.duty_assess(actor=request.user, cycle_id=self.cycle_id, **data)
-        return Response(DutyAssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return duty_services.duty_assess(actor=actor, cycle_id=self.cycle_id, **data)
 
 
-class ProposalChangeList(CycleListMixin, generics.ListCreateAPIView):
+class ProposalChangeList(CycleRecordList):
     """Every recorded change to the cycle's proposal; or record one (the lead commissioner),
     after which the duty must be assessed again."""
 
@@ -132,21 +124,11 @@ class ProposalChangeList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("version")
         )
 
-    @extend_schema(tags=["duty to involve"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "duty to involve"
+    create_serializer = ProposalChangeRecordSerializer
 
-    @extend_schema(
-        request=ProposalChangeRecordSerializer,
-        responses={201: ProposalChangeSerializer},
-        tags=["duty to involve"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, ProposalChangeRecordSerializer)
-        change = duty_services.proposal_change_record(
-            actor=request.user, cycle_id=self.cycle_id, **data
-        )
-        return Response(ProposalChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return duty_services.proposal_change_record(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 class ConsiderationSerializer(serializers.ModelSerializer):
@@ -223,7 +205,7 @@ def _with_findings(cycle: CommissioningCycle) -> list[Consultation]:
     return [row.consultation for row in rows]
 
 
-class ConsultationList(CycleListMixin, generics.ListCreateAPIView):
+class ConsultationList(CycleRecordList):
     """Every consultation of the cycle with what the Gunning principles say of it; or open one
     in the current stage (the lead commissioner). No document or equality assessment refuses it;
     a short consultation, or one opened after the stage's decision, opens with a warning."""
@@ -234,20 +216,15 @@ class ConsultationList(CycleListMixin, generics.ListCreateAPIView):
     def cycle_queryset(self, cycle: CommissioningCycle) -> list[Consultation]:
         return _with_findings(cycle)
 
-    @extend_schema(tags=["duty to involve"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "duty to involve"
+    create_serializer = ConsultationOpenSerializer
 
-    @extend_schema(
-        request=ConsultationOpenSerializer,
-        responses={201: ConsultationSerializer},
-        tags=["duty to involve"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, ConsultationOpenSerializer)
-        opened = duty_services.consultation_open(actor=request.user, cycle_id=self.cycle_id, **data)
-        (created,) = [c for c in _with_findings(self.get_cycle()) if c.pk == opened.pk]
-        return Response(ConsultationSerializer(created).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return duty_services.consultation_open(actor=actor, cycle_id=self.cycle_id, **data)
+
+    def created(self, record: Any) -> Any:
+        (found,) = [c for c in _with_findings(self.get_cycle()) if c.pk == record.pk]
+        return found
 
 
 class ConsultationConsider(CycleScopedMixin, APIView):

@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
@@ -120,6 +121,42 @@ class CycleListMixin(CycleScopedMixin):
 
     def cycle_queryset(self, cycle: CommissioningCycle) -> Any:
         raise NotImplementedError
+
+
+class CycleRecordList(CycleListMixin, generics.ListCreateAPIView):
+    """The cycle's records of one kind, and the one service that records another.
+
+    A subclass says what it lists (``model``, ``serializer_class``, ``cycle_queryset``), the
+    shape of a new one (``create_serializer``), the service that records it (``record``) and
+    its place in the reference (``tag``). A new record answers 201 with the list's own
+    representation of it (``created`` may read it again, with what the list fetches with it).
+    """
+
+    tag: str
+    create_serializer: type[serializers.Serializer]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "create_serializer" in cls.__dict__:
+            extend_schema_view(
+                get=extend_schema(tags=[cls.tag]),
+                post=extend_schema(
+                    request=cls.create_serializer,
+                    responses={201: cls.serializer_class},
+                    tags=[cls.tag],
+                ),
+            )(cls)
+
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def created(self, record: Any) -> Any:
+        return record
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = _input(request, self.create_serializer)
+        record = self.created(self.record(request.user, data))
+        return Response(self.serializer_class(record).data, status=status.HTTP_201_CREATED)
 
 
 def _object(queryset: QuerySet[Any], pk: Any, what: str, cycle: CommissioningCycle) -> Any:
@@ -296,7 +333,7 @@ class InvolvementLead(CycleScopedMixin, APIView):
 # --- gate records -----------------------------------------------------------------------------
 
 
-class BoundaryList(CycleListMixin, generics.ListCreateAPIView):
+class BoundaryList(CycleRecordList):
     """Every version of every stage's role boundaries, with who acknowledged each; or record a
     new version for the current stage (the lead commissioner)."""
 
@@ -317,19 +354,11 @@ class BoundaryList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("id")
         )
 
-    @extend_schema(tags=["gate records"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "gate records"
+    create_serializer = s.BoundariesAgreeSerializer
 
-    @extend_schema(
-        request=s.BoundariesAgreeSerializer,
-        responses={201: s.BoundarySerializer},
-        tags=["gate records"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.BoundariesAgreeSerializer)
-        agreement = services.boundaries_agree(actor=request.user, cycle_id=self.cycle_id, **data)
-        return Response(s.BoundarySerializer(agreement).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return services.boundaries_agree(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 class BoundaryAcknowledge(CycleScopedMixin, APIView):
@@ -340,7 +369,7 @@ class BoundaryAcknowledge(CycleScopedMixin, APIView):
         return Response(s.AcknowledgementSerializer(ack).data)
 
 
-class BudgetList(CycleListMixin, generics.ListCreateAPIView):
+class BudgetList(CycleRecordList):
     """Every version of the budget disclosure, oldest first; or disclose a new version (the lead
     commissioner). A new version voids every attestation given against the old one."""
 
@@ -354,22 +383,14 @@ class BudgetList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("version")
         )
 
-    @extend_schema(tags=["gate records"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "gate records"
+    create_serializer = s.BudgetDiscloseSerializer
 
-    @extend_schema(
-        request=s.BudgetDiscloseSerializer,
-        responses={201: s.BudgetSerializer},
-        tags=["gate records"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.BudgetDiscloseSerializer)
-        disclosure = services.budget_disclose(actor=request.user, cycle_id=self.cycle_id, **data)
-        return Response(s.BudgetSerializer(disclosure).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return services.budget_disclose(actor=actor, cycle_id=self.cycle_id, **data)
 
 
-class SignOffList(CycleListMixin, generics.ListCreateAPIView):
+class SignOffList(CycleRecordList):
     """Every sign-off and dissent, with the versions each attested to; or record one's own
     (a panel member). An attestation is not approval of any decision."""
 
@@ -384,20 +405,12 @@ class SignOffList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("id")
         )
 
-    @extend_schema(tags=["gate records"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "gate records"
+    create_serializer = s.SignOffRecordSerializer
 
-    @extend_schema(
-        request=s.SignOffRecordSerializer,
-        responses={201: s.SignOffSerializer},
-        tags=["gate records"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.SignOffRecordSerializer)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
         dissent = data["reasons"] if data["kind"] == SignOff.Kind.DISSENT else None
-        signoff = commissioning.signoff(actor=request.user, cycle_id=self.cycle_id, dissent=dissent)
-        return Response(s.SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
+        return commissioning.signoff(actor=actor, cycle_id=self.cycle_id, dissent=dissent)
 
 
 class DissentWithdraw(CycleScopedMixin, APIView):
@@ -408,7 +421,7 @@ class DissentWithdraw(CycleScopedMixin, APIView):
         return Response(s.SignOffSerializer(signoff).data)
 
 
-class OverrideList(CycleListMixin, generics.ListCreateAPIView):
+class OverrideList(CycleRecordList):
     """Every gate override, with its reasons and the conditions (and members) it departed from;
     or override the current gate (a governance board member), naming what it departs from."""
 
@@ -425,30 +438,19 @@ class OverrideList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("id")
         )
 
-    @extend_schema(tags=["gate records"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "gate records"
+    create_serializer = s.OverrideCreateSerializer
 
-    @extend_schema(
-        request=s.OverrideCreateSerializer,
-        responses={201: s.OverrideSerializer},
-        tags=["gate records"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.OverrideCreateSerializer)
-        override = services.gate_override(
-            actor=request.user,
-            cycle_id=self.cycle_id,
-            reason=data["reason"],
-            codes=data.get("codes"),
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return services.gate_override(
+            actor=actor, cycle_id=self.cycle_id, reason=data["reason"], codes=data.get("codes")
         )
-        return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
 
 # --- decisions and the influence register -----------------------------------------------------
 
 
-class DecisionList(CycleListMixin, generics.ListCreateAPIView):
+class DecisionList(CycleRecordList):
     """The decision-maker's decisions, in order; or record one. A decision is never the users'
     sign-off."""
 
@@ -462,19 +464,11 @@ class DecisionList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("decided_at", "id")
         )
 
-    @extend_schema(tags=["decisions and input"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "decisions and input"
+    create_serializer = s.DecisionRecordSerializer
 
-    @extend_schema(
-        request=s.DecisionRecordSerializer,
-        responses={201: s.DecisionSerializer},
-        tags=["decisions and input"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.DecisionRecordSerializer)
-        decision = services.decision_record(actor=request.user, cycle_id=self.cycle_id, **data)
-        return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return services.decision_record(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 def _inputs(cycle: CommissioningCycle) -> QuerySet[UserInput]:
@@ -491,7 +485,7 @@ def _inputs(cycle: CommissioningCycle) -> QuerySet[UserInput]:
     )
 
 
-class InputList(CycleListMixin, generics.ListCreateAPIView):
+class InputList(CycleRecordList):
     """The influence register: every input from the panel with every response ("you said, we
     did"); or give input (a panel member)."""
 
@@ -502,22 +496,14 @@ class InputList(CycleListMixin, generics.ListCreateAPIView):
     def cycle_queryset(self, cycle: CommissioningCycle) -> QuerySet[UserInput]:
         return _inputs(cycle)
 
-    @extend_schema(tags=["decisions and input"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "decisions and input"
+    create_serializer = s.InputSubmitSerializer
 
-    @extend_schema(
-        request=s.InputSubmitSerializer,
-        responses={201: s.InputSerializer},
-        tags=["decisions and input"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.InputSubmitSerializer)
-        user_input = services.input_submit(actor=request.user, cycle_id=self.cycle_id, **data)
-        return Response(
-            s.InputSerializer(_inputs(self.get_cycle()).get(pk=user_input.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return services.input_submit(actor=actor, cycle_id=self.cycle_id, **data)
+
+    def created(self, record: Any) -> Any:
+        return _inputs(self.get_cycle()).get(pk=record.pk)
 
 
 class InputDetail(CycleScopedMixin, APIView):
@@ -528,7 +514,7 @@ class InputDetail(CycleScopedMixin, APIView):
         return Response(s.InputSerializer(_object(_inputs(cycle), input_id, "input", cycle)).data)
 
 
-class ResponseList(CycleListMixin, generics.ListCreateAPIView):
+class ResponseList(CycleRecordList):
     """Every response to one input, oldest first; or respond (the lead commissioner): we did,
     we couldn't (because …), or still considering. A newer response supersedes the last."""
 
@@ -549,26 +535,18 @@ class ResponseList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("responded_at", "id")
         )
 
-    @extend_schema(tags=["decisions and input"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "decisions and input"
+    create_serializer = s.InputRespondSerializer
 
-    @extend_schema(
-        request=s.InputRespondSerializer,
-        responses={201: s.ResponseSerializer},
-        tags=["decisions and input"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.InputRespondSerializer)
-        response = services.input_respond(
-            actor=request.user,
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return services.input_respond(
+            actor=actor,
             cycle_id=self.cycle_id,
             input_id=self.get_input().pk,
             kind=data["kind"],
             text=data["text"],
             decision_id=data.get("decision"),
         )
-        return Response(s.ResponseSerializer(response).data, status=status.HTTP_201_CREATED)
 
 
 # --- the panel --------------------------------------------------------------------------------
@@ -582,7 +560,7 @@ def _memberships(cycle: CommissioningCycle) -> QuerySet[PanelMembership]:
     )
 
 
-class MembershipList(CycleListMixin, generics.ListCreateAPIView):
+class MembershipList(CycleRecordList):
     """The panel (with ``include_former``, its whole history); or add a user representative
     (the lead commissioner or the involvement lead)."""
 
@@ -593,19 +571,11 @@ class MembershipList(CycleListMixin, generics.ListCreateAPIView):
     def cycle_queryset(self, cycle: CommissioningCycle) -> QuerySet[PanelMembership]:
         return _memberships(cycle)
 
-    @extend_schema(tags=["panel"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "panel"
+    create_serializer = s.MembershipAddSerializer
 
-    @extend_schema(
-        request=s.MembershipAddSerializer, responses={201: s.MembershipSerializer}, tags=["panel"]
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.MembershipAddSerializer)
-        membership = role_services.membership_add(
-            actor=request.user, cycle_id=self.cycle_id, **data
-        )
-        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return role_services.membership_add(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 class MembershipDetail(CycleScopedMixin, APIView):
@@ -663,7 +633,7 @@ class MembershipLeave(CycleScopedMixin, APIView):
         return Response(s.MembershipSerializer(ended).data)
 
 
-class AgreementList(CycleListMixin, generics.ListCreateAPIView):
+class AgreementList(CycleRecordList):
     """Every version of the panel's working agreement, with who signed each; or record a new
     version (the lead commissioner or the involvement lead): everyone signs it again."""
 
@@ -680,23 +650,11 @@ class AgreementList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("version")
         )
 
-    @extend_schema(tags=["panel"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "panel"
+    create_serializer = s.WorkingAgreementRecordSerializer
 
-    @extend_schema(
-        request=s.WorkingAgreementRecordSerializer,
-        responses={201: s.WorkingAgreementSerializer},
-        tags=["panel"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.WorkingAgreementRecordSerializer)
-        agreement = role_services.agreement_record(
-            actor=request.user, cycle_id=self.cycle_id, **data
-        )
-        return Response(
-            s.WorkingAgreementSerializer(agreement).data, status=status.HTTP_201_CREATED
-        )
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return role_services.agreement_record(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 class AgreementSign(CycleScopedMixin, APIView):
@@ -707,7 +665,7 @@ class AgreementSign(CycleScopedMixin, APIView):
         return Response(s.SignatureSerializer(signature).data)
 
 
-class DeclarationList(CycleListMixin, generics.ListCreateAPIView):
+class DeclarationList(CycleRecordList):
     """Every declaration of interests, in order; or declare one's own ('none' counts)."""
 
     model = ConflictDeclaration
@@ -720,21 +678,11 @@ class DeclarationList(CycleListMixin, generics.ListCreateAPIView):
             .order_by("declared_at", "id")
         )
 
-    @extend_schema(tags=["panel"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "panel"
+    create_serializer = s.DeclarationCreateSerializer
 
-    @extend_schema(
-        request=s.DeclarationCreateSerializer,
-        responses={201: s.DeclarationSerializer},
-        tags=["panel"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, s.DeclarationCreateSerializer)
-        declaration = role_services.conflict_declare(
-            actor=request.user, cycle_id=self.cycle_id, **data
-        )
-        return Response(s.DeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return role_services.conflict_declare(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 # --- the ledger -------------------------------------------------------------------------------
