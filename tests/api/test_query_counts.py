@@ -37,6 +37,7 @@ LISTS = [
     "cycles/{id}/duty/",
     "cycles/{id}/duty/proposal-changes/",
     "cycles/{id}/consultations/",
+    "cycles/{id}/pressures/",
     "cycles/{id}/audit/",
     "audit/",
     "tokens/",
@@ -114,6 +115,22 @@ def _records(world: CycleWorld, cycle_id: int) -> None:
         responses=12,
         analysis="Most asked for hubs near bus routes.",
         statement="The specification asks for hubs on bus routes.",
+    )
+    duty_services.pressure_record(
+        actor=lead,
+        cycle_id=cycle_id,
+        category="political-control",
+        title="No council tax rise",
+        implication="There is less money for day services.",
+    )
+    duty_services.pressure_record(
+        actor=lead,
+        cycle_id=cycle_id,
+        category="political-control",
+        title="A budget round to come",
+        implication="The budget may change.",
+        disclosed=False,
+        withheld_reason="The cabinet has not yet seen it.",
     )
     services.signoff_record(actor=member, cycle_id=cycle_id, dissent="Not told in time.")
     services.gate_override(actor=world.governor, cycle_id=cycle_id, reason="Board agreed.")
