@@ -32,6 +32,8 @@ class Condition(StrEnum):
     INPUT_ANSWERED = "input_answered"
     DECISION_PAPERS = "decision_papers"
     DUTY_ASSESSED = "duty_assessed"
+    AWARD_SETTLED = "award_settled"
+    EVALUATION_SIGNED = "evaluation_signed"
 
 
 class DutyAssessmentState(StrEnum):
@@ -100,6 +102,25 @@ class MeetingPapers:
 
 
 @dataclass(frozen=True)
+class TenderState:
+    """Where a cycle's tender stands, for the gate at the end of the stage that awards it.
+
+    Plain facts, gathered by ``cycle.procurement.selectors`` (the gate reads no procurement
+    records): whether the award is decided and whether to award at all, whether the notice of
+    intention is out, and where its standstill stands today (the code and sentence of
+    ``cycle.procurement.standstill``)."""
+
+    decided: bool = False
+    awards: bool = False
+    """The decision awards at least one lot ("no award" has no notice and no standstill)."""
+    notice_published: bool = False
+    standstill_code: str = ""
+    """``standstill.running``, ``standstill.under_review``, ``standstill.over`` or
+    ``standstill.abandoned``; empty before a notice."""
+    standstill_message: str = ""
+
+
+@dataclass(frozen=True)
 class StageSnapshot:
     """Everything the gate needs to know about one stage visit, as plain values."""
 
@@ -127,6 +148,8 @@ class StageSnapshot:
     """Whether the duty to involve is assessed for the proposal as it stands."""
     unconsidered_consultations: int = 0
     """Consultations opened in this stage visit whose responses have not been considered."""
+    tender: TenderState | None = None
+    """The cycle's tender, where the gate asks about the award and the cycle has one."""
 
 
 @dataclass(frozen=True)
@@ -212,25 +235,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
             )
         )
 
-    bound = _bound_by_agreement(snapshot)
-    current: set[int] = set()
-    stale: set[int] = set()
-    dissenting: set[int] = set()
-    for signoff in snapshot.signoffs:
-        if signoff.member_id not in members:
-            continue
-        if signoff.kind is SignoffKind.DISSENT:
-            dissenting.add(signoff.member_id)
-        elif (
-            signoff.boundary_version == snapshot.boundary_version
-            and signoff.budget_version == snapshot.budget_version
-            and snapshot.boundary_version is not None
-            and snapshot.budget_version is not None
-        ):
-            if signoff.member_id in snapshot.acknowledged_by and signoff.member_id in bound:
-                current.add(signoff.member_id)
-        else:
-            stale.add(signoff.member_id)
+    current, stale, dissenting = _positions(snapshot)
 
     if members and len(current) < quorum:
         if stale:
@@ -269,6 +274,32 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
     return GateResult(
         unmet=tuple(unmet), overridden=overridden, attesting=frozenset(current), quorum=quorum
     )
+
+
+def _positions(snapshot: StageSnapshot) -> tuple[set[int], set[int], set[int]]:
+    """The active members whose attestation counts now, those whose attestation is against
+    earlier versions, and those who dissent."""
+    members = snapshot.active_members
+    bound = _bound_by_agreement(snapshot)
+    current: set[int] = set()
+    stale: set[int] = set()
+    dissenting: set[int] = set()
+    for signoff in snapshot.signoffs:
+        if signoff.member_id not in members:
+            continue
+        if signoff.kind is SignoffKind.DISSENT:
+            dissenting.add(signoff.member_id)
+        elif (
+            signoff.boundary_version == snapshot.boundary_version
+            and signoff.budget_version == snapshot.budget_version
+            and snapshot.boundary_version is not None
+            and snapshot.budget_version is not None
+        ):
+            if signoff.member_id in snapshot.acknowledged_by and signoff.member_id in bound:
+                current.add(signoff.member_id)
+        else:
+            stale.add(signoff.member_id)
+    return current, stale, dissenting
 
 
 def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
@@ -359,6 +390,59 @@ def _duty_assessed(snapshot: StageSnapshot) -> list[Unmet]:
             )
         ]
     return []
+
+
+def _award_settled(snapshot: StageSnapshot) -> list[Unmet]:
+    """For a cycle with a tender: the award decided and, for an award, its standstill over."""
+    tender = snapshot.tender
+    if tender is None:
+        return []
+    if not tender.decided:
+        return [
+            Unmet(
+                "award.undecided",
+                "The award has not been decided: the decision-maker records, at a decision "
+                "meeting, which bid each lot goes to (or no award) with reasons against the five "
+                "key criteria.",
+            )
+        ]
+    if tender.awards and not tender.notice_published:
+        return [
+            Unmet(
+                "notice.unpublished",
+                "The notice of intention to award has not been published, so the standstill "
+                "has not started.",
+            )
+        ]
+    if tender.awards and tender.standstill_code in STANDSTILL_HOLDS:
+        return [Unmet(tender.standstill_code, tender.standstill_message)]
+    return []
+
+
+def _evaluation_signed(snapshot: StageSnapshot) -> list[Unmet]:
+    """For a cycle with a tender: most of the tender panel attest, at this stage, that they took
+    part in evaluating the bids on the agreed terms."""
+    panel = snapshot.tender_panel & snapshot.active_members
+    if snapshot.tender is None or not panel:
+        return []
+    current, _, _ = _positions(snapshot)
+    signed = panel & current
+    needed = quorum_for(len(panel))
+    if len(signed) >= needed:
+        return []
+    return [
+        Unmet(
+            "evaluation.unsigned",
+            f"{len(signed)} of the {len(panel)} members of the tender panel "
+            f"{_have(len(signed))} signed off that they took part in evaluating the bids as "
+            f"agreed; {needed} {'is' if needed == 1 else 'are'} needed.",
+            frozenset(panel - signed),
+        )
+    ]
+
+
+STANDSTILL_HOLDS = ("standstill.running", "standstill.under_review")
+"""The standstill codes that hold the gate: the contract cannot be awarded yet."""
 
 
 def _papers(snapshot: StageSnapshot) -> list[Unmet]:
@@ -514,6 +598,39 @@ CONDITIONS: dict[Condition, ConditionRule] = {
                 ),
             ),
             reads=("duty_assessment",),
+        ),
+        ConditionRule(
+            Condition.AWARD_SETTLED,
+            _award_settled,
+            (
+                UnmetCode(
+                    "award.undecided",
+                    "Record the award decision at a decision meeting: a bid for each lot, or no "
+                    "award, with reasons against the five key criteria.",
+                ),
+                UnmetCode(
+                    "notice.unpublished",
+                    "Publish the notice of intention to award; the standstill starts the day "
+                    "after.",
+                ),
+                UnmetCode(
+                    "standstill.running",
+                    "Wait for the standstill to end: no override stands in for the time providers "
+                    "have to make representations (Provider Selection Regime, reg 12).",
+                ),
+                UnmetCode(
+                    "standstill.under_review",
+                    "Review the decision after each representation, and wait 5 working days "
+                    "after a decision to proceed (Provider Selection Regime, reg 12).",
+                ),
+            ),
+            reads=("tender",),
+        ),
+        ConditionRule(
+            Condition.EVALUATION_SIGNED,
+            _evaluation_signed,
+            (UnmetCode("evaluation.unsigned"),),
+            reads=("tender", "tender_panel", "signoffs"),
         ),
     )
 }

@@ -53,6 +53,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
+from .procurement.selectors import tender_states
 from .stages import StageState, get_template
 
 
@@ -171,6 +172,9 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
     unconsidered = 0
     if visit is not None:
         unconsidered = Consultation.objects.filter(visit=visit, consideration__isnull=True).count()
+    tender = None
+    if requires & {Condition.AWARD_SETTLED, Condition.EVALUATION_SIGNED}:
+        tender = tender_states([cycle.pk]).get(cycle.pk)
 
     return StageSnapshot(
         stage_key=stage_key,
@@ -190,6 +194,7 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
         decision_meetings=decision_meetings,
         duty_assessment=duty,
         unconsidered_consultations=unconsidered,
+        tender=tender,
     )
 
 
@@ -507,6 +512,10 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             meetings[cycle_id].append(MeetingPapers(held_on, issued_on))
     needs_duty = [pk for pk in ids if Condition.DUTY_ASSESSED in requires[pk]]
     duty = duty_assessment_states(needs_duty) if needs_duty else {}
+    needs_award = [
+        pk for pk in ids if requires[pk] & {Condition.AWARD_SETTLED, Condition.EVALUATION_SIGNED}
+    ]
+    tenders = tender_states(needs_award) if needs_award else {}
     unconsidered: dict[int, int] = {}
     for cycle_id in Consultation.objects.filter(
         visit_id__in=list(visit_cycle), consideration__isnull=True
@@ -534,6 +543,7 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
             decision_meetings=tuple(meetings[pk]),
             duty_assessment=duty.get(pk, DutyAssessmentState.MISSING),
             unconsidered_consultations=unconsidered.get(pk, 0),
+            tender=tenders.get(pk),
         )
     return snapshots
 

@@ -18,6 +18,8 @@ CONFLICTS_DECLARED = Condition.CONFLICTS_DECLARED
 INPUT_ANSWERED = Condition.INPUT_ANSWERED
 DECISION_PAPERS = Condition.DECISION_PAPERS
 DUTY_ASSESSED = Condition.DUTY_ASSESSED
+AWARD_SETTLED = Condition.AWARD_SETTLED
+EVALUATION_SIGNED = Condition.EVALUATION_SIGNED
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ DEFAULT = StageTemplate(
             "001:L267",
             "001:L705",
             decides=True,
-            exit_requires=frozenset({DECISION_PAPERS}),
+            exit_requires=frozenset({DECISION_PAPERS, AWARD_SETTLED, EVALUATION_SIGNED}),
         ),
         _stage(
             "implementation",
@@ -230,6 +232,7 @@ GUIDE_NINE_STEPS = StageTemplate(
             "001:L267",
             decides=True,
             entry_requires=frozenset({CONFLICTS_DECLARED}),
+            exit_requires=frozenset({AWARD_SETTLED, EVALUATION_SIGNED}),
         ),
         _stage(
             "provider-development",
@@ -274,6 +277,7 @@ SELF_ASSESSMENT_EIGHT = StageTemplate(
             "001:L998",
             decides=True,
             entry_requires=frozenset({CONFLICTS_DECLARED}),
+            exit_requires=frozenset({AWARD_SETTLED, EVALUATION_SIGNED}),
         ),
         _stage("demand", "Manage demand and ensure appropriate access to care", "", "001:L1007"),
         _stage("clinical-decisions", "Clinical decision making", "", "001:L1016"),

@@ -155,6 +155,18 @@ STAGE_CHECKS: Mapping[str, Check] = {
         "whether the duty to involve applies has been assessed for the proposal as it stands",
         ("duty.missing", "duty.stale"),
     ),
+    Condition.AWARD_SETTLED: Check(
+        "award_settled",
+        "where the cycle has a tender: the award is decided and, for an award, the notice of "
+        "intention is published and its standstill is over",
+        ("award.undecided", "notice.unpublished", "standstill.running", "standstill.under_review"),
+    ),
+    Condition.EVALUATION_SIGNED: Check(
+        "evaluation_signed",
+        "where the cycle has a tender: most of the tender panel attest that they took part in "
+        "evaluating the bids as agreed",
+        ("evaluation.unsigned",),
+    ),
 }
 
 FLAG_VARIABLES = {

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils import timezone
+
+from cycle import workdays
+from cycle.gates import TenderState
 from cycle.models import CommissioningCycle
 from roles.models import PanelMembership
 from roles.permissions import LEAD_PERM, Action, refusal, works_for
@@ -14,6 +19,7 @@ from roles.selectors import scoring_recusals
 from . import evaluation, standstill
 from .evaluation import BidFacts, BidResult, CriterionFacts, Interest, ModerationFacts, ScoreFacts
 from .models import (
+    AwardDecision,
     Bid,
     BidInterest,
     Criterion,
@@ -165,3 +171,72 @@ def standstill_state(notice: IntentionNotice, *, today: date) -> standstill.Stan
         abandoned=notice.abandoned,
         today=today,
     )
+
+
+def tender_states(cycle_ids: list[int], *, today: date | None = None) -> dict[int, TenderState]:
+    """Where each cycle's tender stands for the gate (``cycle.gates.TenderState``), in one query
+    whatever the number of cycles: cycles without a tender are absent from the answer.
+
+    The standstill is judged on ``today`` (the UK date now, by default)."""
+    today = today if today is not None else workdays.uk_date(timezone.now())
+    tenders: set[int] = set()
+    current: dict[int, tuple[str, int | None, date | None, bool]] = {}
+    representations: defaultdict[int, list[standstill.RepresentationState]] = defaultdict(list)
+    for (
+        cycle_id,
+        outcome,
+        superseded_at,
+        notice_id,
+        ends_on,
+        abandoned,
+        received_on,
+        review_outcome,
+        waits_until,
+    ) in Tender.objects.filter(cycle_id__in=cycle_ids).values_list(
+        "cycle_id",
+        "decisions__outcome",
+        "decisions__superseded_at",
+        "decisions__notice__id",
+        "decisions__notice__standstill_ends_on",
+        "decisions__notice__abandoned",
+        "decisions__notice__representations__received_on",
+        "decisions__notice__representations__outcome",
+        "decisions__notice__representations__waits_until",
+    ):
+        tenders.add(cycle_id)
+        if outcome is None or superseded_at is not None:
+            continue
+        current[cycle_id] = (outcome, notice_id, ends_on, bool(abandoned))
+        if received_on is not None:
+            representations[cycle_id].append(
+                standstill.RepresentationState(
+                    received_on=received_on,
+                    reviewed=bool(review_outcome),
+                    proceed=review_outcome == "proceed",
+                    waits_until=waits_until,
+                )
+            )
+    states = {}
+    for cycle_id in tenders:
+        if cycle_id not in current:
+            states[cycle_id] = TenderState()
+            continue
+        decided_outcome, published, last_day, was_abandoned = current[cycle_id]
+        awards = decided_outcome == AwardDecision.Outcome.AWARD
+        if published is None or last_day is None:
+            states[cycle_id] = TenderState(decided=True, awards=awards)
+            continue
+        state = standstill.standstill_state(
+            ends_on=last_day,
+            representations=tuple(representations[cycle_id]),
+            abandoned=was_abandoned,
+            today=today,
+        )
+        states[cycle_id] = TenderState(
+            decided=True,
+            awards=awards,
+            notice_published=True,
+            standstill_code=state.code,
+            standstill_message=state.message,
+        )
+    return states

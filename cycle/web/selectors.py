@@ -45,6 +45,11 @@ WAITING_ON = {
     "duty.missing": "the lead commissioner",
     "duty.stale": "the lead commissioner",
     "consultation.unconsidered": "the lead commissioner",
+    "award.undecided": "the decision-maker",
+    "notice.unpublished": "the lead commissioner",
+    "standstill.running": "the end of the standstill",
+    "standstill.under_review": "the decision-maker",
+    "evaluation.unsigned": "the tender panel",
 }
 
 
@@ -202,6 +207,18 @@ CHECKLIST = (
     ),
     ("inputs", "Every input answered", ("input.unanswered",), "web:inputs"),
     (
+        "award",
+        "Award decided, and its standstill over",
+        ("award.undecided", "notice.unpublished", "standstill.running", "standstill.under_review"),
+        "web:procurement",
+    ),
+    (
+        "evaluation",
+        "Most of the tender panel say they took part in evaluation as agreed",
+        ("evaluation.unsigned",),
+        "web:signoffs",
+    ),
+    (
         "signoff",
         "Most of the panel say they were involved as agreed",
         ("signoff.stale", "signoff.quorum"),
@@ -218,9 +235,13 @@ _CONDITION_OF = {
     "conflicts": Condition.CONFLICTS_DECLARED,
     "inputs": Condition.INPUT_ANSWERED,
     "duty": Condition.DUTY_ASSESSED,
+    "award": Condition.AWARD_SETTLED,
+    "evaluation": Condition.EVALUATION_SIGNED,
 }
 _ONLY_WHEN_UNMET = {"consultations"}
 """Checklist items shown only while unmet: a stage needs no consultation of its own."""
+_ONLY_WITH_TENDER = {"award", "evaluation"}
+"""Checklist items about the award: a cycle without a tender awards nothing here."""
 
 
 def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem]:
@@ -233,6 +254,8 @@ def checklist(snapshot: StageSnapshot, result: GateResult) -> list[ChecklistItem
         if condition is not None and condition not in snapshot.requires and not missing:
             continue
         if key in _ONLY_WHEN_UNMET and not missing:
+            continue
+        if key in _ONLY_WITH_TENDER and snapshot.tender is None and not missing:
             continue
         waits_for = ""
         if key in _NEEDS_PANEL and "panel.empty" in unmet:

@@ -44,6 +44,7 @@ def test_an_unmet_condition_gives_only_the_codes_its_entry_declares() -> None:
         stage_key="s",
         active_members=frozenset({1, 2}),
         tender_panel=frozenset({1}),
+        tender=gates.TenderState(),
         unanswered_inputs=1,
         decision_meetings=(gates.MeetingPapers(held_on=date(2026, 1, 9), papers_issued_on=None),),
     )
