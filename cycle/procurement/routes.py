@@ -21,10 +21,17 @@ The order:
    the most suitable provider without running a competition, else the **competitive process**
    (reg 6(7)).
 
-The considerable change threshold (reg 6(10)-(12)) is met when the proposed arrangements are
-materially different in character from the existing contract, or when the change is the
-authority's own decision and the lifetime value rises by at least £500,000 *and* by at least 25%
-of the existing contract's lifetime value.
+The considerable change threshold (reg 6(10) and 6(11)): the proposed arrangements change
+considerably when the threshold is met (reg 6(10)), and it is met (reg 6(11)) when either
+
+- (a) the proposed arrangements are materially different in character from the existing contract
+  as it was when entered into, or
+- (b) both: the difference is attributable to a decision of the relevant authority, *and* the
+  lifetime value of the proposed arrangements is at least £500,000 higher *and* at least 25%
+  higher than the lifetime value of the existing contract when it was entered into.
+
+Both figures of limb (b) must be reached: a rise of £600,000 on a £4 million contract (15%) does
+not meet it, nor does a rise of 40% that comes to £100,000.
 """
 
 from __future__ import annotations
@@ -34,10 +41,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 CONSIDERABLE_CHANGE_AMOUNT = Decimal("500000")
-"""A rise in lifetime value of at least this much, and of the share below, is considerable."""
+"""Reg 6(11)(b)(ii): the new lifetime value is at least this much higher than the existing
+contract's, when the authority's decision causes the difference, and also the share below."""
 
 CONSIDERABLE_CHANGE_SHARE = Decimal("0.25")
-"""...and the rise must be at least this share of the existing contract's lifetime value."""
+"""Reg 6(11)(b)(ii): ...and at least this share (25%) higher than the existing contract's lifetime
+value when that contract was entered into."""
 
 
 class Route(StrEnum):
@@ -87,8 +96,10 @@ QUESTIONS = {
     "to meet the new one?",
     "materially_different": "Are the new arrangements materially different in character from "
     "the existing contract?",
-    "change_by_authority": "Is the change in value the result of your own decision?",
-    "existing_lifetime_value": "What is the lifetime value of the existing contract?",
+    "change_by_authority": "Is the difference from the existing contract the result of your own "
+    "decision?",
+    "existing_lifetime_value": "What was the lifetime value of the existing contract when it was "
+    "entered into?",
     "proposed_lifetime_value": "What is the lifetime value of the new contract?",
     "use_direct_award_c": "Direct award C is open to you. Do you choose to use it?",
     "most_suitable_identifiable": "Can you identify the most suitable provider without a "
@@ -167,7 +178,7 @@ class _Unanswered(Exception):
 
 
 def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]]:
-    """Whether the considerable change threshold is met (reg 6(10)-(12)), and why.
+    """Whether the considerable change threshold is met (reg 6(10)-(11)), and why.
 
     Raises :class:`_Unanswered` for a question it needs that has no answer.
     """
@@ -177,16 +188,16 @@ def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]
                 "change.different_in_character",
                 "The new arrangements are materially different in character from the existing "
                 "contract: the considerable change threshold is met.",
-                "reg 6(10)(a)",
+                "reg 6(11)(a)",
             ),
         )
     if not _ask(answers, "change_by_authority"):
         return False, (
             Reason(
                 "change.not_considerable",
-                "The arrangements are not materially different in character, and any change in "
-                "value is not the authority's own decision: the considerable change threshold "
-                "is not met.",
+                "The arrangements are not materially different in character, and the difference "
+                "from the existing contract is not the authority's own decision: the "
+                "considerable change threshold is not met.",
                 "reg 6(10)-(11)",
             ),
         )
@@ -203,9 +214,9 @@ def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]
                 "change.value_rise",
                 f"The authority's decision raises the lifetime value by £{rise:,.0f}"
                 + (f" ({share:.0%})" if share is not None else "")
-                + ": at least £500,000 and at least 25%, so the considerable change threshold "
-                "is met.",
-                "reg 6(10)(b), 6(11)",
+                + ": at least £500,000 and at least 25% above the existing contract's lifetime "
+                "value, so the considerable change threshold is met.",
+                "reg 6(11)(b)",
             ),
         )
     return False, (
@@ -213,9 +224,9 @@ def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]
             "change.value_rise_below_threshold",
             f"The authority's decision changes the lifetime value by £{rise:,.0f}"
             + (f" ({share:.0%})" if share is not None else "")
-            + ": less than £500,000 or less than 25%, so the considerable change threshold is "
-            "not met.",
-            "reg 6(10)(b), 6(11)",
+            + ": less than £500,000 or less than 25% above the existing contract's lifetime "
+            "value, so the considerable change threshold is not met.",
+            "reg 6(11)(b)",
         ),
     )
 

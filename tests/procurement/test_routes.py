@@ -215,6 +215,8 @@ def test_a_negative_lifetime_value_is_invalid_and_chooses_no_route() -> None:
         ("2400000", "2900000", False),  # £500,000 but under 25%
         ("100000", "400000", False),  # 300% but only £300,000
         ("1000000", "900000", False),  # a fall in value
+        ("4000000", "4600000", False),  # £600,000 but 15%
+        ("250000", "350000", False),  # 40% but £100,000
     ],
 )
 def test_the_considerable_change_threshold_needs_500k_and_25_percent(
@@ -227,7 +229,19 @@ def test_the_considerable_change_threshold_needs_500k_and_25_percent(
         proposed_lifetime_value=Decimal(proposed),
     )
 
-    assert considerable_change(given)[0] is met
+    met_now, reasons = considerable_change(given)
+    assert met_now is met
+    # Reg 6(11)(b) of the Provider Selection Regime Regulations 2023 (SI 2023/1348).
+    assert [reason.regulation for reason in reasons] == ["reg 6(11)(b)"]
+
+
+def test_arrangements_different_in_character_meet_the_threshold_whatever_the_value() -> None:
+    met, reasons = considerable_change(replace(INCUMBENT, materially_different=True))
+
+    assert met is True
+    assert [(r.code, r.regulation) for r in reasons] == [
+        ("change.different_in_character", "reg 6(11)(a)")
+    ]
 
 
 @pytest.mark.parametrize("route", list(Route))
