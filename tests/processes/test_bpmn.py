@@ -397,6 +397,22 @@ def test_the_committed_diagrams_in_docs_are_the_current_export(fmt: str) -> None
     assert committed == bpmn.export(DEFAULT, fmt), "run: manage.py bpmn export --all docs"
 
 
+def test_flow_md_lists_every_condition_the_model_checks_with_its_codes_and_override() -> None:
+    """The table of the gate's conditions in docs/flow.md is read here, so it cannot drift."""
+    text = (DOCS / "flow.md").read_text(encoding="utf-8")
+    table = text.split("| condition | gate code while unmet |", 1)[1].split("\n\n", 1)[0]
+    documented = set()
+    for row in table.splitlines()[2:]:
+        condition, codes, departs = (cell.strip() for cell in row.strip("|").split(" | "))
+        expression = condition.split("`")[1]
+        documented.add((expression, tuple(codes.replace("`", "").split(", ")), departs == "yes"))
+    checks = {
+        (check.expression, check.codes, check.waivable)
+        for check in (*bpmn.EVERY_GATE, *bpmn.STAGE_CHECKS.values())
+    }
+    assert documented == checks
+
+
 def test_flow_md_shows_the_default_templates_diagram() -> None:
     text = (DOCS / "flow.md").read_text(encoding="utf-8")
     assert "](commissioning-default.svg)" in text
