@@ -1220,21 +1220,37 @@ STATE_STYLE = {
 }
 
 
+def condition_words(codes: Iterable[str]) -> str:
+    """The conditions behind gate codes, in words, each once: "the budget is disclosed: …; …"."""
+    words = {
+        code: check.words for check in (*EVERY_GATE, *STAGE_CHECKS.values()) for code in check.codes
+    }
+    return "; ".join(dict.fromkeys(words.get(code, code) for code in codes))
+
+
 def describe_state(name: str, position: int, count: int, state: StageState) -> str:
-    """One plain sentence about a stage's state, for screen readers and the diagram's desc."""
+    """One plain sentence about a stage's state, for screen readers and the diagram's desc: the
+    conditions in words (the drawing shows their codes)."""
     head = f"Stage {position} of {count}, {name}:"
     if state.state == StageState.PASSED:
         return f"{head} passed, its involvement gate met."
     if state.state == StageState.OVERRIDDEN:
-        waived = f" (departing from {', '.join(state.unmet)})" if state.unmet else ""
-        return f"{head} passed by a governance override{waived}."
+        if not state.unmet:
+            return f"{head} passed by a governance override."
+        return (
+            f"{head} passed by a governance override, which let it end although this did not "
+            f"hold: {condition_words(state.unmet)}."
+        )
     if state.state == StageState.CURRENT:
         if state.gate_open:
             return f"{head} current; the involvement gate is open."
-        unmet = ", ".join(state.unmet)
+        unmet = condition_words(state.unmet)
         if state.override_stands:
-            return f"{head} current; the gate is closed ({unmet}) but an override stands."
-        return f"{head} current; the involvement gate is closed: {unmet}."
+            return (
+                f"{head} current; the involvement gate is closed, but a governance override "
+                f"lets the stage end although this does not hold: {unmet}."
+            )
+        return f"{head} current; the involvement gate is closed. Still needed: {unmet}."
     again = " (visited before, to be passed again)" if state.visits else ""
     return f"{head} not reached{again}."
 

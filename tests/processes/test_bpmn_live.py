@@ -57,7 +57,11 @@ def test_a_new_cycle_is_current_at_its_first_stage_with_every_unmet_code(world: 
     assert head == "Gate closed:"
     assert codes == selectors.gate_state(world.cycle).codes
     assert "boundaries.missing" in codes
-    assert "closed: " in aria(svg, "framework")
+    # The words say what the codes on the drawing stand for, and name no code.
+    said = aria(svg, "framework")
+    assert "current; the involvement gate is closed. Still needed: " in said
+    assert "the budget is disclosed" in said and "the role boundaries of this stage" in said
+    assert not [code for code in codes if code in said]
     assert aria(svg, "needs") == "Stage 2 of 9, Assess needs and operating context: not reached."
 
 
@@ -92,9 +96,11 @@ def test_an_overridden_stage_names_the_conditions_the_override_departed_from(
         False,
         True,
     )
-    assert gate_codes(parse(cycle_diagram_svg(world.cycle))) == (
-        "Gate closed, override stands:",
-        ("signoff.dissent",),
+    standing_svg = parse(cycle_diagram_svg(world.cycle))
+    assert gate_codes(standing_svg) == ("Gate closed, override stands:", ("signoff.dissent",))
+    assert aria(standing_svg, "needs").endswith(
+        "the involvement gate is closed, but a governance override lets the stage end although "
+        "this does not hold: no member of the panel has an open dissent."
     )
 
     services.stage_advance(actor=world.lead, cycle_id=world.id)
@@ -102,7 +108,10 @@ def test_an_overridden_stage_names_the_conditions_the_override_departed_from(
 
     assert stage_marks(svg)["needs"] == "overridden"
     assert selectors.stage_states(world.cycle)["needs"].unmet == ("signoff.dissent",)
-    assert "passed by a governance override (departing from signoff.dissent)" in aria(svg, "needs")
+    assert aria(svg, "needs").endswith(
+        "passed by a governance override, which let it end although this did not hold: "
+        "no member of the panel has an open dissent."
+    )
 
 
 def test_after_a_reopening_the_later_stages_are_not_reached_again(world: CycleWorld) -> None:
@@ -143,7 +152,7 @@ def test_the_diagram_says_in_words_what_it_shows(world: CycleWorld) -> None:
     assert desc.startswith(
         "Stage 1 of 9, Agree the involvement framework: passed, its involvement gate met. "
         "Stage 2 of 9, Assess needs and operating context: current; the involvement gate is "
-        "closed: "
+        "closed. Still needed: "
     )
     (stage_list,) = [g for g in svg.iter(f"{SVG}g") if g.get("role") == "list"]
     items = [g for g in stage_list if g.get("role") == "listitem"]
@@ -231,3 +240,4 @@ def test_the_diagram_only_answers_get(world: CycleWorld) -> None:
     client = Client()
     client.force_login(world.lead)
     assert client.post(f"/cycles/{world.id}/diagram.svg").status_code == 405
+
