@@ -241,3 +241,16 @@ def test_the_diagram_only_answers_get(world: CycleWorld) -> None:
     client.force_login(world.lead)
     assert client.post(f"/cycles/{world.id}/diagram.svg").status_code == 405
 
+
+def test_the_cycle_page_links_to_its_live_diagram(world: CycleWorld) -> None:
+    client = Client()
+    client.force_login(world.lead)
+
+    page = client.get(f"/cycles/{world.id}/")
+
+    assert page.status_code == 200
+    (link,) = etree.HTML(page.content).xpath("//p[@id='diagram']/a")
+    assert link.get("href") == f"/cycles/{world.id}/diagram.svg"
+    assert link.text == "See the stages drawn as a process diagram"
+    served = client.get(link.get("href"))
+    assert stage_marks(parse(served.content))["framework"] == "current"
