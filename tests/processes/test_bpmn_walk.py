@@ -16,7 +16,7 @@ import pytest
 from cycle import services
 from cycle.errors import GateClosed
 from cycle.models import AuditEvent, CommissioningCycle
-from cycle.stages import DEFAULT, get_template
+from cycle.stages import DEFAULT, TEMPLATES, get_template
 from processes import bpmn, commissioning
 from tests.processes.worlds import FlowWorld
 
@@ -131,6 +131,32 @@ def test_reopening_an_earlier_stage_walks_its_explicit_flow(flow_world: FlowWorl
     assert "flow_choose_priorities__enter_needs" in taken
     assert taken.count("flow_gate_needs__enter_review") == 2
     assert route.at == "evidence_review"
+
+
+@pytest.mark.parametrize("key", list(TEMPLATES))
+def test_every_templates_running_flow_walks_its_own_model(db: None, key: str) -> None:
+    """Each template's cycle, driven through the flow to the end with a stage reopened on the
+    way, takes only flows of the model generated from that template."""
+    world = FlowWorld(template_key=key)
+    keys = get_template(key).keys
+    for _ in keys[:4]:
+        pass_through_the_flow(world)
+    commissioning.reopen(
+        actor=world.lead, cycle_id=world.id, stage_key=keys[1], reason="The budget was cut."
+    )
+    while world.refresh().status != CommissioningCycle.Status.COMPLETED:
+        pass_through_the_flow(world)
+
+    route = replay(world.cycle)
+
+    taken = flow_ids(route)
+    assert f"flow_choose_{keys[4]}__enter_{keys[1]}" in taken
+    assert [f for f in taken if f.startswith("flow_gate_")] == [
+        *(f"flow_gate_{a}__enter_{b}" for a, b in itertools.pairwise(keys[:5])),
+        *(f"flow_gate_{a}__enter_{b}" for a, b in itertools.pairwise(keys[1:])),
+        f"flow_gate_{keys[-1]}__last_stage_passed",
+    ]
+    assert route.at == "cycle_completed"
 
 
 def test_reopening_a_completed_cycle_walks_from_the_review_of_the_completed_cycle(
