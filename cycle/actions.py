@@ -91,6 +91,7 @@ class LedgerAction(models.TextChoices):
     CONSULTATION_CONSIDERED = "consultation.considered", _("Consultation responses considered")
     PRESSURE_RECORDED = "pressure.recorded", _("External pressure recorded")
     PRESSURE_DISCLOSED = "pressure.disclosed", _("External pressure told to the panel")
+    SELF_ASSESSMENT_RECORDED = "self_assessment.recorded", _("Self-assessment recorded")
 
 
 class Operation(models.TextChoices):
@@ -153,3 +154,4 @@ class Operation(models.TextChoices):
     CONSULTATION_CONSIDER = "consultation_consider"
     PRESSURE_RECORD = "pressure_record"
     PRESSURE_DISCLOSE = "pressure_disclose"
+    SELF_ASSESSMENT_RECORD = "self_assessment_record"

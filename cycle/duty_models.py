@@ -262,3 +262,100 @@ class ExternalPressureStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pressure} affects {self.stage_key}"
+
+
+class SelfAssessment(models.Model):
+    """A governance board's self-assessment of an organisation (seed 001, Appendix I): one score
+    per stage of the tool (:class:`SelfAssessmentScore`), as a new version each time, so that
+    assessments can be compared over time."""
+
+    organisation = models.ForeignKey(
+        "cycle.Organisation", on_delete=models.CASCADE, related_name="self_assessments"
+    )
+    version = models.PositiveIntegerField()
+    assessed_on = models.DateField(_("assessed on"))
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organisation", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "version"], name="self_assessment_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"self-assessment {self.version} of {self.organisation_id}"
+
+
+class SelfAssessmentScore(models.Model):
+    """The board's score for one stage of the tool, beside the score the records suggested."""
+
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.CASCADE, related_name="scores")
+    dimension = models.CharField(max_length=30)
+    score = models.PositiveSmallIntegerField()
+    comments = models.TextField(_("comments"), blank=True)
+    proposed_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("What the records suggested; empty when they could not.")
+    )
+    proposed_lines = models.JSONField(
+        default=list, help_text=_("Why the records suggested it, line by line.")
+    )
+
+    class Meta:
+        ordering = ["assessment", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "dimension"], name="self_assessment_dimension_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="self_assessment_score_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}: {self.score}"
+
+
+class SelfAssessmentEvidence(models.Model):
+    """A record the system holds that a score cites: a sign-off, an answer to input, or a
+    consultation. Exactly one of them."""
+
+    score = models.ForeignKey(
+        SelfAssessmentScore, on_delete=models.CASCADE, related_name="evidence"
+    )
+    signoff = models.ForeignKey(
+        "cycle.SignOff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    response = models.ForeignKey(
+        "cycle.InputResponse", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["score", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        signoff__isnull=False, response__isnull=True, consultation__isnull=True
+                    )
+                    | models.Q(
+                        signoff__isnull=True, response__isnull=False, consultation__isnull=True
+                    )
+                    | models.Q(
+                        signoff__isnull=True, response__isnull=True, consultation__isnull=False
+                    )
+                ),
+                name="self_assessment_evidence_one_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"evidence for {self.score}"

@@ -3,6 +3,7 @@ what the Gunning principles say of each, and the register of external pressures.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +11,17 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from . import gunning
-from .duty_models import Consultation, ExternalPressure, ExternalPressureStage
-from .models import CommissioningCycle, Decision
+from . import gunning, self_assessment
+from .duty_models import (
+    Consultation,
+    ExternalPressure,
+    ExternalPressureStage,
+    SelfAssessment,
+    SelfAssessmentEvidence,
+    SelfAssessmentScore,
+)
+from .models import CommissioningCycle, Decision, InputResponse, SignOff, StageVisit, UserInput
+from .stages import get_template
 
 
 def min_weeks() -> int:
@@ -82,4 +91,162 @@ def pressures(cycle: CommissioningCycle) -> QuerySet[ExternalPressure]:
         .select_related("recorded_by")
         .prefetch_related(Prefetch("affected_stages", ExternalPressureStage.objects.order_by("id")))
         .order_by("recorded_at", "id")
+    )
+
+
+# --- The self-assessment ----------------------------------------------------------------------
+
+
+def self_assessment_facts(organisation_id: int) -> dict[str, self_assessment.DimensionFacts]:
+    """What the records of the organisation's cycles say about each stage of the tool, in four
+    queries however many cycles and records there are."""
+    reached: dict[str, set[int]] = defaultdict(set)
+    involved: dict[str, set[int]] = defaultdict(set)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def dims(template_key: str, stage_key: str) -> tuple[str, ...]:
+        return self_assessment.dimensions_of(template_key, stage_key)
+
+    for cycle_id, template_key, stage_key in StageVisit.objects.filter(
+        cycle__organisation_id=organisation_id
+    ).values_list("cycle_id", "cycle__template_key", "stage_key"):
+        for dim in dims(template_key, stage_key):
+            reached[dim].add(cycle_id)
+    for cycle_id, template_key, stage_key, kind in SignOff.objects.filter(
+        cycle__organisation_id=organisation_id, withdrawn=False, superseded_at__isnull=True
+    ).values_list("cycle_id", "cycle__template_key", "visit__stage_key", "kind"):
+        for dim in dims(template_key, stage_key):
+            involved[dim].add(cycle_id)
+            counts[dim]["attestations" if kind == SignOff.Kind.ATTEST else "dissents"] += 1
+    for cycle_id, template_key, stage_key, status in UserInput.objects.filter(
+        cycle__organisation_id=organisation_id
+    ).values_list("cycle_id", "cycle__template_key", "stage_key", "status"):
+        for dim in dims(template_key, stage_key):
+            involved[dim].add(cycle_id)
+            counts[dim]["inputs"] += 1
+            if status == UserInput.Status.WE_DID:
+                counts[dim]["inputs_we_did"] += 1
+            elif status not in UserInput.ANSWERED:
+                counts[dim]["inputs_unanswered"] += 1
+    for cycle_id, template_key, stage_key, considered in Consultation.objects.filter(
+        cycle__organisation_id=organisation_id
+    ).values_list("cycle_id", "cycle__template_key", "stage_key", "consideration__id"):
+        for dim in dims(template_key, stage_key):
+            involved[dim].add(cycle_id)
+            counts[dim]["consultations"] += 1
+            if considered is not None:
+                counts[dim]["consultations_considered"] += 1
+    return {
+        dim: self_assessment.DimensionFacts(
+            cycles_reached=len(reached[dim]),
+            cycles_involved=len(involved[dim] & reached[dim]),
+            **counts[dim],
+        )
+        for dim in self_assessment.DIMENSION_KEYS
+    }
+
+
+def self_assessment_proposals(organisation_id: int) -> dict[str, self_assessment.Proposal]:
+    """The score the records suggest for each stage of the tool, and why."""
+    return {
+        dim: self_assessment.propose(facts)
+        for dim, facts in self_assessment_facts(organisation_id).items()
+    }
+
+
+@dataclass(frozen=True)
+class EvidenceOption:
+    """A record a score may cite: ``ref`` is how a form or the API names it."""
+
+    ref: str
+    label: str
+    dimensions: tuple[str, ...]
+
+
+def _stage_name(template_key: str, stage_key: str) -> str:
+    try:
+        return get_template(template_key).get(stage_key).name
+    except KeyError:
+        return stage_key
+
+
+def evidence_options(organisation_id: int) -> list[EvidenceOption]:
+    """Every record of the organisation's cycles a score may cite: users' sign-offs, answers to
+    their input, consultations; in three queries."""
+    options: list[EvidenceOption] = []
+    for signoff in (
+        SignOff.objects.filter(
+            cycle__organisation_id=organisation_id,
+            kind=SignOff.Kind.ATTEST,
+            withdrawn=False,
+            superseded_at__isnull=True,
+        )
+        .select_related("cycle", "visit", "member")
+        .order_by("recorded_at", "id")
+    ):
+        stage = signoff.visit.stage_key
+        who = signoff.member.get_full_name() or signoff.member.get_username()
+        options.append(
+            EvidenceOption(
+                f"signoff:{signoff.pk}",
+                f"Sign-off by {who}: {_stage_name(signoff.cycle.template_key, stage)}, "
+                f"{signoff.cycle.title} ({signoff.recorded_at:%d %b %Y})",
+                self_assessment.dimensions_of(signoff.cycle.template_key, stage),
+            )
+        )
+    for response in (
+        InputResponse.objects.filter(
+            cycle__organisation_id=organisation_id, kind=InputResponse.Kind.WE_DID
+        )
+        .select_related("cycle", "user_input")
+        .order_by("responded_at", "id")
+    ):
+        said = response.user_input.text
+        said = said if len(said) <= 80 else said[:79] + "…"
+        stage = response.user_input.stage_key
+        options.append(
+            EvidenceOption(
+                f"response:{response.pk}",
+                f"“We did” to “{said}”: {_stage_name(response.cycle.template_key, stage)}, "
+                f"{response.cycle.title}",
+                self_assessment.dimensions_of(response.cycle.template_key, stage),
+            )
+        )
+    for consultation in (
+        Consultation.objects.filter(cycle__organisation_id=organisation_id)
+        .select_related("cycle", "consideration")
+        .order_by("opens_on", "id")
+    ):
+        considered = (
+            "responses considered"
+            if getattr(consultation, "consideration", None) is not None
+            else "responses not yet considered"
+        )
+        options.append(
+            EvidenceOption(
+                f"consultation:{consultation.pk}",
+                f"Consultation “{consultation.title}”, {consultation.cycle.title} ({considered})",
+                self_assessment.dimensions_of(
+                    consultation.cycle.template_key, consultation.stage_key
+                ),
+            )
+        )
+    return options
+
+
+def self_assessments(organisation_id: int) -> QuerySet[SelfAssessment]:
+    """The organisation's self-assessments, oldest first, with their scores and evidence (four
+    queries)."""
+    return (
+        SelfAssessment.objects.filter(organisation_id=organisation_id)
+        .select_related("recorded_by")
+        .prefetch_related(
+            Prefetch(
+                "scores",
+                SelfAssessmentScore.objects.order_by("id").prefetch_related(
+                    Prefetch("evidence", SelfAssessmentEvidence.objects.order_by("id"))
+                ),
+            )
+        )
+        .order_by("version")
     )

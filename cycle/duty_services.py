@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from roles.permissions import Action, require
 
-from . import gunning, ledger, notifications, selectors, services
+from . import duty_selectors, gunning, ledger, notifications, selectors, self_assessment, services
 from .actions import LedgerAction
 from .duty import Activity, BodyType, DutyQuestions, DutyResult, Wording, assess
 from .duty_models import (
@@ -27,10 +27,20 @@ from .duty_models import (
     ExternalPressure,
     ExternalPressureStage,
     ProposalChange,
+    SelfAssessment,
+    SelfAssessmentEvidence,
+    SelfAssessmentScore,
 )
 from .duty_selectors import consultation_facts, min_weeks
 from .errors import Conflict, InvalidRequest, NotFound
-from .models import CommissioningCycle, Decision, StageVisit
+from .models import (
+    CommissioningCycle,
+    Decision,
+    InputResponse,
+    Organisation,
+    SignOff,
+    StageVisit,
+)
 from .service_support import lock_cycle, service
 from .stages import get_template
 
@@ -478,3 +488,174 @@ def pressure_disclose(*, actor: Any, cycle_id: int, pressure_id: int) -> Externa
         cycle=cycle, pressure=pressure, affected=affected, disclosed_now=True
     )
     return pressure
+
+
+# --- The self-assessment ----------------------------------------------------------------------
+
+EVIDENCE_KINDS = ("signoff", "response", "consultation")
+
+
+def _parse_refs(refs: Any, dimension: str) -> list[tuple[str, int]]:
+    if isinstance(refs, str) or not isinstance(refs, list | tuple):
+        raise InvalidRequest(
+            f"{dimension}: evidence must be a list of records, like “signoff:12”.",
+            code="invalid.evidence",
+        )
+    parsed = []
+    for ref in refs:
+        kind, _, number = str(ref).partition(":")
+        if kind not in EVIDENCE_KINDS or not number.isdigit() or len(number) > 18:
+            raise InvalidRequest(
+                f"{dimension}: {ref!r} is not a record; name one as signoff:ID, response:ID or "
+                "consultation:ID.",
+                code="invalid.evidence",
+            )
+        parsed.append((kind, int(number)))
+    return list(dict.fromkeys(parsed))
+
+
+def _citable(organisation_id: int, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of the wanted records are the organisation's and may be cited (three queries)."""
+    ids = {kind: {pk for k, pk in wanted if k == kind} for kind in EVIDENCE_KINDS}
+    found: set[tuple[str, int]] = set()
+    found |= {
+        ("signoff", pk)
+        for pk in SignOff.objects.filter(
+            pk__in=ids["signoff"],
+            cycle__organisation_id=organisation_id,
+            kind=SignOff.Kind.ATTEST,
+            withdrawn=False,
+        ).values_list("pk", flat=True)
+    }
+    found |= {
+        ("response", pk)
+        for pk in InputResponse.objects.filter(
+            pk__in=ids["response"],
+            cycle__organisation_id=organisation_id,
+            kind=InputResponse.Kind.WE_DID,
+        ).values_list("pk", flat=True)
+    }
+    found |= {
+        ("consultation", pk)
+        for pk in Consultation.objects.filter(
+            pk__in=ids["consultation"], cycle__organisation_id=organisation_id
+        ).values_list("pk", flat=True)
+    }
+    return found
+
+
+@service(LedgerAction.SELF_ASSESSMENT_RECORDED)
+def self_assessment_record(
+    *,
+    actor: Any,
+    organisation_id: int,
+    scores: list[dict[str, Any]],
+    assessed_on: date | None = None,
+    contact_name: str = "",
+) -> SelfAssessment:
+    """Record a governance board's self-assessment of an organisation, as a new version.
+
+    ``scores`` holds one entry for each of the tool's eight stages: ``dimension``, ``score`` (1
+    to 5), ``comments`` and ``evidence``, a list of records the system holds (``signoff:ID``,
+    ``response:ID``, ``consultation:ID``). A score of 3 or more with no evidence is refused:
+    comments alone are not evidence. Beside each score the records' own suggestion is kept, with
+    its reasons (``cycle.self_assessment.propose``).
+    """
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound(
+            f"There is no organisation {organisation_id}.", code="organisation.not_found"
+        )
+    require(actor, Action.AUDIT, organisation=organisation)
+    if not isinstance(scores, list | tuple):
+        raise InvalidRequest("Give a score for each stage.", code="invalid.scores")
+    given: dict[str, dict[str, Any]] = {}
+    for entry in scores:
+        dimension = str(entry.get("dimension", "")) if isinstance(entry, dict) else ""
+        if dimension not in self_assessment.BY_KEY:
+            raise InvalidRequest(
+                f"{dimension!r} is not a stage of the self-assessment; they are: "
+                f"{', '.join(self_assessment.DIMENSION_KEYS)}.",
+                code="invalid.dimension",
+            )
+        if dimension in given:
+            raise InvalidRequest(f"{dimension} is scored twice.", code="invalid.dimension")
+        given[dimension] = entry
+    missing = [key for key in self_assessment.DIMENSION_KEYS if key not in given]
+    if missing:
+        raise InvalidRequest(
+            f"Give a score for every stage; missing: {', '.join(missing)}.", code="invalid.scores"
+        )
+    cited: dict[str, list[tuple[str, int]]] = {}
+    checked: list[tuple[str, int, str]] = []
+    for dimension in self_assessment.DIMENSION_KEYS:
+        entry = given[dimension]
+        name = self_assessment.BY_KEY[dimension].name
+        score = entry.get("score")
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise InvalidRequest(f"{name}: the score must be 1 to 5.", code="invalid.score")
+        comments = (entry.get("comments") or "").strip()
+        if len(comments) > TEXT_LIMIT:
+            raise InvalidRequest(
+                f"{name}: comments must be at most {TEXT_LIMIT} characters.",
+                code="invalid.too_long",
+            )
+        cited[dimension] = _parse_refs(entry.get("evidence", []), name)
+        if score >= self_assessment.EVIDENCE_FROM and not cited[dimension]:
+            raise InvalidRequest(
+                f"{name}: a score of {score} needs evidence from the records: a sign-off, an "
+                "answer to input (“we did”) or a consultation. Comments alone are not evidence.",
+                code="self_assessment.no_evidence",
+            )
+        checked.append((dimension, score, comments))
+    wanted = {ref for refs in cited.values() for ref in refs}
+    unknown = sorted(wanted - _citable(organisation.pk, wanted))
+    if unknown:
+        kind, pk = unknown[0]
+        raise InvalidRequest(
+            f"{kind}:{pk} is not a record of this organisation that can be cited: a user's "
+            "sign-off, a “we did” answer to input, or a consultation.",
+            code="invalid.evidence",
+        )
+    proposals = duty_selectors.self_assessment_proposals(organisation.pk)
+    previous = SelfAssessment.objects.filter(organisation=organisation).order_by("-version").first()
+    assessment = SelfAssessment.objects.create(
+        organisation=organisation,
+        version=(previous.version + 1) if previous else 1,
+        assessed_on=assessed_on or timezone.localdate(),
+        contact_name=(contact_name or "").strip()[:200],
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    rows = SelfAssessmentScore.objects.bulk_create(
+        SelfAssessmentScore(
+            assessment=assessment,
+            dimension=dimension,
+            score=score,
+            comments=comments,
+            proposed_score=proposals[dimension].score,
+            proposed_lines=list(proposals[dimension].lines),
+        )
+        for dimension, score, comments in checked
+    )
+    by_dimension = {row.dimension: row for row in rows}
+    SelfAssessmentEvidence.objects.bulk_create(
+        SelfAssessmentEvidence(score=by_dimension[dimension], **{f"{kind}_id": pk})
+        for dimension, refs in cited.items()
+        for kind, pk in refs
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.SELF_ASSESSMENT_RECORDED,
+        obj=assessment,
+        payload={
+            "organisation": organisation.pk,
+            "version": assessment.version,
+            "scores": {dimension: score for dimension, score, _ in checked},
+            "proposed": {dimension: proposals[dimension].score for dimension, _, _ in checked},
+            "evidence": {
+                dimension: [f"{k}:{pk}" for k, pk in refs] for dimension, refs in cited.items()
+            },
+        },
+    )
+    return assessment

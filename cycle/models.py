@@ -799,3 +799,6 @@ from .duty_models import DutyAssessment as DutyAssessment  # noqa: E402
 from .duty_models import ExternalPressure as ExternalPressure  # noqa: E402
 from .duty_models import ExternalPressureStage as ExternalPressureStage  # noqa: E402
 from .duty_models import ProposalChange as ProposalChange  # noqa: E402
+from .duty_models import SelfAssessment as SelfAssessment  # noqa: E402
+from .duty_models import SelfAssessmentEvidence as SelfAssessmentEvidence  # noqa: E402
+from .duty_models import SelfAssessmentScore as SelfAssessmentScore  # noqa: E402

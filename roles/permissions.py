@@ -138,6 +138,10 @@ def refusal(
             user.is_superuser or works_for(user, organisation)
         )
         return None if ok else _refuse(action)
+    if action is Action.AUDIT and cycle is None:
+        assert organisation is not None
+        ok = bool(user.has_perm(AUDIT_PERM)) and oversees(user, organisation)
+        return None if ok else _refuse(action)
     assert cycle is not None
     if action is Action.LEAD:
         ok = bool(user.has_perm(LEAD_PERM) and user.has_perm(LEAD_PERM, cycle))

@@ -15,13 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cycle import duty_selectors, duty_services
-from cycle.duty_models import ExternalPressure
-from cycle.models import CommissioningCycle
-from roles.permissions import on_panel
+from cycle import duty_selectors, duty_services, selectors, self_assessment
+from cycle.duty_models import ExternalPressure, SelfAssessment, SelfAssessmentScore
+from cycle.errors import NotFound
+from cycle.models import CommissioningCycle, Organisation
+from roles.permissions import Action, on_panel, require
 
 from .serializers import Username
-from .views import CycleListMixin, CycleScopedMixin, _input
+from .views import MAX_ID, CycleListMixin, CycleScopedMixin, _input
 
 # --- External pressures -------------------------------------------------------------------------
 
@@ -126,3 +127,159 @@ class PressureDisclose(CycleScopedMixin, APIView):
             actor=request.user, cycle_id=self.cycle_id, pressure_id=pressure_id
         )
         return Response(PressureSerializer(pressure).data)
+
+
+# --- The self-assessment ------------------------------------------------------------------------
+
+
+class OrganisationScopedMixin:
+    """Finds ``organisation_id`` among the organisations whose cycles the caller may see, or
+    whose cycles their board oversees; 404 otherwise. What they may do there is the service's
+    (and :meth:`require_audit`'s) to say."""
+
+    kwargs: dict[str, Any]
+    request: Request
+
+    def get_organisation(self) -> Organisation:
+        cached: Organisation | None = getattr(self, "_organisation", None)
+        if cached is not None:
+            return cached
+        pk = int(self.kwargs["organisation_id"])
+        user = self.request.user
+        visible = pk <= MAX_ID and (
+            selectors.cycles_visible_to(user).filter(organisation_id=pk).exists()
+            or selectors.organisations_overseen_by(user).filter(pk=pk).exists()
+        )
+        organisation = Organisation.objects.filter(pk=pk).first() if visible else None
+        if organisation is None:
+            raise NotFound(f"There is no organisation {pk}.", code="organisation.not_found")
+        self._organisation = organisation
+        return organisation
+
+    def require_audit(self) -> Organisation:
+        organisation = self.get_organisation()
+        require(self.request.user, Action.AUDIT, organisation=organisation)
+        return organisation
+
+
+def evidence_ref(evidence: Any) -> str:
+    """How a cited record is named: ``signoff:ID``, ``response:ID`` or ``consultation:ID``."""
+    for kind in duty_services.EVIDENCE_KINDS:
+        pk = getattr(evidence, f"{kind}_id")
+        if pk is not None:
+            return f"{kind}:{pk}"
+    return ""  # pragma: no cover - a check constraint says one of them is set
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    evidence = serializers.SerializerMethodField(
+        help_text="The records the score cites: signoff:ID, response:ID or consultation:ID."
+    )
+
+    class Meta:
+        model = SelfAssessmentScore
+        fields = ["dimension", "score", "comments", "evidence", "proposed_score", "proposed_lines"]
+
+    def get_evidence(self, score: SelfAssessmentScore) -> list[str]:
+        return [evidence_ref(evidence) for evidence in score.evidence.all()]
+
+
+class SelfAssessmentSerializer(serializers.ModelSerializer):
+    recorded_by = Username(read_only=True)
+    scores = ScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SelfAssessment
+        fields = [
+            "id",
+            "version",
+            "assessed_on",
+            "contact_name",
+            "recorded_by",
+            "recorded_at",
+            "scores",
+        ]
+
+
+class ScoreInputSerializer(serializers.Serializer):
+    dimension = serializers.ChoiceField(choices=list(self_assessment.DIMENSION_KEYS))
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comments = serializers.CharField(
+        max_length=duty_services.TEXT_LIMIT, allow_blank=True, default=""
+    )
+    evidence = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        default=list,
+        help_text="Records the score cites: signoff:ID, response:ID or consultation:ID. A score "
+        "of 3 or more needs at least one.",
+    )
+
+
+class SelfAssessmentRecordSerializer(serializers.Serializer):
+    assessed_on = serializers.DateField(required=False)
+    contact_name = serializers.CharField(max_length=200, allow_blank=True, default="")
+    scores = ScoreInputSerializer(many=True)
+
+
+class ProposalSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    name = serializers.CharField()
+    score = serializers.IntegerField(allow_null=True)
+    lines = serializers.ListField(child=serializers.CharField())
+
+
+class SelfAssessmentList(OrganisationScopedMixin, generics.ListCreateAPIView):
+    """The organisation's self-assessments, oldest first, each score beside the records'
+    suggestion; or record one (a governance board member overseeing it). A score of 3 or more
+    citing no record is refused (``self_assessment.no_evidence``)."""
+
+    serializer_class = SelfAssessmentSerializer
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return SelfAssessment.objects.none()
+        return duty_selectors.self_assessments(self.require_audit().pk)
+
+    @extend_schema(tags=["self-assessment"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=SelfAssessmentRecordSerializer,
+        responses={201: SelfAssessmentSerializer},
+        tags=["self-assessment"],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        organisation = self.get_organisation()
+        data = _input(request, SelfAssessmentRecordSerializer)
+        recorded = duty_services.self_assessment_record(
+            actor=request.user,
+            organisation_id=organisation.pk,
+            scores=[dict(score) for score in data["scores"]],
+            assessed_on=data.get("assessed_on"),
+            contact_name=data.get("contact_name", ""),
+        )
+        (created,) = [
+            a for a in duty_selectors.self_assessments(organisation.pk) if a.pk == recorded.pk
+        ]
+        return Response(SelfAssessmentSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class SelfAssessmentProposal(OrganisationScopedMixin, APIView):
+    @extend_schema(responses={200: ProposalSerializer(many=True)}, tags=["self-assessment"])
+    def get(self, request: Request, organisation_id: int) -> Response:
+        """The score the records suggest for each stage of the tool, and why, line by line (a
+        governance board member overseeing the organisation)."""
+        organisation = self.require_audit()
+        proposals = duty_selectors.self_assessment_proposals(organisation.pk)
+        return Response(
+            [
+                {
+                    "dimension": d.key,
+                    "name": d.name,
+                    "score": proposals[d.key].score,
+                    "lines": list(proposals[d.key].lines),
+                }
+                for d in self_assessment.DIMENSIONS
+            ]
+        )

@@ -117,6 +117,16 @@ cycle_urls = [
 v1 = [
     path("cycles/", views.CycleList.as_view(), name="cycles"),
     path("cycles/<id:cycle_id>/", include(cycle_urls)),
+    path(
+        "organisations/<id:organisation_id>/self-assessments/",
+        involvement.SelfAssessmentList.as_view(),
+        name="organisation-self-assessments",
+    ),
+    path(
+        "organisations/<id:organisation_id>/self-assessments/proposal/",
+        involvement.SelfAssessmentProposal.as_view(),
+        name="organisation-self-assessment-proposal",
+    ),
     path("audit/", views.LedgerList.as_view(), name="ledger"),
     path("audit/verify/", views.LedgerVerify.as_view(), name="ledger-verify"),
     path("tokens/", views.TokenList.as_view(), name="tokens"),

@@ -27,6 +27,7 @@ from tests.roles.test_permission_matrix import (
     VISIBILITY,
     Cell,
     _ledger_counts,
+    self_assessment_scores,
 )
 
 
@@ -103,6 +104,10 @@ REQUESTS: dict[str, Request] = {
     "pressure_disclose": lambda c, t: c.post(
         f"cycles/{t.id}/pressures/{t.cycle.external_pressures.get().pk}/disclose/"
     ),
+    "self_assessment_record": lambda c, t: c.post(
+        f"organisations/{t.organisation.pk}/self-assessments/",
+        {"scores": self_assessment_scores()},
+    ),
 }
 
 SEES = {(cell.scope, cell.role): cell.allowed for cell in MATRIX if cell.service == VISIBILITY}
@@ -156,5 +161,9 @@ def test_the_matrix_cell_holds_through_the_api(cell: Cell, casts: tuple[Cast, Ca
         assert after == (before[0], before[1] + 1), "exactly one refused event, nothing else"
     else:
         assert response.status_code == 404, response.content
-        assert problem["code"] == "cycle.not_found"
+        assert problem["code"] == (
+            "organisation.not_found"
+            if cell.service == "self_assessment_record"
+            else "cycle.not_found"
+        )
         assert after == before, "nothing written for a cycle the caller may not see"

@@ -158,6 +158,13 @@ def _pressure_withheld(target: Cast) -> None:
     )
 
 
+def self_assessment_scores() -> list[dict[str, Any]]:
+    """A score of 2 for every stage of the tool: no evidence needed."""
+    from cycle.self_assessment import DIMENSION_KEYS
+
+    return [{"dimension": key, "score": 2} for key in DIMENSION_KEYS]
+
+
 def _ask_for_signoff(actor: Any, target: Cast) -> None:
     """The cast's cycle runs no process, so a permitted request finds nobody to ask (a conflict,
     checked after who is asking); a refused one is Forbidden like any other."""
@@ -325,6 +332,12 @@ TRIES: dict[str, Try] = {
         _pressure_withheld,
         lambda actor, t: duty_services.pressure_disclose(
             actor=actor, cycle_id=t.id, pressure_id=t.cycle.external_pressures.get().pk
+        ),
+    ),
+    "self_assessment_record": (
+        _nothing,
+        lambda actor, t: duty_services.self_assessment_record(
+            actor=actor, organisation_id=t.organisation.pk, scores=self_assessment_scores()
         ),
     ),
 }

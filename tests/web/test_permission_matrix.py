@@ -41,6 +41,7 @@ from tests.roles.test_permission_matrix import (
     VISIBILITY,
     Cell,
     _ledger_counts,
+    self_assessment_scores,
 )
 
 Form = Callable[[Any, Cast], tuple[str, dict[str, Any]]]
@@ -156,6 +157,13 @@ FORMS: dict[str, Form] = {
     "pressure_disclose": lambda a, t: (
         _cycle("web:pressure-disclose", t, t.cycle.external_pressures.get().pk),
         {},
+    ),
+    "self_assessment_record": lambda a, t: (
+        reverse("web:governance-self-assessment-record", args=[t.organisation.pk]),
+        {
+            "assessed_on": "02/03/2026",
+            **{f"{s['dimension']}-score": "2" for s in self_assessment_scores()},
+        },
     ),
 }
 

@@ -7,7 +7,7 @@ from django.urls import path
 from roles.permissions import AUDIT_PERM
 
 from ..navigation import MenuEntry, register
-from . import views
+from . import self_assessment, views
 
 
 def audits_anything(user: Any) -> bool:
@@ -42,6 +42,16 @@ urlpatterns = [
     path("audit/", views.AuditTrailView.as_view(), name="governance-audit"),
     path("audit/verify/", views.VerifyView.as_view(), name="governance-verify"),
     path("report/", views.ReportView.as_view(), name="governance-report"),
+    path(
+        "organisations/<int:organisation_id>/self-assessment/",
+        self_assessment.SelfAssessmentView.as_view(),
+        name="governance-self-assessment",
+    ),
+    path(
+        "organisations/<int:organisation_id>/self-assessment/record/",
+        self_assessment.SelfAssessmentRecordView.as_view(),
+        name="governance-self-assessment-record",
+    ),
 ]
 
 register(MenuEntry("Compliance", "web:governance-dashboard", audits_anything))
