@@ -26,6 +26,12 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from .models import Notification
 
 
+class Undeliverable(Exception):
+    """The message cannot be delivered as it stands (no address, or an address or message the
+    provider rejects): trying again would fail the same way, so the outbox gives up at once and
+    tells the involvement lead, instead of retrying."""
+
+
 def message_id(notification: Notification) -> str:
     digest = hashlib.sha256(notification.idempotency_key.encode()).hexdigest()[:32]
     return f"<{digest}@{settings.NOTIFICATION_MESSAGE_ID_DOMAIN}>"
@@ -47,7 +53,7 @@ def build(notification: Notification) -> EmailMessage:
 def send(notification: Notification) -> None:
     """Send one notification; raise if the backend could not take it."""
     if not notification.recipient.email:
-        raise ValueError(f"{notification.recipient.get_username()} has no e-mail address")
+        raise Undeliverable(f"{notification.recipient.get_username()} has no e-mail address")
     sent = build(notification).send(fail_silently=False)
     if sent != 1:
         raise RuntimeError("the mail backend did not accept the message")
@@ -77,9 +83,10 @@ class GovUKNotifyBackend(BaseEmailBackend):
     Notify; ``GOVUK_NOTIFY_BASE_URL`` only to reach another Notify API). The idempotency key goes
     to Notify as the ``reference``, so a notification can be traced in Notify's own records.
 
-    A message Notify refuses (a bad address, a key without permission, too many requests, Notify
-    down) raises :class:`NotifyRefused` with Notify's own words, and the outbox retries it and in
-    the end tells the involvement lead, as for any mail server.
+    A message Notify refuses raises :class:`NotifyRefused` with Notify's own words, and the outbox
+    retries it and in the end tells the involvement lead, as for any mail server; one Notify
+    rejects as such (HTTP 400: the address, say) raises :class:`NotifyRejected`, which is
+    :class:`Undeliverable`: the lead is told at once.
     """
 
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
@@ -125,11 +132,19 @@ class GovUKNotifyBackend(BaseEmailBackend):
                 email_reply_to_id=self.reply_to_id,
             )
         except APIError as error:
+            if error.status_code == 400:  # the address or the message itself: final
+                raise NotifyRejected(_notify_words(error)) from error
             raise NotifyRefused(_notify_words(error)) from error
 
 
 class NotifyRefused(Exception):
-    """GOV.UK Notify did not take a message; the text is Notify's own reason."""
+    """GOV.UK Notify did not take a message (a key without permission, too many requests, Notify
+    unavailable or out of reach); the text is Notify's own reason. Tried again later."""
+
+
+class NotifyRejected(NotifyRefused, Undeliverable):
+    """Notify rejected the message itself (HTTP 400: an address it will not send to, a team key
+    and an address outside the team): not tried again."""
 
 
 def _notify_words(error: Any) -> str:

@@ -14,8 +14,9 @@ commit; that message is sent again with the same ``Message-ID`` (derived from th
 key), which mail systems and providers use to recognise the duplicate.
 
 Failures are retried with exponential backoff (``next_attempt_at``); after
-``NOTIFICATION_MAX_ATTEMPTS`` delivery is given up (``failed_at``) and the cycle's involvement
-lead is told in the app, so somebody tells the person another way.
+``NOTIFICATION_MAX_ATTEMPTS``, or at once for a message that can never be delivered as it stands
+(:class:`cycle.mail.Undeliverable`), delivery is given up (``failed_at``) and the cycle's
+involvement lead is told in the app, so somebody tells the person another way.
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ def deliver(notification_id: int, *, now: datetime | None = None) -> Outcome:
 
 def _failed(notification: Notification, error: Exception, now: datetime) -> Outcome:
     notification.last_error = f"{type(error).__name__}: {error}"[:1000]
-    if notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+    final = isinstance(error, mail.Undeliverable)  # would fail the same way every time
+    if notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS and not final:
         notification.next_attempt_at = now + backoff(notification.attempts)
         notification.save(update_fields=["attempts", "last_error", "next_attempt_at"])
         return Outcome.RETRY
@@ -202,6 +204,8 @@ def _tell_lead_of_failure(notification: Notification) -> None:
     lead_id = cycle.involvement_lead_id or cycle.lead_commissioner_id
     recipient = notification.recipient
     who = recipient.get_full_name() or recipient.get_username()
+    tries = "once" if notification.attempts == 1 else f"{notification.attempts} times"
+    address = f" ({recipient.email})" if recipient.email else ", who has no e-mail address,"
     write(
         kind=Kind.DELIVERY_FAILED,
         cycle=cycle,
@@ -209,11 +213,10 @@ def _tell_lead_of_failure(notification: Notification) -> None:
         message=Message(
             subject=f"We could not e-mail {who}",
             body=(
-                f"We tried {notification.attempts} times to e-mail {who} "
-                f"({recipient.email}) and could not. They can still read it when they sign in, "
-                f"but please tell them another way, or put their e-mail address right and try "
-                f"again from the list of e-mails we could not deliver (on your notifications "
-                f"page).\n\n"
+                f"We tried {tries} to e-mail {who}{address} and could not. They can still read "
+                "it when they sign in, but please tell them another way, or put their e-mail "
+                "address right and try again from the list of e-mails we could not deliver (on "
+                "your notifications page).\n\n"
                 f"The message was: {notification.subject}\n\n{notification.body}\n\n"
                 f"The last error was: {notification.last_error}"
             ),

@@ -152,6 +152,23 @@ def test_a_reply_to_address_kept_in_notify_is_named_when_set(notify, settings):
 @pytest.mark.django_db
 def test_a_refusal_by_notify_is_retried_with_notifys_reason_on_record(notify, world):
     notification = budget_notification(world)
+    notify.refusals.append((429, _error(429, "RateLimitError", "Exceeded rate limit for key")))
+
+    assert outbox.deliver(notification.pk) is outbox.Outcome.RETRY
+
+    notification.refresh_from_db()
+    assert notification.delivered_at is None
+    assert notification.last_error == (
+        "NotifyRefused: HTTP 429 from GOV.UK Notify: RateLimitError: Exceeded rate limit for key"
+    )
+    # The next try, once Notify takes it, delivers it: the same message, once more.
+    assert outbox.deliver(notification.pk) is outbox.Outcome.DELIVERED
+    assert [sent["reference"] for sent in notify.received] == [notification.idempotency_key] * 2
+
+
+@pytest.mark.django_db
+def test_a_message_notify_rejects_is_given_up_at_once_and_the_lead_told(notify, world):
+    notification = budget_notification(world)
     notify.refusals.append(
         (
             400,
@@ -161,17 +178,21 @@ def test_a_refusal_by_notify_is_retried_with_notifys_reason_on_record(notify, wo
         )
     )
 
-    assert outbox.deliver(notification.pk) is outbox.Outcome.RETRY
+    assert outbox.deliver(notification.pk) is outbox.Outcome.GAVE_UP
 
     notification.refresh_from_db()
-    assert notification.delivered_at is None
+    assert notification.attempts == 1 and notification.failed_at is not None
     assert notification.last_error == (
-        "NotifyRefused: HTTP 400 from GOV.UK Notify: BadRequestError: Can't send to this "
+        "NotifyRejected: HTTP 400 from GOV.UK Notify: BadRequestError: Can't send to this "
         "recipient using a team-only API key"
     )
-    # The next try, once Notify takes it, delivers it: the same message, once more.
-    assert outbox.deliver(notification.pk) is outbox.Outcome.DELIVERED
-    assert [sent["reference"] for sent in notify.received] == [notification.idempotency_key] * 2
+    [warning] = Notification.objects.filter(kind=Notification.Kind.DELIVERY_FAILED)
+    assert warning.recipient_id == world.lead.pk  # no involvement lead is named
+    assert warning.body.startswith(
+        f"We tried once to e-mail {notification.recipient.username} "
+        f"({notification.recipient.email}) and could not."
+    )
+    assert "team-only API key" in warning.body
 
 
 @pytest.mark.django_db

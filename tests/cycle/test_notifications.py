@@ -571,3 +571,21 @@ def test_given_up_again_after_trying_again_the_lead_is_told_again(world, setting
     warnings = told(Kind.DELIVERY_FAILED, world)
     assert [warning.recipient_id for warning in warnings] == [lead.pk, lead.pk]
     assert "try again from the list of e-mails we could not deliver" in warnings[0].body
+
+
+def test_an_address_removed_before_delivery_is_given_up_at_once_not_retried(world):
+    empty_outbox()
+    world.disclose_budget()
+    member = world.panel[0]
+    row = Notification.objects.undelivered().get(recipient=member)
+    type(member).objects.filter(pk=member.pk).update(email="")
+
+    assert outbox.deliver(row.pk) == outbox.Outcome.GAVE_UP
+
+    row.refresh_from_db()
+    assert row.attempts == 1 and row.failed_at is not None
+    assert row.last_error == f"Undeliverable: {member.username} has no e-mail address"
+    [warning] = told(Kind.DELIVERY_FAILED, world)
+    assert warning.body.startswith(
+        f"We tried once to e-mail {member.username}, who has no e-mail address, and could not."
+    )
