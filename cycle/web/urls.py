@@ -9,6 +9,7 @@ from .views import (
     duty,
     notifications,
     procurement,
+    procurement_steps,
     representative,
 )
 
@@ -80,7 +81,64 @@ cycle_pages = [
         procurement.BidViewsView.as_view(),
         name="procurement-bid-views",
     ),
+    path(
+        "procurement/bids/<int:bid_id>/interest/",
+        procurement.BidInterestView.as_view(),
+        name="procurement-bid-interest",
+    ),
     path("procurement/notice/", procurement.NoticeView.as_view(), name="procurement-notice"),
+    # Procurement: the steps that record something
+    path("procurement/route/", procurement_steps.RouteView.as_view(), name="procurement-route"),
+    path(
+        "procurement/tender/",
+        procurement_steps.TenderOpenView.as_view(),
+        name="procurement-tender",
+    ),
+    path(
+        "procurement/bids/new/",
+        procurement_steps.BidRecordView.as_view(),
+        name="procurement-bid-new",
+    ),
+    path(
+        "procurement/bids/<int:bid_id>/moderate/",
+        procurement_steps.ModerateView.as_view(),
+        name="procurement-moderate",
+    ),
+    path(
+        "procurement/meeting/",
+        procurement_steps.MeetingScheduleView.as_view(),
+        name="procurement-meeting",
+    ),
+    path(
+        "procurement/meetings/<int:meeting_id>/papers/",
+        procurement_steps.MeetingPapersView.as_view(),
+        name="procurement-papers",
+    ),
+    path(
+        "procurement/award/",
+        procurement_steps.AwardDecideView.as_view(),
+        name="procurement-award",
+    ),
+    path(
+        "procurement/notice/publish/",
+        procurement_steps.NoticePublishView.as_view(),
+        name="procurement-notice-publish",
+    ),
+    path(
+        "procurement/representations/new/",
+        procurement_steps.RepresentationRecordView.as_view(),
+        name="procurement-representation",
+    ),
+    path(
+        "procurement/representations/<int:representation_id>/review/",
+        procurement_steps.RepresentationReviewView.as_view(),
+        name="procurement-review",
+    ),
+    path(
+        "procurement/contract/",
+        procurement_steps.ContractAwardView.as_view(),
+        name="procurement-contract",
+    ),
 ]
 
 urlpatterns = [

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from cycle import workdays
@@ -277,3 +279,132 @@ def test_every_procurement_service_has_a_row_in_both_tables() -> None:
     for scope in TABLES:
         assert {cell.service for cell in MATRIX if cell.scope == scope} == acted
     assert set(TRIES) == acted
+
+
+# --- the same cells, through the web pages -----------------------------------------------------
+
+
+def _page(name: str, t: Cast, *args: Any) -> str:
+    return reverse(f"web:{name}", args=[t.id, *args])
+
+
+def _day(value: Any) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _award_form(a: Any, t: Cast) -> tuple[str, dict[str, Any]]:
+    form: dict[str, Any] = {
+        "meeting": t.cycle.decision_meetings.get().pk,
+        "summary": "Award the eastern hub.",
+        **{f"reasons_{key}": text for key, text in REASONS.items()},
+    }
+    for lot_id, bid_id in _awards(t).items():
+        form[f"lot_{lot_id}"] = bid_id if bid_id is not None else "none"
+    return _page("procurement-award", t), form
+
+
+PAGES: dict[str, Callable[[Any, Cast], tuple[str, dict[str, Any]]]] = {
+    "route_record": lambda a, t: (
+        _page("procurement-route", t),
+        {**COMPETITIVE, "rationale": "A new model.", "confirm": "1"},
+    ),
+    "tender_open": lambda a, t: (
+        _page("procurement-tender", t),
+        {
+            "title": "Day services",
+            "reference": "DS-1",
+            "services": "Hubs",
+            "cpv_code": "85311000",
+            "lifetime_value": "1000000",
+            "user_panel_weight": "30",
+            "lot_1_name": "Eastern hub",
+            "lot_1_kind": "geographic",
+            **{f"weight_{key}": "20" for key in REASONS},
+        },
+    ),
+    "bid_record": lambda a, t: (
+        _page("procurement-bid-new", t),
+        {
+            "lot": Lot.objects.filter(tender__cycle=t.cycle).first().pk,  # type: ignore[union-attr]
+            "bidder": "Workwise",
+            "address": "2 Mill Lane",
+            "submitted_on": _day(_today()),
+        },
+    ),
+    "bid_interest_declare": lambda a, t: (
+        _page("procurement-bid-interest", t, _the_bid(t)),
+        {"interest": "bidder-link", "details": "I volunteer there."},
+    ),
+    "score_record": lambda a, t: (
+        _page("procurement-bid", t, _the_bid(t)),
+        {
+            f"score_{c.pk}": "4"
+            for c in Criterion.objects.filter(tender__cycle=t.cycle)  # every criterion
+        },
+    ),
+    "bid_comment_record": lambda a, t: (
+        _page("procurement-bid-views", t, _the_bid(t)),
+        {"text": "A strong plan for transport."},
+    ),
+    "score_moderate": lambda a, t: (
+        _page("procurement-moderate", t, _the_bid(t)),
+        {
+            "criterion": _quality(t),
+            "side": "commissioners",
+            "score": "3.5",
+            "reason": "Agreed at moderation.",
+        },
+    ),
+    "award_decide": _award_form,
+    "notice_publish": lambda a, t: (
+        _page("procurement-notice-publish", t),
+        {"published_on": _day(_today())},
+    ),
+    "representation_record": lambda a, t: (
+        _page("procurement-representation", t),
+        {"provider": "Open Doors", "summary": "Not scored fairly.", "received_on": _day(_today())},
+    ),
+    "representation_review": lambda a, t: (
+        _page(
+            "procurement-review",
+            t,
+            Representation.objects.get(notice__decision__tender__cycle=t.cycle).pk,
+        ),
+        {"outcome": "proceed", "reasons": "The scores stand.", "reviewed_on": _day(_today())},
+    ),
+    "contract_award_record": lambda a, t: (
+        _page("procurement-contract", t),
+        {"awarded_on": _day(_today())},
+    ),
+}
+
+
+def test_every_procurement_service_has_a_web_page() -> None:
+    assert set(PAGES) == set(TRIES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cell", MATRIX, ids=[cell.id for cell in MATRIX])
+def test_the_procurement_matrix_cell_holds_through_the_web_pages(
+    cell: Cell, casts: tuple[Cast, Cast]
+) -> None:
+    own, other = casts
+    target = own if cell.scope == "own" else other
+    actor = fresh(getattr(own, cell.role))
+    client = Client()
+    client.force_login(actor)
+    prepare, _ = TRIES[cell.service]
+    prepare(target)
+    before = _ledger_counts()
+    url, data = PAGES[cell.service](actor, target)
+    response = client.post(url, data)
+    after = _ledger_counts()
+
+    went_ahead = response.status_code == 302 and "/accounts/login/" not in response["Location"]
+    if cell.allowed:
+        assert went_ahead, (response.status_code, response.content[:3000])
+        assert after == (before[0] + 1, before[1]), "exactly one event, no refusal"
+        return
+    assert not went_ahead, response.status_code
+    assert after[0] == before[0], "nothing done"
+    assert after[1] - before[1] <= 1, "at most the one refusal"

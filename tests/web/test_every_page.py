@@ -31,6 +31,14 @@ PAGES = [
     "procurement/notice/",
     "pressures/",
     "pressures/record/",
+    "procurement/route/",
+    "procurement/tender/",
+    "procurement/bids/new/",
+    "procurement/meeting/",
+    "procurement/award/",
+    "procurement/notice/publish/",
+    "procurement/representations/new/",
+    "procurement/contract/",
 ]
 PEOPLE = ["gillian.marsh", "pauline.dobson", "maggie.rowe", "catherine.holt", "david.achebe"]
 

@@ -14,13 +14,17 @@ from typing import Any
 from django import forms
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from cycle import workdays
+from cycle.models import DecisionMeeting
 from cycle.procurement import notice, selectors
 from cycle.procurement import services as procurement
 from cycle.procurement.evaluation import SCORE_MAX, BidFacts, ScoringSide, recusal
 from cycle.procurement.models import Bid, BidComment, IntentionNotice, Score, Tender
+from roles.models import ConflictDeclaration
 
 from ..forms import PageForm
 from .base import CycleFormView, CyclePage
@@ -64,11 +68,24 @@ class ProcurementView(CyclePage):
         }
         if tender is not None:
             evaluation = selectors.tender_evaluation(tender)
+            decision = tender.decisions.filter(superseded_at__isnull=True).first()
+            published = (
+                IntentionNotice.objects.filter(decision=decision).first() if decision else None
+            )
             context.update(
                 criteria=evaluation.criteria,
                 lots=_lot_rows(evaluation),
-                decision=tender.decisions.filter(superseded_at__isnull=True).first(),
+                decision=decision,
+                meetings=list(DecisionMeeting.objects.filter(cycle=cycle).order_by("held_on")),
+                published=published,
             )
+            if published is not None:
+                context.update(
+                    representations=list(published.representations.all()),
+                    standstill=selectors.standstill_state(
+                        published, today=workdays.uk_date(timezone.now())
+                    ),
+                )
         return super().get_context_data(**context, **kwargs)
 
 
@@ -185,7 +202,12 @@ class BidScoreView(BidMixin, CycleFormView):
         return kwargs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(views_form=BidViewsForm(), **self.bid_context(), **kwargs)
+        return super().get_context_data(
+            views_form=BidViewsForm(),
+            interest_form=BidInterestForm(),
+            **self.bid_context(),
+            **kwargs,
+        )
 
     def perform(self, form: BidScoreForm) -> Any:
         return procurement.score_record(
@@ -218,7 +240,9 @@ class BidViewsView(BidMixin, CycleFormView):
     success_url_name = "web:procurement"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**self.bid_context(), **kwargs)
+        context = super().get_context_data(
+            interest_form=BidInterestForm(), **self.bid_context(), **kwargs
+        )
         context["views_form"] = context.pop("form")
         return context
 
@@ -232,6 +256,57 @@ class BidViewsView(BidMixin, CycleFormView):
 
     def confirmation(self, result: Any) -> str:
         return f"You gave your views on the bid by {self.bid.bidder}."
+
+
+class BidInterestForm(PageForm):
+    interest = forms.ChoiceField(
+        label=_("What is your link to this bid?"),
+        choices=[
+            (value, label)
+            for value, label in ConflictDeclaration.Interest.choices
+            if value != ConflictDeclaration.Interest.NONE
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what your link is")},
+    )
+    details = forms.CharField(
+        label=_("Tell us more"),
+        help_text=_("For example, “I go to their day centre on Tuesdays”."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Tell us more about the link")},
+    )
+    service_fields = {"invalid.interest": "interest", "invalid.details": "details"}
+
+
+class BidInterestView(BidMixin, CycleFormView):
+    """Tell the commissioners about a link to one bid: you will not score it."""
+
+    template_name = "web/procurement/score.html"
+    form_class = BidInterestForm
+    submit_label = "Tell them about my link"
+    success_url_name = "web:procurement"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(
+            views_form=BidViewsForm(), **self.bid_context(), **kwargs
+        )
+        context["interest_form"] = context.pop("form")
+        return context
+
+    def perform(self, form: BidInterestForm) -> Any:
+        return procurement.bid_interest_declare(
+            actor=self.request.user,
+            cycle_id=self.cycle.pk,
+            bid_id=self.bid.pk,
+            interest=form.cleaned_data["interest"],
+            details=form.cleaned_data["details"],
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return (
+            f"You told us about your link to the bid by {self.bid.bidder}. You will not score "
+            "it, and you can still give your views on it."
+        )
 
 
 class NoticeView(TenderMixin, CyclePage):
