@@ -1279,8 +1279,11 @@ def to_svg(
     states: Mapping[str, StageState] | None = None,
     stage_names: Mapping[str, str] | None = None,
     title: str | None = None,
+    first_stages: int | None = None,
 ) -> str:
-    """An SVG drawing of the layout; with ``states``, each stage marked as the cycle stands."""
+    """An SVG drawing of the layout; with ``states``, each stage marked as the cycle stands;
+    with ``first_stages``, only the first so many stages are in view (an excerpt that can be
+    read at the width of a page)."""
     diagram = diagram or layout(model)
     names = dict(stage_names or {})
     for node in model.nodes:
@@ -1301,6 +1304,16 @@ def to_svg(
     ET.register_namespace("", SVG_NS)
     margin = 10
     width = diagram.pool.width + 2 * margin
+    if first_stages is not None and first_stages < count:
+        following = diagram.shapes[node_id("enter", model.stage_keys[first_stages])]
+        width = following.x - 20 + margin
+        heading = f"{heading}: the first {first_stages} of its {count} stages"
+        description = (
+            f"The first {first_stages} stages of the BPMN process of the template "
+            f"\u201c{model.name}\u201d, each ending at an involvement gate, with lanes for the "
+            "commissioner, the involvement lead, the user representatives, the decision-maker "
+            "and the governance board; the process goes on to the right."
+        )
     height = diagram.pool.height + 2 * margin + (40 if states is not None else 0)
     root = ET.Element(
         _svg("svg"),
@@ -1727,11 +1740,14 @@ def live_svg(template: StageTemplate, states: Mapping[str, StageState], *, title
     return to_svg(model, diagram, states=states, title=title)
 
 
-def export(template: StageTemplate, fmt: str) -> str:
-    """The template's model as ``bpmn`` (XML) or ``svg`` text."""
+def export(template: StageTemplate, fmt: str, *, first_stages: int | None = None) -> str:
+    """The template's model as ``bpmn`` (XML) or ``svg`` text; an SVG of only the
+    ``first_stages`` when given."""
     model, diagram = template_diagram(template)
     if fmt == "bpmn":
+        if first_stages is not None:
+            raise ValueError("an excerpt of the first stages is drawn as svg only")
         return to_bpmn_xml(model, diagram).decode()
     if fmt == "svg":
-        return to_svg(model, diagram)
+        return to_svg(model, diagram, first_stages=first_stages)
     raise ValueError(f"unknown format {fmt!r}; use bpmn or svg")

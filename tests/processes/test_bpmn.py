@@ -397,6 +397,40 @@ def test_the_committed_diagrams_in_docs_are_the_current_export(fmt: str) -> None
     assert committed == bpmn.export(DEFAULT, fmt), "run: manage.py bpmn export --all docs"
 
 
+def test_the_committed_excerpt_in_docs_is_the_current_export_of_the_first_two_stages() -> None:
+    committed = (DOCS / "commissioning-default-first-stages.svg").read_text(encoding="utf-8")
+    assert committed == bpmn.export(DEFAULT, "svg", first_stages=2)
+    text = (DOCS / "flow.md").read_text(encoding="utf-8")
+    assert "](commissioning-default-first-stages.svg)" in text
+
+
+def test_an_excerpt_shows_its_first_stages_whole_and_stops_before_the_next() -> None:
+    model, diagram = bpmn.template_diagram(DEFAULT)
+    svg = etree.fromstring(bpmn.export(DEFAULT, "svg", first_stages=2).encode())
+    left, _, width, _ = (float(v) for v in svg.get("viewBox").split())
+    right = left + width
+    for node in model.nodes:
+        shape = diagram.shapes[node.id]
+        if node.stage_key in DEFAULT.keys[:2] or node.id == "cycle_created":
+            assert shape.right < right, node.id
+        elif node.stage_key is not None:
+            assert shape.x > right, node.id
+    assert svg.find(f"{{{bpmn.SVG_NS}}}title").text.endswith("the first 2 of its 9 stages")
+    with pytest.raises(ValueError, match="svg only"):
+        bpmn.export(DEFAULT, "bpmn", first_stages=2)
+
+
+def test_export_command_refuses_an_excerpt_of_the_xml_and_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "x.bpmn"
+    with pytest.raises(CommandError, match="--first-stages") as raised:
+        call_command("bpmn", "export", "--first-stages", "2", "--output", str(target))
+    assert raised.value.returncode == 2
+    assert not target.exists()
+    out = io.StringIO()
+    call_command("bpmn", "export", "--format", "svg", "--first-stages", "2", stdout=out)
+    assert out.getvalue() == bpmn.export(DEFAULT, "svg", first_stages=2)
+
+
 def test_flow_md_lists_every_condition_the_model_checks_with_its_codes_and_override() -> None:
     """The table of the gate's conditions in docs/flow.md is read here, so it cannot drift."""
     text = (DOCS / "flow.md").read_text(encoding="utf-8")

@@ -4,9 +4,11 @@
 (``processes.bpmn``): BPMN 2.0 XML with diagram interchange, or an SVG drawing of the same
 layout. Without ``--output`` (or with ``-``) it writes to standard output. ``--all DIRECTORY``
 writes every template in both formats, as ``commissioning-KEY.bpmn`` and ``.svg``.
+``--first-stages N`` (SVG only) draws only the first N stages, an excerpt readable at the width
+of a page.
 
-Exit codes: 0 written; 2 usage error (an unknown template, a missing directory), one line on
-standard error.
+Exit codes: 0 written; 2 usage error (an unknown template, a missing directory, an excerpt asked
+of the XML or of no stage), one line on standard error.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ class Command(BaseCommand):
             "--output", "-o", default="-", metavar="FILE", help="Where to write (default: stdout)."
         )
         export.add_argument(
+            "--first-stages",
+            type=int,
+            metavar="N",
+            help="SVG only: draw only the first N stages.",
+        )
+        export.add_argument(
             "--all",
             dest="directory",
             metavar="DIRECTORY",
@@ -69,7 +77,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"unknown stage template {key!r}; known: {', '.join(TEMPLATES)}", returncode=2
             )
-        text = bpmn.export(TEMPLATES[key], options["format"])
+        first_stages = options["first_stages"]
+        if first_stages is not None and (options["format"] != "svg" or first_stages < 1):
+            raise CommandError(
+                "--first-stages takes a number of stages, 1 or more, and --format svg",
+                returncode=2,
+            )
+        text = bpmn.export(TEMPLATES[key], options["format"], first_stages=first_stages)
         if options["output"] == "-":
             self.stdout.write(text, ending="")
             return
