@@ -492,18 +492,25 @@ def text_box(element: Any) -> bpmn.Box:
     return bpmn.Box(float(element.get("x")), top, width, len(lines) * bpmn.LINE_HEIGHT)
 
 
-@pytest.mark.parametrize("key", TEMPLATE_KEYS)
-def test_the_live_marks_stay_in_their_lane_clear_of_every_shape_line_and_label(key: str) -> None:
-    """Even a new cycle's first gate, with every condition unmet, is readable: its list of
-    codes wraps and lies inside the commissioner's lane, crossing nothing."""
+@pytest.mark.parametrize(
+    ("key", "position"),
+    [(key, position) for key in TEMPLATE_KEYS for position in range(len(TEMPLATES[key].keys))],
+)
+def test_the_live_marks_stay_in_their_lane_clear_of_every_shape_line_and_label(
+    key: str, position: int
+) -> None:
+    """Even a gate with every one of its conditions unmet, at any stage, is readable: its list
+    of codes wraps and lies inside the commissioner's lane, crossing nothing."""
     template = TEMPLATES[key]
     _, diagram = bpmn.template_diagram(template)
-    codes = tuple(
-        code for check in bpmn.gate_checks(template, template.keys[0]) for code in check.codes
-    )
+    keys = template.keys
+    current = keys[position]
+    codes = tuple(code for check in bpmn.gate_checks(template, current) for code in check.codes)
     assert len(codes) >= 9
-    states = {stage: StageState(stage, StageState.NOT_REACHED) for stage in template.keys[1:]} | {
-        template.keys[0]: StageState(template.keys[0], StageState.CURRENT, False, codes)
+    states = {
+        **{stage: StageState(stage, StageState.PASSED) for stage in keys[:position]},
+        current: StageState(current, StageState.CURRENT, False, codes),
+        **{stage: StageState(stage, StageState.NOT_REACHED) for stage in keys[position + 1 :]},
     }
     svg = etree.fromstring(bpmn.live_svg(template, states, title="A cycle").encode())
 
