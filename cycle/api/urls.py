@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import duty, involvement, views
+from . import duty, involvement, procurement, views
 
 
 class IdConverter:
@@ -108,6 +108,61 @@ cycle_urls = [
         "pressures/<id:pressure_id>/disclose/",
         involvement.PressureDisclose.as_view(),
         name="cycle-pressure-disclose",
+    ),
+    path("procurement/routes/", procurement.RouteList.as_view(), name="procurement-routes"),
+    path("procurement/tender/", procurement.TenderView.as_view(), name="procurement-tender"),
+    path("procurement/bids/", procurement.BidList.as_view(), name="procurement-bids"),
+    path(
+        "procurement/bids/<id:bid_id>/interests/",
+        procurement.BidInterestDeclare.as_view(),
+        name="procurement-bid-interests",
+    ),
+    path(
+        "procurement/bids/<id:bid_id>/scores/",
+        procurement.BidScore.as_view(),
+        name="procurement-bid-scores",
+    ),
+    path(
+        "procurement/bids/<id:bid_id>/comments/",
+        procurement.BidCommentList.as_view(),
+        name="procurement-bid-comments",
+    ),
+    path(
+        "procurement/bids/<id:bid_id>/moderations/",
+        procurement.BidModerate.as_view(),
+        name="procurement-bid-moderations",
+    ),
+    path(
+        "procurement/evaluation/",
+        procurement.EvaluationView.as_view(),
+        name="procurement-evaluation",
+    ),
+    path("meetings/", procurement.MeetingList.as_view(), name="cycle-meetings"),
+    path(
+        "meetings/<id:meeting_id>/papers/",
+        procurement.MeetingPapers.as_view(),
+        name="cycle-meeting-papers",
+    ),
+    path(
+        "procurement/decisions/",
+        procurement.AwardDecisionList.as_view(),
+        name="procurement-decisions",
+    ),
+    path("procurement/notice/", procurement.NoticeView.as_view(), name="procurement-notice"),
+    path(
+        "procurement/representations/",
+        procurement.RepresentationList.as_view(),
+        name="procurement-representations",
+    ),
+    path(
+        "procurement/representations/<id:representation_id>/review/",
+        procurement.RepresentationReview.as_view(),
+        name="procurement-representation-review",
+    ),
+    path(
+        "procurement/contract-award/",
+        procurement.ContractAward.as_view(),
+        name="procurement-contract-award",
     ),
     path("audit/", views.CycleAudit.as_view(), name="cycle-audit"),
     path("audit/verify/", views.CycleAuditVerify.as_view(), name="cycle-audit-verify"),

@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "CycleStatusEnum": "cycle.models.CommissioningCycle.Status",
         "InputStatusEnum": "cycle.models.UserInput.Status",
         "SignOffKindEnum": "cycle.models.SignOff.Kind",
+        "ScoringSideEnum": "cycle.procurement.models.Side",
+        "InterestEnum": "roles.models.ConflictDeclaration.Interest",
         "ResponseKindEnum": "cycle.models.InputResponse.Kind",
     },
     "POSTPROCESSING_HOOKS": [

@@ -5,20 +5,26 @@ endpoint of the API is paged and measured here."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.mixins import ListModelMixin
 
-from cycle import duty_services, services
+from cycle import duty_services, services, workdays
+from cycle.meetings import meeting_schedule
 from cycle.models import CommissioningCycle, UserInput
+from cycle.procurement import services as procurement
+from cycle.procurement.models import Bid, IntentionNotice, Lot, Tender
 from roles import services as role_services
 from tests.api.conftest import Caller
 from tests.factories import CycleWorld, assess_duty, representative
+from tests.procurement.conftest import COMPETITIVE, LOTS
+from tests.procurement.test_decision import REASONS
 
 LISTS = [
     "cycles/",
@@ -38,13 +44,19 @@ LISTS = [
     "cycles/{id}/duty/proposal-changes/",
     "cycles/{id}/consultations/",
     "cycles/{id}/pressures/",
+    "cycles/{id}/meetings/",
+    "cycles/{id}/procurement/routes/",
+    "cycles/{id}/procurement/bids/",
+    "cycles/{id}/procurement/bids/{bid}/comments/",
+    "cycles/{id}/procurement/decisions/",
+    "cycles/{id}/procurement/representations/",
     "cycles/{id}/audit/",
     "audit/",
     "tokens/",
 ]
 
 
-PATH_IDS = {"cycle_id": "{id}", "input_id": "{input}"}
+PATH_IDS = {"cycle_id": "{id}", "input_id": "{input}", "bid_id": "{bid}"}
 
 
 def _list_endpoints(patterns: list[Any], prefix: str = "") -> dict[str, type[Any]]:
@@ -132,8 +144,64 @@ def _records(world: CycleWorld, cycle_id: int) -> None:
         disclosed=False,
         withheld_reason="The cabinet has not yet seen it.",
     )
+    _procurement(world, cycle_id)
     services.signoff_record(actor=member, cycle_id=cycle_id, dissent="Not told in time.")
     services.gate_override(actor=world.governor, cycle_id=cycle_id, reason="Board agreed.")
+
+
+def _procurement(world: CycleWorld, cycle_id: int) -> None:
+    """A tender with bids, views on them, a decision, its notice and a representation. A cycle
+    has one tender, closed to bids and views once decided: a second call on the same cycle adds
+    a meeting and a representation only (the bids and views grow across cycles)."""
+    lead = world.lead
+    if not Tender.objects.filter(cycle_id=cycle_id).exists():
+        procurement.route_record(
+            actor=lead, cycle_id=cycle_id, answers=COMPETITIVE, rationale="A new model."
+        )
+        procurement.tender_open(
+            actor=lead,
+            cycle_id=cycle_id,
+            title="Day services",
+            reference="DS-1",
+            services="Hubs",
+            cpv_code="85311000",
+            lifetime_value="1000000",
+            user_panel_weight="30",
+            lots=LOTS,
+        )
+    decided = IntentionNotice.objects.filter(decision__tender__cycle_id=cycle_id).exists()
+    meeting = meeting_schedule(
+        actor=lead,
+        cycle_id=cycle_id,
+        held_on=date(2026, 3, 2),
+        forum="Partnership board",
+        decision_maker=world.decider,
+    )
+    if not decided:
+        lots = list(Lot.objects.filter(tender__cycle_id=cycle_id).order_by("position"))
+        bids = [
+            procurement.bid_record(
+                actor=lead, cycle_id=cycle_id, lot_id=lot.pk, bidder=f"Bidder {n}", address="1 Way"
+            )
+            for n, lot in enumerate(lots * 2)
+        ]
+        for bid in bids:
+            procurement.bid_comment_record(
+                actor=lead, cycle_id=cycle_id, bid_id=bid.pk, text="Good."
+            )
+        procurement.award_decide(
+            actor=world.decider,
+            cycle_id=cycle_id,
+            meeting_id=meeting.pk,
+            awards={lot.pk: bids[i].pk for i, lot in enumerate(lots)},
+            summary="Award both lots.",
+            reasons=REASONS,
+        )
+        yesterday = workdays.uk_date(timezone.now()) - timedelta(days=1)
+        procurement.notice_publish(actor=lead, cycle_id=cycle_id, published_on=yesterday)
+    procurement.representation_record(
+        actor=lead, cycle_id=cycle_id, provider="Bidder 9", summary="Not scored fairly."
+    )
 
 
 def _another_cycle(world: CycleWorld) -> int:
@@ -148,9 +216,10 @@ def _another_cycle(world: CycleWorld) -> int:
 def _counts(caller: Caller, world: CycleWorld) -> dict[str, int]:
     first_input = UserInput.objects.filter(cycle=world.cycle).order_by("id").first()
     assert first_input is not None
+    first_bid = Bid.objects.filter(tender__cycle=world.cycle).order_by("id").values("pk")[0]["pk"]
     counts = {}
     for template in LISTS:
-        path = template.format(id=world.id, input=first_input.pk)
+        path = template.format(id=world.id, input=first_input.pk, bid=first_bid)
         with CaptureQueriesContext(connection) as queries:
             response = caller.get(path)
         assert response.status_code == 200, (path, response.content)
