@@ -22,7 +22,7 @@ from cycle.models import CommissioningCycle, Organisation
 from roles.permissions import Action, on_panel, require
 
 from .serializers import Username
-from .views import MAX_ID, CycleListMixin, CycleScopedMixin, _input
+from .views import MAX_ID, CycleRecordList, CycleScopedMixin, _input
 
 # --- External pressures -------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ class PressureRecordSerializer(serializers.Serializer):
     )
 
 
-class PressureList(CycleListMixin, generics.ListCreateAPIView):
+class PressureList(CycleRecordList):
     """The cycle's external pressures, oldest first; or record one (the lead commissioner), which
     tells the panel and may reopen the earliest stage it affects. A panel member reads a pressure
     not yet told to the panel only as its kind and the reason."""
@@ -103,19 +103,11 @@ class PressureList(CycleListMixin, generics.ListCreateAPIView):
             context["panel_member"] = on_panel(self.request.user, self.get_cycle())
         return context
 
-    @extend_schema(tags=["duty to involve"])
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    tag = "duty to involve"
+    create_serializer = PressureRecordSerializer
 
-    @extend_schema(
-        request=PressureRecordSerializer,
-        responses={201: PressureSerializer},
-        tags=["duty to involve"],
-    )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(request, PressureRecordSerializer)
-        pressure = duty_services.pressure_record(actor=request.user, cycle_id=self.cycle_id, **data)
-        return Response(PressureSerializer(pressure).data, status=status.HTTP_201_CREATED)
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return duty_services.pressure_record(actor=actor, cycle_id=self.cycle_id, **data)
 
 
 class PressureDisclose(CycleScopedMixin, APIView):
