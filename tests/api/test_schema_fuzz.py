@@ -145,6 +145,7 @@ def test_generated_requests_get_no_5xx_and_answers_match_the_schema(
     from cycle import scenarios
     from cycle.conf.wsgi import application
     from cycle.models import CommissioningCycle, UserInput
+    from cycle.procurement.models import Bid, Representation
     from roles import api_tokens
     from roles.models import PanelMembership
 
@@ -158,6 +159,11 @@ def test_generated_requests_get_no_5xx_and_answers_match_the_schema(
         "cycle_id": cycle.pk,
         "input_id": UserInput.objects.filter(cycle=cycle).values_list("pk", flat=True).first(),
         "membership_id": PanelMembership.objects.filter(cycle=cycle).values_list("pk").first()[0],
+        "bid_id": Bid.objects.filter(tender__cycle=cycle).values_list("pk", flat=True).first(),
+        "meeting_id": cycle.decision_meetings.values_list("pk", flat=True).first(),
+        "representation_id": Representation.objects.filter(notice__decision__tender__cycle=cycle)
+        .values_list("pk", flat=True)
+        .first(),
     }
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     with capsys.disabled():
@@ -171,8 +177,8 @@ def _live_tokens() -> dict[str, str]:
 
 
 def _live_real_ids(base: str, commissioner_token: str) -> dict[str, int | None]:
-    """The ids of the commissioner's cycle, its first input and panel place, read through the
-    API itself (the test has no access to the server's database)."""
+    """The ids of the commissioner's cycle and of the first of its records that paths name,
+    read through the API itself (the test has no access to the server's database)."""
     import requests
 
     def get(path: str) -> Any:
@@ -187,12 +193,18 @@ def _live_real_ids(base: str, commissioner_token: str) -> dict[str, int | None]:
     me = get("tokens/")["results"][0]["user"]
     cycles = get("cycles/?page_size=200")["results"]
     cycle = next(c["id"] for c in cycles if c["lead_commissioner"] == me)
-    inputs = get(f"cycles/{cycle}/inputs/")["results"]
-    panel = get(f"cycles/{cycle}/panel/")["results"]
-    return {
-        "cycle_id": cycle,
-        "input_id": inputs[0]["id"] if inputs else None,
-        "membership_id": panel[0]["id"] if panel else None,
+    first = {
+        name: get(f"cycles/{cycle}/{path}")["results"][:1]
+        for name, path in (
+            ("input_id", "inputs/"),
+            ("membership_id", "panel/"),
+            ("bid_id", "procurement/bids/"),
+            ("meeting_id", "meetings/"),
+            ("representation_id", "procurement/representations/"),
+        )
+    }
+    return {"cycle_id": cycle} | {
+        name: rows[0]["id"] if rows else None for name, rows in first.items()
     }
 
 
@@ -210,7 +222,7 @@ def test_generated_requests_to_a_live_server_get_no_5xx_and_answers_match_the_sc
 
     assert sorted(tokens) == sorted(account.role for account in scenarios.demo_accounts())
     real_ids = _live_real_ids(base, tokens["commissioner"])
-    assert all(real_ids.values()), real_ids
+    assert all(real_ids[name] for name in ("cycle_id", "input_id", "membership_id", "bid_id"))
     schema = schemathesis.openapi.from_url(f"{base}/api/schema/?format=json")
     with capsys.disabled():
         fuzz_schema(schema, tokens, real_ids, f"live server {base}")
