@@ -355,7 +355,7 @@ class BidInterestDeclare(BidScoped, APIView):
         return Response(InterestSerializer(interest).data, status=status.HTTP_201_CREATED)
 
 
-class ScoreSerializer(serializers.ModelSerializer):
+class BidScoreSerializer(serializers.ModelSerializer):
     scorer = Username(read_only=True)
 
     class Meta:
@@ -385,7 +385,7 @@ class ScoreRecordSerializer(serializers.Serializer):
 
 class BidScore(BidScoped, APIView):
     @extend_schema(
-        request=ScoreRecordSerializer, responses={201: ScoreSerializer(many=True)}, tags=[TAG]
+        request=ScoreRecordSerializer, responses={201: BidScoreSerializer(many=True)}, tags=[TAG]
     )
     def post(self, request: Request, cycle_id: int, bid_id: int) -> Response:
         """Score a bid against one or more criteria, 0 to 5 (a commissioner or a member of the
@@ -399,7 +399,7 @@ class BidScore(BidScoped, APIView):
             scores={item["criterion"]: item["score"] for item in data["scores"]},
             comments={item["criterion"]: item["comment"] for item in data["scores"]},
         )
-        return Response(ScoreSerializer(scores, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(BidScoreSerializer(scores, many=True).data, status=status.HTTP_201_CREATED)
 
 
 class CommentSerializer(serializers.ModelSerializer):

@@ -223,16 +223,17 @@ def test_a_competitive_tender_with_user_scorers_and_a_recusal_through_the_api() 
 @pytest.mark.django_db
 def test_procurement_of_a_cycle_one_may_not_see_answers_404_and_writes_nothing() -> None:
     own, other = build_cast("near"), build_cast("far")
+    caller = Caller(own.lead)
     before = _ledger_counts()
     for path in ("procurement/tender/", "procurement/evaluation/", "procurement/notice/"):
-        answer = Caller(own.lead).get(f"cycles/{other.id}/{path}")
+        answer = caller.get(f"cycles/{other.id}/{path}")
         assert answer.status_code == 404 and body(answer)["code"] == "cycle.not_found"
-    answer = Caller(own.lead).post(
+    answer = caller.post(
         f"cycles/{other.id}/procurement/routes/", {"answers": COMPETITIVE, "rationale": "x"}
     )
     assert answer.status_code == 404 and body(answer)["code"] == "cycle.not_found"
     assert _ledger_counts() == before
-    assert Caller(own.lead).get(f"cycles/{own.id}/procurement/bids/99/comments/").status_code == 404
+    assert caller.get(f"cycles/{own.id}/procurement/bids/99/comments/").status_code == 404
 
 
 # --- the procurement tables of docs/permissions.md, through the API -----------------------------

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.mixins import ListModelMixin
 
-from cycle import duty_services, services, workdays
+from cycle import duty_services, self_assessment, services, workdays
 from cycle.meetings import meeting_schedule
 from cycle.models import CommissioningCycle, UserInput
 from cycle.procurement import services as procurement
@@ -50,13 +50,19 @@ LISTS = [
     "cycles/{id}/procurement/bids/{bid}/comments/",
     "cycles/{id}/procurement/decisions/",
     "cycles/{id}/procurement/representations/",
+    "organisations/{org}/self-assessments/",
     "cycles/{id}/audit/",
     "audit/",
     "tokens/",
 ]
 
 
-PATH_IDS = {"cycle_id": "{id}", "input_id": "{input}", "bid_id": "{bid}"}
+PATH_IDS = {
+    "cycle_id": "{id}",
+    "input_id": "{input}",
+    "bid_id": "{bid}",
+    "organisation_id": "{org}",
+}
 
 
 def _list_endpoints(patterns: list[Any], prefix: str = "") -> dict[str, type[Any]]:
@@ -213,15 +219,33 @@ def _another_cycle(world: CycleWorld) -> int:
     return cycle.pk
 
 
+def _self_assessment(world: CycleWorld) -> None:
+    """A new version of the organisation's self-assessment, by its governance board."""
+    duty_services.self_assessment_record(
+        actor=world.governor,
+        organisation_id=world.organisation.pk,
+        scores=[
+            {"dimension": key, "score": 2, "comments": "Some of it."}
+            for key in self_assessment.DIMENSION_KEYS
+        ],
+    )
+
+
 def _counts(caller: Caller, world: CycleWorld) -> dict[str, int]:
+    """Each list's queries, as the lead commissioner (the organisation's self-assessments as its
+    governance board member, who may read them)."""
+    board = Caller(world.governor)
     first_input = UserInput.objects.filter(cycle=world.cycle).order_by("id").first()
     assert first_input is not None
     first_bid = Bid.objects.filter(tender__cycle=world.cycle).order_by("id").values("pk")[0]["pk"]
     counts = {}
     for template in LISTS:
-        path = template.format(id=world.id, input=first_input.pk, bid=first_bid)
+        path = template.format(
+            id=world.id, input=first_input.pk, bid=first_bid, org=world.organisation.pk
+        )
+        who = board if template.startswith("organisations/") else caller
         with CaptureQueriesContext(connection) as queries:
-            response = caller.get(path)
+            response = who.get(path)
         assert response.status_code == 200, (path, response.content)
         assert response.json()["results"], f"{path} listed nothing"
         counts[template] = len(queries)
@@ -238,6 +262,7 @@ def test_list_endpoints_cost_the_same_however_many_cycles_and_records(world: Cyc
         actor=world.lead, cycle_id=world.id, task="Help.", responsibilities="Come.", support="Us."
     )
     _records(world, world.id)
+    _self_assessment(world)
     caller = Caller(world.lead)
     one = _counts(caller, world)
 
@@ -250,6 +275,7 @@ def test_list_endpoints_cost_the_same_however_many_cycles_and_records(world: Cyc
     )
     _records(world, world.id)
     Caller(world.lead)  # a second token, so the token list grows too
+    _self_assessment(world)
     many = _counts(caller, world)
 
     print("\nqueries per list request (1 cycle / 5 cycles, twice the records):")
