@@ -503,3 +503,47 @@ def test_a_scorer_tells_of_a_link_to_a_bid_on_its_page_and_is_then_recused(
     assert "So you do not score it" in text(after)
     assert "My brother runs Workwise." in text(after)
     assert 'name="score_' not in after.content.decode()
+
+
+def test_the_procurement_page_costs_the_same_with_more_bids_scores_and_meetings(
+    tendering: Tendering,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast = tendering.cast
+    client = client_for(cast.lead)
+    grown = iter(range(100))
+
+    def grow() -> int:
+        number = next(grown)
+        for lot in ("Eastern hub", "Vocational services"):
+            bidder = f"Provider {number} for {lot}"
+            tendering.add_bid(lot, bidder)
+            tendering.score_all(cast.lead, bidder, 3)
+            tendering.score_all(cast.representative, bidder, 4)
+        procurement.bid_comment_record(
+            actor=cast.second_representative,
+            cycle_id=cast.id,
+            bid_id=tendering.bid(f"Provider {number} for Eastern hub").pk,
+            text="Friendly staff.",
+        )
+        schedule_more = procurement_meeting(cast, number)
+        assert schedule_more.pk
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url("procurement", cast.id)).status_code == 200
+        return len(captured)
+
+    assert grow() == grow()
+
+
+def procurement_meeting(cast: Cast, number: int) -> DecisionMeeting:
+    from cycle.meetings import meeting_schedule
+
+    return meeting_schedule(
+        actor=cast.lead,
+        cycle_id=cast.id,
+        held_on=today() + timedelta(days=number + 1),
+        forum=f"Partnership board {number}",
+        decision_maker=cast.decision_maker,
+    )

@@ -76,7 +76,11 @@ class ProcurementView(CyclePage):
                 criteria=evaluation.criteria,
                 lots=_lot_rows(evaluation),
                 decision=decision,
-                meetings=list(DecisionMeeting.objects.filter(cycle=cycle).order_by("held_on")),
+                meetings=list(
+                    DecisionMeeting.objects.filter(cycle=cycle)
+                    .select_related("decision_maker")
+                    .order_by("held_on")
+                ),
                 published=published,
             )
             if published is not None:
