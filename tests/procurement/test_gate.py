@@ -313,3 +313,22 @@ def test_the_standstill_is_judged_on_the_day_the_gate_is_read(at_decision: Tende
     assert tender_states([world.id], today=date(2026, 1, 6))[world.id].standstill_code == (
         "standstill.over"
     )
+
+
+def test_the_tender_panel_is_told_their_sign_off_covers_scoring_the_bids(
+    at_decision: Tendering,
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    cast = at_decision.cast
+    line = "You are one of the people who scored the bids."
+    page = reverse("web:signoff", args=[cast.id])
+    member = Client()
+    member.force_login(cast.representative)
+    assert line in member.get(page).content.decode()
+
+    elsewhere = build_cast("elsewhere")
+    other = Client()
+    other.force_login(elsewhere.representative)
+    assert line not in other.get(reverse("web:signoff", args=[elsewhere.id])).content.decode()

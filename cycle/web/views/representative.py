@@ -15,10 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cycle import services
+from cycle.gates import Condition
 from cycle.models import SignOff, UserInput
+from cycle.procurement.models import Tender
+from cycle.stages import get_template
 from processes import commissioning
 from roles import services as role_services
-from roles.models import ConflictDeclaration, WorkingAgreement
+from roles.models import ConflictDeclaration, PanelMembership, WorkingAgreement
 
 from .. import selectors
 from ..forms import PageForm
@@ -143,7 +146,21 @@ class SignoffView(CycleFormView):
         return super().get_context_data(
             me=selectors.member_view(self.cycle, self.request.user),
             budget=history[0][0] if history else None,
+            scored_bids=self._scored_bids(),
             **kwargs,
+        )
+
+    def _scored_bids(self) -> bool:
+        """Whether this sign-off is also the tender panel's on evaluating the bids."""
+        cycle = self.cycle
+        requires = get_template(cycle.template_key).gate_requires(cycle.current_stage)
+        if Condition.EVALUATION_SIGNED not in requires:
+            return False
+        return (
+            PanelMembership.objects.active()
+            .filter(cycle=cycle, member_id=self.request.user.pk, tender_panel=True)
+            .exists()
+            and Tender.objects.filter(cycle=cycle).exists()
         )
 
     def perform(self, form: SignoffForm) -> SignOff:
