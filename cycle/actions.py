@@ -92,6 +92,8 @@ class LedgerAction(models.TextChoices):
     PRESSURE_RECORDED = "pressure.recorded", _("External pressure recorded")
     PRESSURE_DISCLOSED = "pressure.disclosed", _("External pressure told to the panel")
     SELF_ASSESSMENT_RECORDED = "self_assessment.recorded", _("Self-assessment recorded")
+    COVERAGE_GROUP_ADDED = "coverage.group_added", _("Group to hear from added")
+    COVERAGE_RECORDED = "coverage.recorded", _("Who speaks for a group recorded")
 
 
 class Operation(models.TextChoices):
@@ -155,3 +157,5 @@ class Operation(models.TextChoices):
     PRESSURE_RECORD = "pressure_record"
     PRESSURE_DISCLOSE = "pressure_disclose"
     SELF_ASSESSMENT_RECORD = "self_assessment_record"
+    COVERAGE_GROUP_ADD = "coverage_group_add"
+    COVERAGE_RECORD = "coverage_record"

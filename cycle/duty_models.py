@@ -359,3 +359,72 @@ class SelfAssessmentEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"evidence for {self.score}"
+
+
+class CoverageGroup(models.Model):
+    """A group of people the cycle should hear from, set locally: an easy-to-overlook group
+    (seed 002, L722-745) or an equality strand (seed 001, L469).
+
+    Who on the panel comes from or speaks for it (:class:`CoverageGroupMember`) and how many of a
+    consultation's respondents came from it (:class:`CoverageGroupResponses`) say whether it is
+    heard. A group nobody on the panel or among respondents speaks for is flagged on the cycle's
+    page; it never holds the gate on its own.
+    """
+
+    class Kind(models.TextChoices):
+        OVERLOOKED = "easy-to-overlook", _("A group that is easy to overlook")
+        EQUALITY = "equality", _("An equality strand")
+
+    cycle = models.ForeignKey(
+        CommissioningCycle, on_delete=models.CASCADE, related_name="coverage_groups"
+    )
+    name = models.CharField(_("name of the group"), max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cycle", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "name"], name="coverage_group_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoverageGroupMember(models.Model):
+    """A panel member who comes from, or speaks for, a group."""
+
+    group = models.ForeignKey(CoverageGroup, on_delete=models.CASCADE, related_name="members")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["group", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "member"], name="coverage_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.group}"
+
+
+class CoverageGroupResponses(models.Model):
+    """How many of a consultation's respondents came from a group."""
+
+    group = models.ForeignKey(CoverageGroup, on_delete=models.CASCADE, related_name="responses")
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="+")
+    respondents = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["group", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "consultation"], name="coverage_responses_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.respondents} from {self.group}"

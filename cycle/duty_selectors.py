@@ -9,11 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from roles.models import PanelMembership
 
 from . import gunning, self_assessment
 from .duty_models import (
     Consultation,
+    CoverageGroup,
+    CoverageGroupMember,
     ExternalPressure,
     ExternalPressureStage,
     SelfAssessment,
@@ -250,3 +255,46 @@ def self_assessments(organisation_id: int) -> QuerySet[SelfAssessment]:
         )
         .order_by("version")
     )
+
+
+# --- Who is missing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    group: CoverageGroup
+    panel: tuple[str, ...]
+    """The names of active panel members who come from or speak for it."""
+    respondents: int
+    """How many respondents to the cycle's consultations came from it."""
+
+    @property
+    def missing(self) -> bool:
+        return not self.panel and not self.respondents
+
+
+def coverage(cycle: CommissioningCycle) -> list[CoverageRow]:
+    """Each group the cycle should hear from, with who on the panel speaks for it and how many
+    consultation respondents came from it (three queries). Someone who has left the panel no
+    longer counts."""
+    active = PanelMembership.objects.active().filter(cycle=cycle).values("member_id")
+    groups = (
+        CoverageGroup.objects.filter(cycle=cycle)
+        .annotate(respondent_total=Coalesce(Sum("responses__respondents"), 0))
+        .order_by("id")
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for group_id, first, last, username in (
+        CoverageGroupMember.objects.filter(group__cycle=cycle, member_id__in=active)
+        .order_by("member__first_name", "member__last_name", "id")
+        .values_list("group_id", "member__first_name", "member__last_name", "member__username")
+    ):
+        names[group_id].append(f"{first} {last}".strip() or username)
+    return [
+        CoverageRow(group, tuple(names[group.pk]), int(group.respondent_total)) for group in groups
+    ]
+
+
+def missing_groups(cycle: CommissioningCycle) -> list[CoverageGroup]:
+    """The groups nobody on the panel or among respondents speaks for."""
+    return [row.group for row in coverage(cycle) if row.missing]

@@ -23,6 +23,9 @@ from .duty import Activity, BodyType, DutyQuestions, DutyResult, Wording, assess
 from .duty_models import (
     Consultation,
     ConsultationConsideration,
+    CoverageGroup,
+    CoverageGroupMember,
+    CoverageGroupResponses,
     DutyAssessment,
     ExternalPressure,
     ExternalPressureStage,
@@ -659,3 +662,92 @@ def self_assessment_record(
         },
     )
     return assessment
+
+
+# --- Who is missing ---------------------------------------------------------------------------
+
+
+@service(LedgerAction.COVERAGE_GROUP_ADDED)
+def coverage_group_add(*, actor: Any, cycle_id: int, name: str, kind: str) -> CoverageGroup:
+    """Add a group the cycle should hear from: an easy-to-overlook group or an equality strand,
+    named as the area names it."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.MANAGE_PANEL, cycle)
+    name = _text(name, "name")
+    if len(name) > 200:
+        raise InvalidRequest("name must be at most 200 characters.", code="invalid.too_long")
+    group_kind = _choice(kind, CoverageGroup.Kind, "kind")
+    if CoverageGroup.objects.filter(cycle=cycle, name__iexact=name).exists():
+        raise Conflict(f"The group “{name}” is already on the list.", code="coverage.duplicate")
+    group = CoverageGroup.objects.create(
+        cycle=cycle, name=name, kind=group_kind, created_by=actor, created_at=timezone.now()
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.COVERAGE_GROUP_ADDED,
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=group,
+        payload={"name": name, "kind": group_kind.value},
+    )
+    return group
+
+
+@service(LedgerAction.COVERAGE_RECORDED)
+def coverage_record(
+    *,
+    actor: Any,
+    cycle_id: int,
+    group_id: int,
+    member_ids: list[int] | tuple[int, ...] = (),
+    respondents: dict[int, int] | None = None,
+) -> CoverageGroup:
+    """Record who on the panel comes from or speaks for a group, and how many respondents to each
+    consultation came from it; this replaces what was recorded for the group before."""
+    cycle = lock_cycle(cycle_id)
+    require(actor, Action.MANAGE_PANEL, cycle)
+    group = CoverageGroup.objects.filter(cycle=cycle, pk=group_id).first()
+    if group is None:
+        raise NotFound(f"There is no group {group_id} in this cycle.", code="coverage.not_found")
+    members = {int(pk) for pk in member_ids}
+    strangers = members - selectors.active_member_ids(cycle)
+    if strangers:
+        raise InvalidRequest(
+            "Only people on the panel now can be recorded as speaking for a group.",
+            code="invalid.members",
+        )
+    counts = {int(k): v for k, v in (respondents or {}).items()}
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in counts.values()):
+        raise InvalidRequest(
+            "Give the number of respondents as a whole number.", code="invalid.respondents"
+        )
+    known = set(
+        Consultation.objects.filter(cycle=cycle, pk__in=counts).values_list("pk", flat=True)
+    )
+    if set(counts) - known:
+        raise InvalidRequest(
+            "Respondents can only be counted for this cycle's consultations.",
+            code="invalid.respondents",
+        )
+    CoverageGroupMember.objects.filter(group=group).delete()
+    CoverageGroupMember.objects.bulk_create(
+        CoverageGroupMember(group=group, member_id=pk) for pk in sorted(members)
+    )
+    CoverageGroupResponses.objects.filter(group=group).delete()
+    CoverageGroupResponses.objects.bulk_create(
+        CoverageGroupResponses(group=group, consultation_id=pk, respondents=n)
+        for pk, n in sorted(counts.items())
+    )
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.COVERAGE_RECORDED,
+        cycle=cycle,
+        stage_key=cycle.current_stage,
+        obj=group,
+        payload={
+            "group": group.pk,
+            "members": sorted(members),
+            "respondents": {str(pk): n for pk, n in sorted(counts.items())},
+        },
+    )
+    return group

@@ -795,6 +795,9 @@ class DecisionMeeting(models.Model):
 # The duty to involve (``cycle.duty_models``), registered with the app here.
 from .duty_models import Consultation as Consultation  # noqa: E402
 from .duty_models import ConsultationConsideration as ConsultationConsideration  # noqa: E402
+from .duty_models import CoverageGroup as CoverageGroup  # noqa: E402
+from .duty_models import CoverageGroupMember as CoverageGroupMember  # noqa: E402
+from .duty_models import CoverageGroupResponses as CoverageGroupResponses  # noqa: E402
 from .duty_models import DutyAssessment as DutyAssessment  # noqa: E402
 from .duty_models import ExternalPressure as ExternalPressure  # noqa: E402
 from .duty_models import ExternalPressureStage as ExternalPressureStage  # noqa: E402

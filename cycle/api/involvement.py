@@ -16,8 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cycle import duty_selectors, duty_services, selectors, self_assessment
-from cycle.duty_models import ExternalPressure, SelfAssessment, SelfAssessmentScore
-from cycle.errors import NotFound
+from cycle.duty_models import (
+    CoverageGroup,
+    ExternalPressure,
+    SelfAssessment,
+    SelfAssessmentScore,
+)
+from cycle.errors import InvalidRequest, NotFound
 from cycle.models import CommissioningCycle, Organisation
 from roles.permissions import Action, on_panel, require
 
@@ -275,3 +280,88 @@ class SelfAssessmentProposal(OrganisationScopedMixin, APIView):
                 for d in self_assessment.DIMENSIONS
             ]
         )
+
+
+# --- Who is missing -----------------------------------------------------------------------------
+
+
+class CoverageSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="group.pk")
+    name = serializers.CharField(source="group.name")
+    kind = serializers.CharField(source="group.kind")
+    panel = serializers.ListField(
+        child=serializers.CharField(), help_text="Panel members who speak for the group."
+    )
+    respondents = serializers.IntegerField(
+        help_text="Respondents to the cycle's consultations who came from the group."
+    )
+    missing = serializers.BooleanField(
+        help_text="Nobody on the panel or among respondents speaks for it (never holds the gate)."
+    )
+
+
+class CoverageGroupAddSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=CoverageGroup.Kind.values)
+
+
+class CoverageRecordSerializer(serializers.Serializer):
+    members = serializers.ListField(
+        child=Username(), default=list, help_text="Panel members who speak for the group."
+    )
+    respondents = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        default=dict,
+        help_text="Respondents from the group, by consultation id.",
+    )
+
+
+def _row(cycle: CommissioningCycle, group_id: int) -> Any:
+    return next(row for row in duty_selectors.coverage(cycle) if row.group.pk == group_id)
+
+
+class CoverageList(CycleRecordList):
+    """The groups the cycle should hear from and who speaks for each; or add a group (the lead
+    commissioner or the involvement lead)."""
+
+    model = CoverageGroup
+    serializer_class = CoverageSerializer
+    pagination_class = None
+    tag = "duty to involve"
+    create_serializer = CoverageGroupAddSerializer
+
+    def cycle_queryset(self, cycle: CommissioningCycle) -> Any:
+        return duty_selectors.coverage(cycle)
+
+    def record(self, actor: Any, data: dict[str, Any]) -> Any:
+        return duty_services.coverage_group_add(actor=actor, cycle_id=self.cycle_id, **data)
+
+    def created(self, record: Any) -> Any:
+        return _row(self.get_cycle(), record.pk)
+
+
+class CoverageRecord(CycleScopedMixin, APIView):
+    @extend_schema(
+        request=CoverageRecordSerializer,
+        responses={200: CoverageSerializer},
+        tags=["duty to involve"],
+    )
+    def put(self, request: Request, cycle_id: int, group_id: int) -> Response:
+        """Record who on the panel speaks for the group and how many respondents to each
+        consultation came from it, replacing what was recorded before (the lead commissioner or
+        the involvement lead)."""
+        data = _input(request, CoverageRecordSerializer)
+        try:
+            respondents = {int(k): v for k, v in data["respondents"].items()}
+        except ValueError:
+            raise InvalidRequest(
+                "Respondents are counted by consultation id.", code="invalid.respondents"
+            ) from None
+        group = duty_services.coverage_record(
+            actor=request.user,
+            cycle_id=self.cycle_id,
+            group_id=group_id,
+            member_ids=[member.pk for member in data["members"]],
+            respondents=respondents,
+        )
+        return Response(CoverageSerializer(_row(self.get_cycle(), group.pk)).data)

@@ -164,6 +164,12 @@ cycle_urls = [
         procurement.ContractAward.as_view(),
         name="procurement-contract-award",
     ),
+    path("coverage/", involvement.CoverageList.as_view(), name="cycle-coverage"),
+    path(
+        "coverage/<id:group_id>/",
+        involvement.CoverageRecord.as_view(),
+        name="cycle-coverage-record",
+    ),
     path("audit/", views.CycleAudit.as_view(), name="cycle-audit"),
     path("audit/verify/", views.CycleAuditVerify.as_view(), name="cycle-audit-verify"),
     path("audit/export/", views.CycleAuditExport.as_view(), name="cycle-audit-export"),

@@ -69,6 +69,9 @@ cycle_pages = [
         duty.PressureDiscloseView.as_view(),
         name="pressure-disclose",
     ),
+    path("coverage/", duty.CoverageView.as_view(), name="coverage"),
+    path("coverage/add/", duty.CoverageGroupAddView.as_view(), name="coverage-add"),
+    path("coverage/<int:group_id>/", duty.CoverageRecordView.as_view(), name="coverage-record"),
     # Procurement: the tender, scoring and views on a bid, the notice of intention
     path("procurement/", procurement.ProcurementView.as_view(), name="procurement"),
     path(

@@ -108,6 +108,13 @@ REQUESTS: dict[str, Request] = {
         f"organisations/{t.organisation.pk}/self-assessments/",
         {"scores": self_assessment_scores()},
     ),
+    "coverage_group_add": lambda c, t: c.post(
+        f"cycles/{t.id}/coverage/", {"name": "Travellers", "kind": "easy-to-overlook"}
+    ),
+    "coverage_record": lambda c, t: c.put(
+        f"cycles/{t.id}/coverage/{t.cycle.coverage_groups.get().pk}/",
+        {"members": [t.representative.username]},
+    ),
 }
 
 SEES = {(cell.scope, cell.role): cell.allowed for cell in MATRIX if cell.service == VISIBILITY}

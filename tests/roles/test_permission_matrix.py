@@ -158,6 +158,12 @@ def _pressure_withheld(target: Cast) -> None:
     )
 
 
+def _group_added(target: Cast) -> None:
+    duty_services.coverage_group_add(
+        actor=target.lead, cycle_id=target.id, name="Young carers", kind="easy-to-overlook"
+    )
+
+
 def self_assessment_scores() -> list[dict[str, Any]]:
     """A score of 2 for every stage of the tool: no evidence needed."""
     from cycle.self_assessment import DIMENSION_KEYS
@@ -338,6 +344,21 @@ TRIES: dict[str, Try] = {
         _nothing,
         lambda actor, t: duty_services.self_assessment_record(
             actor=actor, organisation_id=t.organisation.pk, scores=self_assessment_scores()
+        ),
+    ),
+    "coverage_group_add": (
+        _nothing,
+        lambda actor, t: duty_services.coverage_group_add(
+            actor=actor, cycle_id=t.id, name="Travellers", kind="easy-to-overlook"
+        ),
+    ),
+    "coverage_record": (
+        _group_added,
+        lambda actor, t: duty_services.coverage_record(
+            actor=actor,
+            cycle_id=t.id,
+            group_id=t.cycle.coverage_groups.get().pk,
+            member_ids=[t.representative.pk],
         ),
     ),
 }

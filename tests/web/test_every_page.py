@@ -39,6 +39,8 @@ PAGES = [
     "procurement/notice/publish/",
     "procurement/representations/new/",
     "procurement/contract/",
+    "coverage/",
+    "coverage/add/",
 ]
 PEOPLE = ["gillian.marsh", "pauline.dobson", "maggie.rowe", "catherine.holt", "david.achebe"]
 

@@ -165,6 +165,14 @@ FORMS: dict[str, Form] = {
             **{f"{s['dimension']}-score": "2" for s in self_assessment_scores()},
         },
     ),
+    "coverage_group_add": lambda a, t: (
+        _cycle("web:coverage-add", t),
+        {"name": "Travellers", "kind": "easy-to-overlook"},
+    ),
+    "coverage_record": lambda a, t: (
+        _cycle("web:coverage-record", t, t.cycle.coverage_groups.get().pk),
+        {"members": [str(t.representative.pk)]},
+    ),
 }
 
 SEES = {(cell.scope, cell.role): cell.allowed for cell in MATRIX if cell.service == VISIBILITY}

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cycle import duty_selectors
 from cycle import selectors as cycle_selectors
 from cycle.gates import evaluate
 from cycle.models import CommissioningCycle, Organisation
@@ -116,6 +117,7 @@ class CycleView(CycleMixin, ServiceFormView):
             manages_panel=allowed(user, Action.MANAGE_PANEL, cycle),
             decides=allowed(user, Action.DECIDE, cycle),
             on_panel=on_panel(user, cycle),
+            missing_groups=duty_selectors.missing_groups(cycle),
             **kwargs,
         )
 

@@ -14,8 +14,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from cycle import duty, duty_selectors, duty_services
-from cycle.duty_models import Consultation, DutyAssessment, ExternalPressure
+from cycle.duty_models import Consultation, CoverageGroup, DutyAssessment, ExternalPressure
 from cycle.stages import get_template
+from roles.models import PanelMembership
 
 from .. import selectors
 from ..forms import PageForm
@@ -476,3 +477,140 @@ class PressureDiscloseView(ButtonView):
 
     def confirmation(self, result: Any) -> str:
         return f"You told the panel about “{result.title}” and what it means for them."
+
+
+# --- Who is missing -----------------------------------------------------------------------------
+
+
+class CoverageView(CyclePage):
+    """The groups the cycle should hear from, and who speaks for each: panel members and
+    consultation respondents. A group nobody speaks for is flagged; it never holds the gate."""
+
+    template_name = "web/duty/coverage.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(rows=duty_selectors.coverage(self.cycle), **kwargs)
+
+
+class CoverageGroupForm(PageForm):
+    name = forms.CharField(
+        label=_("Name of the group"),
+        max_length=200,
+        help_text=_("As your area names it, for example “Young carers” or “Travellers”."),
+        error_messages={"required": _("Enter the name of the group")},
+    )
+    kind = forms.ChoiceField(
+        label=_("What kind of group is it?"),
+        choices=CoverageGroup.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the kind of group")},
+    )
+    service_fields = {"invalid.name": "name", "coverage.duplicate": "name"}
+
+
+class CoverageGroupAddView(CycleFormView):
+    """Add a group the cycle should hear from."""
+
+    template_name = "web/duty/coverage_add.html"
+    form_class = CoverageGroupForm
+    submit_label = "Add the group"
+    success_url_name = "web:coverage"
+
+    def perform(self, form: CoverageGroupForm) -> Any:
+        return duty_services.coverage_group_add(
+            actor=self.request.user, cycle_id=self.cycle.pk, **form.cleaned_data
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return f"You added “{result.name}” to the groups this cycle should hear from."
+
+
+class CoverageRecordForm(PageForm):
+    members = forms.MultipleChoiceField(
+        label=_("Who on the panel comes from this group, or speaks for it?"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    service_fields = {"invalid.members": "members"}
+
+    def __init__(self, *args: Any, panel: Any = (), consultations: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = self.fields["members"]
+        assert isinstance(members, forms.MultipleChoiceField)
+        members.choices = [
+            (str(m.member_id), m.member.get_full_name() or m.member.get_username()) for m in panel
+        ]
+        self.consultation_ids = []
+        for consultation in consultations:
+            self.consultation_ids.append(consultation.pk)
+            self.fields[f"respondents-{consultation.pk}"] = forms.IntegerField(
+                label=f"How many respondents to “{consultation.title}” came from this group?",
+                min_value=0,
+                required=False,
+                widget=forms.TextInput(attrs={"width": "4", "inputmode": "numeric"}),
+                error_messages={
+                    "invalid": _("Enter the number as a whole number, like 12"),
+                    "min_value": _("Enter the number as a whole number, like 12"),
+                },
+            )
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "member_ids": [int(pk) for pk in data.get("members", [])],
+            "respondents": {
+                pk: data[f"respondents-{pk}"]
+                for pk in self.consultation_ids
+                if data.get(f"respondents-{pk}") is not None
+            },
+        }
+
+
+class CoverageRecordView(CycleFormView):
+    """Record who on the panel speaks for a group, and how many respondents came from it."""
+
+    template_name = "web/duty/coverage_record.html"
+    form_class = CoverageRecordForm
+    submit_label = "Save"
+    success_url_name = "web:coverage"
+
+    @cached_property
+    def group(self) -> CoverageGroup:
+        found = CoverageGroup.objects.filter(cycle=self.cycle, pk=self.kwargs["group_id"]).first()
+        if found is None:
+            raise Http404("No such group")
+        return found
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        panel = (
+            PanelMembership.objects.active()
+            .filter(cycle=self.cycle)
+            .select_related("member")
+            .order_by("member__first_name", "member__last_name", "id")
+        )
+        consultations = Consultation.objects.filter(cycle=self.cycle).order_by("opens_on", "id")
+        return {**super().get_form_kwargs(), "panel": panel, "consultations": consultations}
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "members": [str(pk) for pk in self.group.members.values_list("member_id", flat=True)]
+        }
+        for consultation_id, count in self.group.responses.values_list(
+            "consultation_id", "respondents"
+        ):
+            initial[f"respondents-{consultation_id}"] = count
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(group=self.group, **kwargs)
+
+    def perform(self, form: CoverageRecordForm) -> Any:
+        return duty_services.coverage_record(
+            actor=self.request.user,
+            cycle_id=self.cycle.pk,
+            group_id=self.group.pk,
+            **form.answers(),
+        )
+
+    def confirmation(self, result: Any) -> str:
+        return f"You recorded who speaks for “{result.name}”."
