@@ -326,7 +326,6 @@ class CoverageList(CycleRecordList):
 
     model = CoverageGroup
     serializer_class = CoverageSerializer
-    pagination_class = None
     tag = "duty to involve"
     create_serializer = CoverageGroupAddSerializer
 

@@ -24,7 +24,7 @@ def test_the_lead_adds_a_group_and_records_who_speaks_for_it() -> None:
     )
     assert recorded.status_code == 200, recorded.content
     assert body(recorded)["missing"] is False
-    (listed,) = body(caller.get(f"cycles/{world.id}/coverage/"))
+    (listed,) = body(caller.get(f"cycles/{world.id}/coverage/"))["results"]
     assert listed["name"] == "Travellers" and len(listed["panel"]) == 1
 
 

@@ -17,7 +17,7 @@ from rest_framework.mixins import ListModelMixin
 
 from cycle import duty_services, self_assessment, services, workdays
 from cycle.meetings import meeting_schedule
-from cycle.models import CommissioningCycle, UserInput
+from cycle.models import CommissioningCycle, CoverageGroup, UserInput
 from cycle.procurement import services as procurement
 from cycle.procurement.models import Bid, IntentionNotice, Lot, Tender
 from roles import services as role_services
@@ -44,6 +44,7 @@ LISTS = [
     "cycles/{id}/duty/proposal-changes/",
     "cycles/{id}/consultations/",
     "cycles/{id}/pressures/",
+    "cycles/{id}/coverage/",
     "cycles/{id}/meetings/",
     "cycles/{id}/procurement/routes/",
     "cycles/{id}/procurement/bids/",
@@ -149,6 +150,19 @@ def _records(world: CycleWorld, cycle_id: int) -> None:
         implication="The budget may change.",
         disclosed=False,
         withheld_reason="The cabinet has not yet seen it.",
+    )
+    group = duty_services.coverage_group_add(
+        actor=lead,
+        cycle_id=cycle_id,
+        name=f"Young carers {CoverageGroup.objects.count()}",
+        kind="easy-to-overlook",
+    )
+    duty_services.coverage_record(
+        actor=lead,
+        cycle_id=cycle_id,
+        group_id=group.pk,
+        member_ids=[member.pk],
+        respondents={consultation.pk: 4},
     )
     _procurement(world, cycle_id)
     services.signoff_record(actor=member, cycle_id=cycle_id, dissent="Not told in time.")
