@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -224,10 +224,15 @@ def _earlier_responses(user_input: str) -> Subquery:
 
 
 def involvement_report(
-    organisation: Organisation, period_from: date, period_to: date
+    organisation: Organisation,
+    period_from: date,
+    period_to: date,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> InvolvementReport:
     """Build the report for one organisation's decisions recorded from ``period_from`` to
-    ``period_to`` (both days included), in six queries."""
+    ``period_to`` (both days included), in six queries. ``progress(done, total)``, if given, is
+    told as each decision's entry is built."""
     start, end = period_bounds(period_from, period_to)
     decisions_in_period = Decision.objects.filter(
         cycle__organisation=organisation, decided_at__gte=start, decided_at__lt=end
@@ -386,12 +391,16 @@ def involvement_report(
         )
     )
 
-    entries = tuple(
-        _decision_entry(
-            row, acts[row["id"]], boundaries[row["cycle_id"]], members[row["cycle_id"]], linked
+    built = []
+    for row in decisions:
+        built.append(
+            _decision_entry(
+                row, acts[row["id"]], boundaries[row["cycle_id"]], members[row["cycle_id"]], linked
+            )
         )
-        for row in decisions
-    )
+        if progress is not None:
+            progress(len(built), len(decisions))
+    entries = tuple(built)
     return InvolvementReport(
         organisation=organisation.name,
         period_from=period_from,

@@ -11,6 +11,8 @@
   terminal or reorder what is shown.
   Commands whose output is a data format (``report``, ``audit export``) keep their exact bytes
   when written to a file or a pipe and are escaped only when a terminal reads them.
+- Long work (``generate``, ``report``, ``audit export``) draws a progress bar on standard error
+  when it is a terminal (``progress_bar``, ``cycle.management.progress``); nothing otherwise.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, OutputWrapper
+
+from cycle.management.progress import ProgressBar
 
 EXIT_USAGE = 2
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool cut off by a pipe
@@ -93,6 +97,20 @@ class CommandLine(BaseCommand):
     @stderr.setter
     def stderr(self, value: OutputWrapper) -> None:
         self._safe_stderr = TerminalSafeOutput(value, always=True)
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # The stream a progress bar is drawn on: the error stream as given, not escaped (the
+        # bar's own control characters move the cursor back), and only on a terminal.
+        self._progress_stream: TextIO = options.get("stderr") or sys.stderr
+        return super().execute(*args, **options)
+
+    def progress_bar(
+        self, label: str, total: int, *, unit: str = "", shown: bool = True, counts: bool = True
+    ) -> ProgressBar:
+        """A progress bar on standard error, drawn only when it is a terminal (and ``shown``:
+        false where the bar would break into output going to the same terminal)."""
+        stream = getattr(self, "_progress_stream", sys.stderr)
+        return ProgressBar(stream, label, total, unit=unit, shown=shown, counts=counts)
 
     def run_from_argv(self, argv: list[str]) -> None:
         for position, argument in enumerate(argv[2:], start=1):

@@ -147,12 +147,17 @@ class Command(CommandLine):
             write_csv = csv.writer(stream).writerow if fmt == "csv" else None
             if write_csv is not None:
                 write_csv(chain.EXPORT_FIELDS)
-            for record in ledger.iter_records(events):
-                if write_csv is not None:
-                    write_csv(chain.csv_row(record))
-                else:
-                    stream.write(chain.jsonl_line(record))
-                count, last = count + 1, record
+            total = events.count()
+            # Not over the events themselves when they go to the same terminal.
+            shown = bool(output) or not self.stdout.isatty()
+            with self.progress_bar("Exporting", total, unit="events", shown=shown) as bar:
+                for record in ledger.iter_records(events):
+                    if write_csv is not None:
+                        write_csv(chain.csv_row(record))
+                    else:
+                        stream.write(chain.jsonl_line(record))
+                    count, last = count + 1, record
+                    bar.advance()
         what = f"cycle {cycle_id}" if cycle_id is not None else "the ledger"
         summary = f"exported {count} events of {what}"
         if last is not None:

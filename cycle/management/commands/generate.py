@@ -1692,7 +1692,13 @@ class Generator:
         self.permission_model = get_user_obj_perms_model()
         self.cycle_type_id = get_content_type(CommissioningCycle).pk
 
-    def run(self, organisations: int, cycles: int) -> Writer:
+    def run(
+        self,
+        organisations: int,
+        cycles: int,
+        progress: Callable[[float], None] | None = None,
+    ) -> Writer:
+        """Write the data; ``progress(fraction)`` is told how far through the history it is."""
         people = People(self.rng, _stamp(self.begin - 30 * DAY))
         per_org = max(1, math.ceil(cycles / organisations))
         staff = people.create(organisations, representatives_each=max(20, per_org * 3))
@@ -1717,7 +1723,10 @@ class Generator:
             for number in range(cycles)
         ]
         try:
-            for _, item in heapq.merge(*stories, key=itemgetter(0)):
+            span = max(self.now - self.begin, 1.0)
+            for number, (at, item) in enumerate(heapq.merge(*stories, key=itemgetter(0))):
+                if progress is not None and number % 1000 == 0:
+                    progress(min(max((at - self.begin) / span, 0.0), 1.0))
                 if item is None:
                     continue
                 if isinstance(item, Event):
@@ -1761,8 +1770,13 @@ class Command(CommandLine):
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -262144")
         generator = Generator(seed=options["seed"], years=options["years"], batch=options["batch"])
-        with transaction.atomic():
-            writer = generator.run(organisations, cycles)
+        with (
+            self.progress_bar("Generating the history", 1000, counts=False) as bar,
+            transaction.atomic(),
+        ):
+            writer = generator.run(
+                organisations, cycles, lambda fraction: bar.update(int(fraction * 1000))
+            )
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Generated {organisations} organisations and {cycles} cycles in {elapsed:.1f}s:"

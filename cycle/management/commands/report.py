@@ -53,14 +53,25 @@ class Command(CommandLine):
         if organisation is None:
             raise CommandError(f"There is no organisation named {options['organisation']!r}.")
 
-        report = involvement_report(organisation, period_from, period_to)
-        if output_format == "pdf":
-            try:
-                Path(output).write_bytes(render_pdf(report))
-            except ReportUnavailable as error:
-                raise CommandError(str(error)) from error
-            return
-        text = render_html(report) if output_format == "html" else render_csv(report)
+        # The bar only where the report goes to a file: on standard output it would break into it.
+        shown = bool(output) or not self.stdout.isatty()
+        with self.progress_bar("Reading the decisions", 0, unit="decisions", shown=shown) as bar:
+
+            def built(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done)
+
+            report = involvement_report(organisation, period_from, period_to, progress=built)
+        with self.progress_bar(
+            f"Writing the {output_format.upper()}", 1, shown=shown, counts=False
+        ):
+            if output_format == "pdf":
+                try:
+                    Path(output).write_bytes(render_pdf(report))
+                except ReportUnavailable as error:
+                    raise CommandError(str(error)) from error
+                return
+            text = render_html(report) if output_format == "html" else render_csv(report)
         if output:
             Path(output).write_text(text, encoding="utf-8", newline="")
         else:
