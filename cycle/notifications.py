@@ -125,8 +125,8 @@ def _budget_message(
     lines.append(f"{person(current.disclosed_by_id)} recorded this for {cycle.title}.")
     if previous is not None:
         lines.append(
-            "Any sign-off given against the old figure no longer counts. If you still agree that "
-            "you were involved as agreed and told the budget, please sign off again."
+            "What you told us before about how it went no longer counts, because the money "
+            "changed. Please tell us again if you took part in the way that was agreed."
         )
     subject = change if len(change) <= 120 else "The budget has changed"
     return Message(subject=f"{cycle.title}: {subject}", body="\n".join(lines))
@@ -134,8 +134,8 @@ def _budget_message(
 
 _TERM_LABELS = {
     "purpose": "Why users are involved",
-    "user_role": "The users' role",
-    "influence": "How much users can influence",
+    "user_role": "What users do",
+    "influence": "How much users can change",
     "decision_maker": "Who decides",
     "commissioner_authority": "What the commissioner can decide",
     "fixed_matters": "What is fixed",
@@ -156,10 +156,11 @@ def _boundaries_message(
     agreement: RoleBoundaryAgreement,
 ) -> Message:
     stage = stage_name(cycle, agreement.stage_key)
+    # In the words of the representative's pages: "Your part in this step".
     if previous is None:
-        lines = [f"The role boundaries for '{stage}' have been agreed:"]
+        lines = [f"We wrote down your part in '{stage}':"]
         lines += [f"- {label}: {_term(agreement, name)}" for name, label in _TERMS]
-        subject = f"{cycle.title}: role boundaries agreed for {stage}"
+        subject = f"{cycle.title}: please read your part in '{stage}'"
     else:
         changed = [
             f"- {label}: it was \u201c{_term(previous, name)}\u201d, "
@@ -168,15 +169,15 @@ def _boundaries_message(
             if getattr(previous, name) != getattr(agreement, name)
         ]
         if changed:
-            lines = [f"The role boundaries for '{stage}' have changed:", *changed]
-            subject = f"{cycle.title}: the role boundaries changed"
+            lines = [f"Your part in '{stage}' has changed:", *changed]
+            subject = f"{cycle.title}: your part in '{stage}' has changed"
         else:
-            lines = [f"The role boundaries for '{stage}' were recorded again, with no changes."]
-            subject = f"{cycle.title}: role boundaries recorded again"
+            lines = [f"Your part in '{stage}' was written down again. Nothing in it changed."]
+            subject = f"{cycle.title}: your part in '{stage}' was written down again"
     lines += [
         "",
-        f"Please read them and acknowledge version {agreement.version}. Until you do, the stage "
-        "cannot be signed off.",
+        f"Please read it and say you have read it. This is version {agreement.version}. We can "
+        "only ask you how it went when you have read it.",
     ]
     return Message(subject=subject, body="\n".join(lines))
 
@@ -227,12 +228,12 @@ def signoff_requested(
         cycle=cycle,
         recipient_ids=member_ids,
         message=Message(
-            subject=f"{cycle.title}: please sign off '{stage}'",
+            subject=f"{cycle.title}: please tell us how '{stage}' went",
             body=(
-                f"{cycle.title} is at the stage '{stage}'. Please say whether you were involved "
-                "on the agreed terms and told the budget as recorded, or record your dissent "
-                "with your reasons.\n\nSigning off is not agreeing with any decision: it says "
-                "only that your involvement happened as agreed."
+                f"Did you take part in '{stage}' in the way we agreed? Were you told about the "
+                "money? Please tell us yes or no. If no, tell us what went wrong.\n\n"
+                "This is not about whether you like a choice that was made. It only says if you "
+                "took part as agreed."
             ),
         ),
         key=f"signoff-requested:{visit_id}",
@@ -254,12 +255,12 @@ def input_responded(
         recipients |= selectors.active_member_ids(cycle)
     said = user_input.text if len(user_input.text) <= 200 else user_input.text[:197] + "…"
     if response.kind == InputResponse.Kind.WE_DID:
-        answer, subject = f"We did: {response.text}", "what we did with your input"
+        answer, subject = f"We did: {response.text}", "what we did with what you said"
     elif response.kind == InputResponse.Kind.WE_COULD_NOT:
-        answer, subject = f"We couldn't, because: {response.text}", "an answer to your input"
+        answer, subject = f"We couldn't, because: {response.text}", "an answer to what you said"
     else:
-        answer = "We are still considering it" + (f": {response.text}" if response.text else ".")
-        subject = "your input is being considered"
+        answer = "We are still thinking about it" + (f": {response.text}" if response.text else ".")
+        subject = "we are still thinking about what you said"
     return write(
         kind=Kind.INPUT_ANSWERED,
         cycle=cycle,
@@ -297,20 +298,36 @@ def signoff_recorded(*, cycle: CommissioningCycle, signoff: SignOff) -> list[Not
     )
 
 
+WAIVED_IN_PLAIN_WORDS = {
+    "boundaries.unacknowledged": "Not everyone had said they read their part",
+    "signoff.stale": "Some told us how it went before something changed",
+    "signoff.quorum": "Not enough of the panel had told us how it went",
+    "signoff.dissent": "Someone said it did not happen as agreed",
+    "agreement.unsigned": "Not everyone had signed the working agreement",
+    "papers.late": "The papers for the meeting came late",
+    "papers.not_issued": "The papers for the meeting were not sent",
+}
+"""What a governance board may let go, in the words of the representative's pages (the panel
+is told of every override)."""
+
+
 def gate_overridden(*, cycle: CommissioningCycle, override: GateOverride) -> list[Notification]:
     """Tell the involvement lead, the governance board and the panel that a gate was overridden."""
     stage = stage_name(cycle, cycle.current_stage)
-    waived = override.unmet_codes.replace(",", ", ") or "none"
+    codes = [code for code in override.unmet_codes.split(",") if code]
+    waived = "".join(f"\n- {WAIVED_IN_PLAIN_WORDS.get(code, code)}." for code in codes)
     return write(
         kind=Kind.GATE_OVERRIDDEN,
         cycle=cycle,
         recipient_ids=lead_and_board(cycle) | selectors.active_member_ids(cycle),
         message=Message(
-            subject=f"{cycle.title}: the gate of '{stage}' was overridden",
+            subject=f"{cycle.title}: '{stage}' ended before everything was done",
             body=(
-                f"{person(override.by_id)}, for the governance board, let the cycle leave "
-                f"'{stage}' although not everything was in place ({waived}).\n\nTheir reasons:"
-                f"\n\n{override.reason}\n\nThis stays on the record."
+                f"{person(override.by_id)}, for the governance board (the people who check the "
+                f"plan), let '{stage}' end before everything was done. What was not done:"
+                f"{waived}\n\n"
+                f"Their reasons:\n\n{override.reason}\n\nEveryone who checks the plan can "
+                "read this, and it stays on the record."
             ),
         ),
         key=f"override:{override.pk}",
@@ -329,8 +346,8 @@ def member_joined(*, cycle: CommissioningCycle, membership: PanelMembership) -> 
             if pk == membership.member_id
             else f"{cycle.title}: {name} joined the panel",
             body=(
-                f"You are now on the panel of {cycle.title}. Please read the role boundaries of "
-                "the current stage and acknowledge them."
+                f"You are now on the panel of {cycle.title}. Please read your part in this "
+                "step, and say you have read it."
                 if pk == membership.member_id
                 else f"{name} joined the panel of {cycle.title}"
                 + (f", representing {membership.represents}." if membership.represents else ".")
@@ -373,9 +390,9 @@ def stage_reopened(*, cycle: CommissioningCycle, visit: StageVisit) -> list[Noti
         message=Message(
             subject=f"{cycle.title}: '{stage}' is open again",
             body=(
-                f"{person(visit.opened_by_id)} reopened the stage '{stage}'. The reason:\n\n"
-                f"{visit.opened_reason}\n\nThe role boundaries and your sign-off are needed "
-                "again for this stage."
+                f"{person(visit.opened_by_id)} opened '{stage}' again. The reason:\n\n"
+                f"{visit.opened_reason}\n\nPlease read your part in it again, and tell us again "
+                "if you took part in the way that was agreed."
             ),
         ),
         key=f"reopened:{visit.pk}",
@@ -451,7 +468,7 @@ def papers_issued(*, cycle: CommissioningCycle, meeting: DecisionMeeting) -> lis
     notice = (meeting.held_on - meeting.papers_issued_on).days
     short = (
         f" That is only {notice} days before the meeting; the guide asks for at least "
-        f"{PAPERS_NOTICE_DAYS}, and this is on the record."
+        f"{PAPERS_NOTICE_DAYS}. This is on the record."
         if notice < PAPERS_NOTICE_DAYS
         else ""
     )
@@ -462,10 +479,11 @@ def papers_issued(*, cycle: CommissioningCycle, meeting: DecisionMeeting) -> lis
         message=Message(
             subject=f"{cycle.title}: papers for the decision meeting on {_when(meeting.held_on)}",
             body=(
-                f"The papers for the meeting of {meeting.forum} on {_when(meeting.held_on)} "
-                f"were sent to the panel on {_when(meeting.papers_issued_on)}.{short}\n\n"
-                f"{person(meeting.decision_maker_id)} decides. Please read the papers and tell "
-                "the commissioners what you think before the meeting."
+                f"We sent you the papers for the meeting on {_when(meeting.held_on)}. We sent "
+                f"them on {_when(meeting.papers_issued_on)}.{short}\n\n"
+                f"The meeting is of {meeting.forum}. {person(meeting.decision_maker_id)} "
+                "decides. Please read the papers. Then tell us what you think, before the "
+                "meeting."
             ),
         ),
         key=f"papers:{meeting.pk}:{meeting.papers_issued_on.isoformat()}",
@@ -490,7 +508,7 @@ def meeting_soon(
             subject=f"{cycle.title}: the decision meeting is on {_when(meeting.held_on)}",
             body=(
                 f"{meeting.forum} meets on {_when(meeting.held_on)} to decide. {papers} "
-                "If you want your views heard, tell the commissioners before then."
+                "If you want them to hear what you think, tell us before then."
             ),
         ),
         key=f"meeting-soon:{meeting.pk}",

@@ -129,21 +129,24 @@ def test_changed_role_boundaries_list_each_change_to_every_member(world):
     ]
     assert sorted(r.recipient_id for r in rows) == sorted(m.pk for m in world.panel)
     body = rows[0].body
-    assert "- How much users can influence: it was “Influence”, now “Consult”." in body
+    assert "- How much users can change: it was “Influence”, now “Consult”." in body
     assert (
         "- What can still change: it was “Outcomes, locations and opening hours.”, now “Opening hours only.”."
         in body
     )
     assert "Who decides" not in body  # unchanged terms are not listed
-    assert "acknowledge version 2" in body
-    assert rows[0].subject == "Day services: the role boundaries changed"
+    assert "Please read it and say you have read it. This is version 2." in body
+    assert rows[0].subject == (
+        "Day services: your part in 'Agree the involvement framework' has changed"
+    )
 
 
 def test_boundaries_recorded_again_unchanged_still_ask_for_acknowledgement(world):
     world.agree_boundaries()
     world.agree_boundaries()
     latest = told(Kind.BOUNDARIES_CHANGED, world)[-1]
-    assert "were recorded again, with no changes" in latest.body
+    assert "was written down again. Nothing in it changed." in latest.body
+    assert "Please read it and say you have read it. This is version 2." in latest.body
 
 
 def test_a_dissent_tells_the_involvement_lead_and_the_governance_board(world):
@@ -177,7 +180,9 @@ def test_an_override_tells_the_lead_the_board_and_the_panel_with_its_reasons(wor
     assert recipients(Kind.GATE_OVERRIDDEN, world) == expected
     body = told(Kind.GATE_OVERRIDDEN, world)[0].body
     assert "Met her; resolved." in body
-    assert "signoff.dissent" in body
+    # What was let go is said in the words the panel's pages use, not as a condition's code.
+    assert "What was not done:\n- Someone said it did not happen as agreed." in body
+    assert "signoff.dissent" not in body
 
 
 def test_joining_and_leaving_tell_the_member_and_the_involvement_lead(world):
@@ -253,7 +258,9 @@ def test_starting_a_stage_in_the_flow_asks_each_member_for_sign_off():
     commissioning.request_signoff(actor=world.lead, cycle_id=world.id)
     rows = told(Kind.SIGNOFF_REQUESTED, world)
     assert sorted(r.recipient_id for r in rows) == sorted(m.pk for m in world.panel)
-    assert rows[0].subject == "Day services: please sign off 'Agree the involvement framework'"
+    assert rows[0].subject == (
+        "Day services: please tell us how 'Agree the involvement framework' went"
+    )
 
     # Asking again tells nobody twice; a newcomer is asked.
     newcomer = representative()

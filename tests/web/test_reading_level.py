@@ -1,8 +1,9 @@
 """What a representative reads is plain: no jargon, and a reading level of about a 9-year-old.
 
-Measured with textstat (Flesch-Kincaid grade) over the words of every representative-facing template (template tags,
-variables and HTML taken out), the labels, hints and error messages of their forms, the
-confirmations they get, and what their home page asks of them. The scores are printed:
+Measured with textstat (Flesch-Kincaid grade) over the words of every representative-facing
+template (template tags, variables and HTML taken out), the labels, hints and error messages of
+their forms, the confirmations they get, what their home page asks of them, and every
+notification the panel is sent (``cycle.notifications``, one text per kind). The scores are printed:
 
     python3 manage.py test tests/web/test_reading_level.py -s -p no:xdist
 
@@ -16,13 +17,17 @@ dictionary, so the grades may read a little low.
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import textstat
 from django import forms
 
+from cycle import notifications
 from cycle.web import selectors
 from cycle.web.views import representative
 
@@ -83,6 +88,111 @@ def confirmations() -> str:
     return " ".join(texts)
 
 
+def notifications_to_the_panel() -> dict[str, str]:
+    """Every notification a representative gets, built by the functions that write them, with
+    short plain stand-ins for what other people write (reasons, answers, the terms)."""
+    sent: dict[str, list[str]] = {}
+
+    def capture(**arguments: object) -> list[object]:
+        message = arguments["message"]
+        built = message(1) if callable(message) else message  # as the member (id 1) gets it
+        sent.setdefault(str(arguments["kind"]), []).append(f"{built.subject}. {built.body}")
+        return []
+
+    cycle = SimpleNamespace(
+        title="Day services",
+        template_key="default",
+        current_stage="design",
+        organisation_id=1,
+        lead_commissioner_id=2,
+        involvement_lead_id=3,
+    )
+
+    def budget(amount: str | None, reason: str = "", constraints: str = "") -> SimpleNamespace:
+        return SimpleNamespace(
+            pk=1,
+            amount=None if amount is None else Decimal(amount),
+            currency="GBP",
+            withheld_reason=reason,
+            constraints=constraints,
+            disclosed_by_id=2,
+        )
+
+    terms = {
+        "purpose": "To plan the buses.",
+        "user_role": "Tell us what works.",
+        "influence": "influence",
+        "decision_maker": "The council.",
+        "commissioner_authority": "The plan.",
+        "fixed_matters": "The money.",
+        "open_matters": "The times.",
+    }
+
+    def boundaries(version: int, **changes: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            pk=version,
+            version=version,
+            stage_key="design",
+            get_influence_display=lambda: "Influence",
+            **{**terms, **changes},
+        )
+
+    said = SimpleNamespace(submitted_by_id=1, source="member", text="Keep the Friday club.")
+    meeting = SimpleNamespace(
+        pk=1,
+        held_on=date(2027, 3, 10),
+        papers_issued_on=date(2027, 3, 1),
+        forum="The cabinet",
+        decision_maker_id=5,
+    )
+    with (
+        mock.patch.object(notifications, "write", capture),
+        mock.patch.object(notifications.selectors, "active_member_ids", lambda cycle: {1}),
+        mock.patch.object(notifications, "board_member_ids", lambda cycle: set()),
+        mock.patch.object(notifications, "person", lambda pk: "Gillian Marsh"),
+        mock.patch.object(notifications, "_open_visit_id", lambda cycle: 1),
+    ):
+        for disclosure, previous in (
+            (budget("500000", constraints="It must pay for the buses too."), None),
+            (budget(None, "The council has not set it."), None),
+            (budget("400000"), budget("500000")),
+            (budget(None, "The council has not set it."), budget("500000")),
+            (budget("400000"), budget(None, "Not set.")),
+        ):
+            notifications.budget_disclosed(cycle=cycle, disclosure=disclosure, previous=previous)
+        for agreement, previous in (
+            (boundaries(1), None),
+            (boundaries(2, open_matters="The times and the stops."), boundaries(1)),
+            (boundaries(2), boundaries(1)),
+        ):
+            notifications.boundaries_agreed(cycle=cycle, agreement=agreement, previous=previous)
+        notifications.signoff_requested(cycle=cycle, member_ids=[1])
+        for kind in ("we-did", "we-could-not", "considering"):
+            answer = SimpleNamespace(kind=kind, text="It stays open.", responded_by_id=2, pk=1)
+            notifications.input_responded(cycle=cycle, user_input=said, response=answer)
+        notifications.gate_overridden(
+            cycle=cycle,
+            override=SimpleNamespace(
+                pk=1,
+                by_id=4,
+                unmet_codes=",".join(sorted(notifications.WAIVED_IN_PLAIN_WORDS)),
+                reason="The committee cannot wait.",
+            ),
+        )
+        membership = SimpleNamespace(pk=1, member_id=1, represents="", left_reason="I moved.")
+        notifications.member_joined(cycle=cycle, membership=membership)
+        notifications.member_left(cycle=cycle, membership=membership)
+        notifications.stage_reopened(
+            cycle=cycle,
+            visit=SimpleNamespace(
+                pk=1, stage_key="design", opened_by_id=2, opened_reason="A new group came."
+            ),
+        )
+        notifications.papers_issued(cycle=cycle, meeting=meeting)
+        notifications.meeting_soon(cycle=cycle, meeting=meeting, member_ids=[1])
+    return {f"message {kind}": " ".join(texts) for kind, texts in sent.items()}
+
+
 def grade(words: str) -> float:
     textstat.set_lang("en-GB")
     return float(textstat.flesch_kincaid_grade(words))
@@ -109,6 +219,7 @@ def texts() -> dict[str, str]:
         ]
     )
     found["agreement labels"] = ". ".join(str(v) for v in representative.MEMBER_LABELS.values())
+    found.update(notifications_to_the_panel())
     return found
 
 
@@ -167,3 +278,9 @@ def test_the_pages_a_representative_reads_are_scored_with_the_commissioners_word
         note = f"; jargon in the commissioners' words: {', '.join(jargon)}" if jargon else ""
         print(f"  {score:5.1f}  {page} (as rendered for pauline.dobson on day services{note})")
     assert len(scores) == len(REPRESENTATIVE_PAGES) + 1
+
+
+def test_the_panel_is_never_sent_a_condition_code():
+    """An override tells the panel what was let go in words, not as ``signoff.dissent``."""
+    for name, words in notifications_to_the_panel().items():
+        assert re.findall(r"\b[a-z]+\.[a-z_]+\b", words) == [], name
