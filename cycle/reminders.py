@@ -59,7 +59,16 @@ class Waiting:
     waiting_on: int
     since: datetime
     what: str
-    """What they have to do, in words that follow "to" ("acknowledge version 2 of …")."""
+    """What they have to do, in words that follow "to" ("acknowledge version 2 of …"), as the
+    involvement lead and the board are told it."""
+    asked: str = ""
+    """The same in the words of the representative's own pages, for their reminder ("read your
+    part in …"); ``what`` when empty."""
+
+
+ASK_TO_READ = "read your part in '{stage}' and say you have read it"
+ASK_HOW_IT_WENT = "tell us if you took part in '{stage}' in the way that was agreed"
+"""What a member's reminder asks, in the words of their pages."""
 
 
 def waiting_in(cycle: CommissioningCycle) -> list[Waiting]:
@@ -101,6 +110,7 @@ def waiting_in(cycle: CommissioningCycle) -> list[Waiting]:
                     since=max(boundaries.recorded_at, joined_at),
                     what=f"acknowledge version {boundaries.version} of the role boundaries "
                     f"for '{stage}'",
+                    asked=ASK_TO_READ.format(stage=stage),
                 )
             )
         elif budget is not None and member_id not in answered:
@@ -113,6 +123,7 @@ def waiting_in(cycle: CommissioningCycle) -> list[Waiting]:
                         visit.opened_at, boundaries.recorded_at, budget.disclosed_at, joined_at
                     ),
                     what=f"sign off '{stage}' against the current role boundaries and budget",
+                    asked=ASK_HOW_IT_WENT.format(stage=stage),
                 )
             )
     return items
@@ -167,12 +178,12 @@ def _message(
 ) -> Message:
     days = f"{waited} working day{'s' if waited != 1 else ''}"
     if level == Level.REMINDER:
+        asked = item.asked or item.what
         return Message(
-            subject=f"{cycle.title}: a reminder to {item.what}",
+            subject=f"{cycle.title}: a reminder to {asked}",
             body=(
-                f"You have been asked to {item.what}, and it has waited {days}. "
-                "Please sign in and do it, or tell your involvement lead if something is in "
-                "the way."
+                f"We asked you to {asked}. That was {days} ago. Please sign in and do it. If "
+                "something is in the way, tell your involvement lead."
             ),
         )
     who = "the involvement lead" if level == Level.LEAD else "the governance board"

@@ -79,10 +79,10 @@ def test_an_acknowledgement_pending_reminds_the_member_then_escalates_once_per_l
     [reminder] = Notification.objects.filter(kind=Notification.Kind.REMINDER)
     assert reminder.recipient_id == waiting.pk
     assert reminder.subject == (
-        "Day services: a reminder to acknowledge version 1 of the role boundaries for "
-        "'Agree the involvement framework'"
+        "Day services: a reminder to read your part in 'Agree the involvement framework' and "
+        "say you have read it"
     )
-    assert "it has waited 3 working days" in reminder.body
+    assert "That was 3 working days ago." in reminder.body
     [event] = events(world, "reminder.sent")
     assert event["working_days"] == 3 and event["told"] == [waiting.pk]
 
@@ -128,7 +128,7 @@ def test_acknowledged_but_not_signed_off_is_a_sign_off_reminder_restarted_by_a_b
     assert sent(world) == [("signoff", "reminder", world.panel[2].pk)]
     text = Notification.objects.get(kind=Notification.Kind.REMINDER).subject
     assert text.endswith(
-        "sign off 'Agree the involvement framework' against the current role boundaries and budget"
+        "tell us if you took part in 'Agree the involvement framework' in the way that was agreed"
     )
 
     # A new budget: the sign-offs of everyone stop counting; the wait starts again.

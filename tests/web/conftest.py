@@ -167,7 +167,7 @@ def journey(request: Any, browser: Any, demo_site: Any) -> Iterator[Any]:
     contexts = []
     problems: list[str] = []
 
-    def start(name: str, username: str | None = None) -> Journey:
+    def start(name: str, username: str | None = None, password: str | None = None) -> Journey:
         context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
         contexts.append(context)
         page = context.new_page()
@@ -182,7 +182,7 @@ def journey(request: Any, browser: Any, demo_site: Any) -> Iterator[Any]:
         page.on("pageerror", lambda error: problems.append(f"{name}: page error: {error}"))
         walk = Journey(name, page, demo_site.url, request.config.getoption("--screens"))
         if username is not None:
-            sign_in(walk, username)
+            sign_in(walk, username, password)
         return walk
 
     yield start
@@ -191,11 +191,11 @@ def journey(request: Any, browser: Any, demo_site: Any) -> Iterator[Any]:
     assert problems == [], "the pages logged errors (a CSP violation is one)"
 
 
-def sign_in(walk: Journey, username: str) -> None:
+def sign_in(walk: Journey, username: str, password: str | None = None) -> None:
     page = walk.page
     page.goto(walk.url("/accounts/login/"))
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(demo_password(username))
+    page.get_by_label("Password").fill(password or demo_password(username))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(walk.url("/"))
 

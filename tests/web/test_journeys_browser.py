@@ -11,7 +11,7 @@ import re
 import pytest
 
 from cycle.models import CommissioningCycle
-from tests.web.browser import activate, choose, type_into
+from tests.web.browser import activate, choose, choose_among, pick, press, tab_to, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,115 +30,122 @@ def summary(walk) -> str:
 
 
 def test_commissioner_blocked_at_a_gate_fixes_it_from_the_checklist_and_goes_through(journey):
+    """By keyboard alone, with the focus visible at each step (the new panel member's part too)."""
     lead = journey("commissioner", "gillian.marsh")
     page = lead.page
     lead.visit("home")
 
-    click(lead, "Start a new cycle")
+    activate(page, "Start a new cycle")
     lead.visit("start-a-cycle")
-    click(lead, "Start the cycle", "button")
+    activate(page, "Start the cycle")
     assert "Enter a name for the cycle" in summary(lead)
     lead.visit("start-a-cycle-error")
-    page.get_by_label("Name of the cycle").fill("Carers' breaks 2027")
-    page.get_by_label("Commissioning cycle (nine stages)").check()
-    click(lead, "Start the cycle", "button")
+    type_into(page, "Name of the cycle", "Carers' breaks 2027")
+    choose_among(page, "Commissioning cycle (nine stages)")
+    activate(page, "Start the cycle")
     assert "You started “Carers' breaks 2027”" in banner(lead)
     lead.visit("cycle")
     cycle_url = page.url
 
-    click(lead, "Move on to the next stage", "button")
+    activate(page, "Move on to the next stage")
     assert "No user representatives are on the panel." in summary(lead)
     lead.visit("gate-closed")
 
     # Each unmet condition of the summary links to the page that fixes it.
-    click(lead, "No involvement lead has been named for this cycle.")
+    activate(page, "No involvement lead has been named for this cycle.")
     lead.visit("panel")
-    click(lead, "Name the involvement lead")
-    page.get_by_label("Who is responsible for involvement in this cycle?").select_option(
-        label="Maggie Rowe (maggie.rowe)"
-    )
+    activate(page, "Name the involvement lead")
+    pick(page, "Who is responsible for involvement in this cycle?", "Maggie Rowe (maggie.rowe)")
     lead.visit("involvement-lead")
-    click(lead, "Name the involvement lead", "button")
+    activate(page, "Name the involvement lead")
     assert "You named Maggie Rowe as the involvement lead." in banner(lead)
-    click(lead, "Add someone to the panel")
-    page.get_by_label("Who joins the panel?").select_option(label="Pauline Dobson (pauline.dobson)")
-    page.get_by_label("Whom do they speak for? (optional)").fill("Carers in the north")
+    activate(page, "Add someone to the panel")
+    pick(page, "Who joins the panel?", "Pauline Dobson (pauline.dobson)")
+    type_into(page, "Whom do they speak for? (optional)", "Carers in the north")
     lead.visit("add-to-panel")
-    click(lead, "Add to the panel", "button")
+    activate(page, "Add to the panel")
     assert "You added Pauline Dobson to the panel." in banner(lead)
     lead.visit("panel-with-member")
 
     page.goto(cycle_url)
-    click(lead, "Working agreement signed by everyone")
+    activate(page, "Working agreement signed by everyone")
     lead.visit("agreement")
-    click(lead, "Write the working agreement")
-    page.get_by_label("What is the panel's job?").fill("Help plan carers' breaks.")
-    page.get_by_label("What does each member agree to do?").fill("Come to four meetings.")
-    page.get_by_label("Support and training offered").fill("A training day, and a buddy.")
+    activate(page, "Write the working agreement")
+    type_into(page, "What is the panel's job?", "Help plan carers' breaks.")
+    type_into(page, "What does each member agree to do?", "Come to four meetings.")
+    type_into(page, "Support and training offered", "A training day, and a buddy.")
     lead.visit("agreement-form")
-    click(lead, "Save the working agreement", "button")
+    activate(page, "Save the working agreement")
     assert "You recorded version 1 of the working agreement." in banner(lead)
 
     page.goto(cycle_url)
-    click(lead, "Role boundaries agreed and acknowledged")
+    activate(page, "Role boundaries agreed and acknowledged")
     lead.visit("boundaries-none")
-    click(lead, "Record the role boundaries")
-    page.get_by_label("Why are users involved in this stage?").fill(
-        "To say what breaks carers need."
-    )
-    page.get_by_label("What will users do?").fill("Tell us what works, and what does not.")
-    page.get_by_label("Influence", exact=True).check()
-    page.get_by_label("Who actually decides?").fill("The council's cabinet.")
+    activate(page, "Record the role boundaries")
+    type_into(page, "Why are users involved in this stage?", "To say what breaks carers need.")
+    type_into(page, "What will users do?", "Tell us what works, and what does not.")
+    choose_among(page, "Influence")
+    type_into(page, "Who actually decides?", "The council's cabinet.")
     lead.visit("boundaries-form")
-    click(lead, "Save the role boundaries", "button")
+    activate(page, "Save the role boundaries")
     assert "You recorded version 1 of the role boundaries." in banner(lead)
     lead.visit("boundaries")
 
     page.goto(cycle_url)
-    click(lead, "Budget told to the panel")
+    activate(page, "Budget told to the panel")
     lead.visit("budget-none")
-    click(lead, "Tell the panel about the budget")
-    page.get_by_label("Yes, give the amount").check()
-    page.get_by_label("Amount in pounds").fill("250000")
+    activate(page, "Tell the panel about the budget")
+    choose_among(page, "Yes, give the amount")
+    type_into(page, "Amount in pounds", "250000")
     lead.visit("budget-form")
-    click(lead, "Tell the panel", "button")
+    activate(page, "Tell the panel")
     assert "You told the panel £250,000.00 (version 1)." in banner(lead)
 
     page.goto(cycle_url)
-    click(lead, "Most of the panel say they were involved as agreed")
+    activate(page, "Most of the panel say they were involved as agreed")
     lead.visit("ask-for-sign-off")
-    click(lead, "Ask the panel to sign off", "button")
+    activate(page, "Ask the panel to sign off")
     # Pauline was asked when she joined the panel, so asking again asks nobody new.
     assert "Everyone on the panel had already been asked." in banner(lead)
     lead.visit("sign-offs")
 
-    # The representative does their part in their own browser.
-    member = journey("commissioner", "pauline.dobson")
-    member.page.goto(cycle_url)
-    click(member, "Read what your part is in this stage, and say you have read it.")
-    click(member, "I have read this", "button")
-    click(member, "Read the working agreement and sign it.")
-    click(member, "I agree and sign", "button")
-    member.page.goto(cycle_url)
-    click(member, "Tell us if you took part in the way that was agreed.")
-    member.page.get_by_label("Yes. I took part as agreed, and I was told about the money.").check()
-    click(member, "Send", "button")
+    # The new panel member does their part in their own browser, by keyboard too.
+    member = journey("new-member", "pauline.dobson")
+    mine = member.page
+    member.goto(cycle_url.removeprefix(member.base_url), "cycle")
+    activate(mine, "Read what your part is in this stage, and say you have read it.")
+    member.visit("your-part")
+    activate(mine, "I have read this")
+    assert "You said you have read your part in this stage" in banner(member)
+    member.visit("read-it")
+    mine.goto(cycle_url)
+    activate(mine, "Read the working agreement and sign it.")
+    member.visit("agreement")
+    activate(mine, "I agree and sign")
+    assert "You signed" in banner(member)
+    member.visit("signed")
+    mine.goto(cycle_url)
+    activate(mine, "Tell us if you took part in the way that was agreed.")
+    choose(mine, "Yes. I took part as agreed, and I was told about the money.")
+    member.visit("tell-us")
+    activate(mine, "Send")
+    assert "You said you took part as agreed" in banner(member)
 
     page.goto(cycle_url)
     assert "Everything is done." in page.locator("main").inner_text()
     lead.visit("gate-open")
-    click(lead, "Move on to the next stage", "button")
+    activate(page, "Move on to the next stage")
     assert (
         "You moved the cycle on from “Agree the involvement framework” to “Assess needs and "
         "operating context”." in banner(lead)
     )
     lead.visit("moved-on")
 
-    click(lead, "Open an earlier stage again")
-    page.get_by_label("Agree the involvement framework").check()
-    page.get_by_label("Why?").fill("A second carers' group asked to join the panel.")
+    activate(page, "Open an earlier stage again")
+    choose_among(page, "Agree the involvement framework")
+    type_into(page, "Why?", "A second carers' group asked to join the panel.")
     lead.visit("reopen")
-    click(lead, "Open the stage again", "button")
+    activate(page, "Open the stage again")
     assert "You opened “Agree the involvement framework” again." in banner(lead)
     assert (
         "A second carers' group asked to join the panel." in page.locator("#timeline").inner_text()
@@ -173,12 +180,19 @@ def test_representative_sees_a_budget_change_marked_re_attests_gives_input_and_r
     assert "You said you have read this." in page.locator("main").inner_text()
     member.visit("your-part")
 
-    # The commissioner changes the budget.
-    lead = journey("representative", "gillian.marsh")
-    lead.page.goto(lead.url(f"/cycles/{cycle.pk}/budget/record/"))
-    lead.page.get_by_label("Yes, give the amount").check()
-    lead.page.get_by_label("Amount in pounds").fill("4100000")
-    click(lead, "Tell the panel", "button")
+    # The commissioner changes the budget (by keyboard too).
+    lead = journey("budget-and-answer", "gillian.marsh")
+    desk = lead.page
+    lead.goto(f"/cycles/{cycle.pk}/budget/", "budget")
+    activate(desk, "Change the budget")
+    choose_among(desk, "Yes, give the amount")
+    tab_to(desk, "Amount in pounds")
+    desk.keyboard.press("Control+A")
+    desk.keyboard.type("4100000")
+    lead.visit("budget-form")
+    activate(desk, "Tell the panel")
+    assert "You told the panel £4,100,000.00" in banner(lead)
+    lead.visit("budget-changed")
 
     page.goto(member.url("/"))
     assert (
@@ -204,12 +218,14 @@ def test_representative_sees_a_budget_change_marked_re_attests_gives_input_and_r
     assert "You sent what you had to say." in banner(member)
 
     # The commissioner answers it.
-    lead.page.goto(lead.url(f"/cycles/{cycle.pk}/inputs/"))
-    lead.page.get_by_role("link", name=re.compile("^Answer .*Pauline Dobson")).first.click()
-    lead.page.get_by_label("We did").check()
-    lead.page.get_by_label("What was done, or why not").fill("The drop-in stays open on Fridays.")
-    click(lead, "Send the answer", "button")
+    lead.goto(f"/cycles/{cycle.pk}/inputs/", "inputs")
+    activate(desk, "Answer the input from Pauline Dobson")
+    lead.visit("answer-form")
+    choose_among(desk, "We did")
+    type_into(desk, "What was done, or why not", "The drop-in stays open on Fridays.")
+    activate(desk, "Send the answer")
     assert "You answered “We did”." in banner(lead)
+    lead.visit("answered")
 
     page.goto(member.url(f"/cycles/{cycle.pk}/inputs/"))
     assert "We did: The drop-in stays open on Fridays." in page.locator("main").inner_text()
@@ -217,38 +233,50 @@ def test_representative_sees_a_budget_change_marked_re_attests_gives_input_and_r
 
 
 def test_involvement_lead_runs_the_panel_and_the_decision_maker_records_a_veto(journey):
+    """Both by keyboard alone, with the focus visible at each step."""
     cycle = CommissioningCycle.objects.get(title__startswith="Day and vocational")
     lead = journey("involvement-lead", "maggie.rowe")
     page = lead.page
     lead.visit("home")
-    page.goto(lead.url(f"/cycles/{cycle.pk}/panel/"))
+    activate(page, "Day and vocational services")
+    activate(page, "Panel and involvement lead")
     lead.visit("panel")
     button = page.get_by_role("button", name=re.compile("tender panel for ")).first
     action, name = (part.strip() for part in button.inner_text().split(" for ", 1))
-    with page.expect_navigation():
-        button.click()
+    activate(page, f"{action} for {name}")
     if action.startswith("Put on"):
         assert f"You put {name} on the tender panel." in banner(lead)
     else:
         assert f"You took {name} off the tender panel." in banner(lead)
     lead.visit("tender-panel")
     page.goto(lead.url(f"/cycles/{cycle.pk}/agreement/"))
-    click(lead, "Change the working agreement")
-    page.get_by_label("Expenses and payment").fill("Travel and a carer's time paid on the day.")
-    click(lead, "Save the working agreement", "button")
+    activate(page, "Change the working agreement")
+    tab_to(page, "Expenses and payment")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Travel and a carer's time paid on the day.")
+    lead.visit("agreement-form")
+    activate(page, "Save the working agreement")
     assert "Every panel member must sign it." in banner(lead)
     lead.visit("agreement")
 
     maker = journey("decision-maker", "catherine.holt")
-    maker.page.goto(maker.url(f"/cycles/{cycle.pk}/decisions/"))
-    maker.visit("decisions")
-    click(maker, "Record a decision")
-    maker.page.get_by_label("What was decided?").fill("Keep the standing committee for a year.")
-    maker.page.get_by_label("A veto was used").check()
-    click(maker, "Record the decision", "button")
+    desk = maker.page
+    maker.goto(f"/cycles/{cycle.pk}/decisions/", "decisions")
+    activate(desk, "Record a decision")
+    type_into(desk, "What was decided?", "Keep the standing committee for a year.")
+    choose(desk, "A veto was used")
+    activate(desk, "Record the decision")
     assert "Say why the veto was used" in summary(maker)
     maker.visit("decision-error")
-    maker.page.get_by_label("Why the veto was used").fill("The user-run model needs a costed plan.")
-    click(maker, "Record the decision", "button")
+    # From the error summary, its link leads to the field to fix.
+    activate_link_in_place(desk, "Say why the veto was used")
+    desk.keyboard.type("The user-run model needs a costed plan.")
+    activate(desk, "Record the decision")
     assert "The veto and its reasons are on the record." in banner(maker)
     maker.visit("decision-recorded")
+
+
+def activate_link_in_place(page, text: str) -> None:
+    """Follow a link to a place on the same page (an error summary's link to its field)."""
+    press(page, text)
+    assert page.evaluate("['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName)")

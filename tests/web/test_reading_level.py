@@ -26,8 +26,9 @@ from unittest import mock
 import pytest
 import textstat
 from django import forms
+from django.utils import timezone
 
-from cycle import notifications
+from cycle import notifications, reminders
 from cycle.web import selectors
 from cycle.web.views import representative
 
@@ -190,6 +191,17 @@ def notifications_to_the_panel() -> dict[str, str]:
         )
         notifications.papers_issued(cycle=cycle, meeting=meeting)
         notifications.meeting_soon(cycle=cycle, meeting=meeting, member_ids=[1])
+    for asked in (reminders.ASK_TO_READ, reminders.ASK_HOW_IT_WENT):
+        item = reminders.Waiting(
+            about=reminders.About.SIGNOFF,
+            subject_key="",
+            waiting_on=1,
+            since=timezone.now(),
+            what="",
+            asked=asked.format(stage="Design"),
+        )
+        built = reminders._message(cycle, item, reminders.Level.REMINDER, 3, "Pauline Dobson")
+        sent.setdefault("reminder", []).append(f"{built.subject}. {built.body}")
     return {f"message {kind}": " ".join(texts) for kind, texts in sent.items()}
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from cycle import selectors, services
 from cycle.models import CommissioningCycle, GateOverride, UserInput
 from roles.models import PanelMembership
+from tests.web.browser import activate, choose_among, pick, press, tab_to
 from tests.web.test_foundation_browser import focused_is_visible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,13 +59,14 @@ def held_by_one_dissent() -> CommissioningCycle:
 
 
 def test_a_board_member_reads_the_dashboard_verifies_overrides_and_downloads_the_report(journey):
+    """By keyboard alone, with the focus visible at each step."""
     cycle = held_by_one_dissent()
     walk = journey("governance", "david.achebe")
     page = walk.page
     walk.visit("home")
 
     # The dashboard: charts, each with its table.
-    page.get_by_role("link", name="Compliance").first.click()
+    activate(page, "Compliance")
     walk.visit("dashboard")
     main = page.locator("main")
     assert "Northvale Health and Social Care Commissioning Consortium" in main.inner_text()
@@ -74,34 +76,34 @@ def test_a_board_member_reads_the_dashboard_verifies_overrides_and_downloads_the
     assert DAY_SERVICES in gates_table.inner_text()
 
     # Drill down to the cycle's record.
-    page.get_by_role("link", name=DAY_SERVICES).first.click()
+    activate(page, DAY_SERVICES)
     walk.visit("cycle-record")
     assert "is closed" in main.inner_text()
     assert DISSENT in main.inner_text()
 
     # Verify this cycle's events.
-    page.get_by_role("button", name="Verify this cycle's events").click()
+    activate(page, "Verify this cycle's events")
     walk.visit("verify-cycle")
     assert "events of this cycle verify" in page.locator("#verdict").inner_text()
 
     # The audit trail, filtered, and the whole ledger verified.
-    page.get_by_role("link", name="Audit trail").first.click()
+    activate(page, "Audit trail")
     walk.visit("audit-trail")
-    page.locator("summary", has_text="Filter the events").click()
-    page.get_by_label("Action").select_option("signoff.dissented")
-    page.get_by_role("button", name="Show these events").click()
+    press(page, "Filter the events")
+    pick(page, "Action", "signoff.dissented")
+    activate(page, "Show these events")
     walk.visit("audit-trail-filtered")
     assert page.locator("main tbody tr").count() >= 1
     assert "signoff.dissented" in page.locator("main tbody").inner_text()
-    page.get_by_role("button", name="Verify the ledger").click()
+    activate(page, "Verify the ledger")
     walk.visit("verify-ledger")
     assert "events of the ledger verify" in page.locator("#verdict").inner_text()
 
     # Override the dissent, with reasons: first without, then with.
     page.goto(walk.url(f"/governance/cycles/{cycle.pk}/"))
-    page.get_by_role("link", name="Override the gate, with reasons").click()
+    activate(page, "Override the gate, with reasons")
     walk.visit("override")
-    page.get_by_role("button", name="Record the override").click()
+    activate(page, "Record the override")
     walk.visit("override-errors")
     summary = page.locator(".nhsuk-error-summary").inner_text()
     assert "Tick at least one condition the board departs from" in summary
@@ -132,11 +134,12 @@ def test_a_board_member_reads_the_dashboard_verifies_overrides_and_downloads_the
     assert override.by.username == "david.achebe"
 
     # Download the report on involvement as a PDF.
-    page.get_by_role("link", name="Report").first.click()
+    activate(page, "Report")
     walk.visit("report")
-    page.get_by_label("Printable document (PDF)").check()
+    choose_among(page, "Printable document (PDF)")
+    tab_to(page, "Download the report")
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download the report").click()
+        page.keyboard.press("Enter")
     download = download_info.value
     assert download.suggested_filename.endswith(".pdf")
     with open(download.path(), "rb") as pdf:
