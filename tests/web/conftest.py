@@ -132,6 +132,9 @@ class Journey:
         if self.screens:
             SCREENS.mkdir(parents=True, exist_ok=True)
             number = len(self.visited)
+            if number == 1:  # the journey's screenshots of an earlier run go: none is left stale
+                for old in SCREENS.glob(f"{self.name}-[0-9][0-9]-*.png"):
+                    old.unlink()
             path = SCREENS / f"{self.name}-{number:02d}-{name}.png"
             page.screenshot(path=str(path), full_page=True)
         return page
