@@ -21,7 +21,9 @@ FOCUS_VISIBLE = """() => {
 
 DESCRIBE = """() => {
   const el = document.activeElement;
-  if (!el) return '';
+  // Past the last control the focus leaves the page (the browser's own controls) and Tab goes
+  // round to the first: nothing is focused meanwhile, so there is nothing to describe.
+  if (!el || el === document.body || el === document.documentElement) return '';
   const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
   return ((label ? label.textContent : '') + ' ' + (el.textContent || '') + ' '
           + (el.value || '')).replace(/\\s+/g, ' ').trim();
