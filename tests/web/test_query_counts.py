@@ -101,12 +101,20 @@ CYCLE_PAGES = [
     "budget/record/",
     "panel/",
     "panel/add/",
+    "panel/remove/",
+    "panel/lead/",
     "agreement/",
+    "agreement/record/",
     "sign-offs/",
     "sign-off/ask/",
     "inputs/",
     "decisions/",
+    "decisions/record/",
     "reopen/",
+    "duty/",
+    "consultations/",
+    "procurement/",
+    "procurement/notice/",
 ]
 MEMBER_PAGES = ["", "boundaries/", "budget/", "sign-off/", "inputs/", "agreement/", "interests/"]
 
@@ -158,5 +166,26 @@ def test_each_page_a_representative_reads_costs_the_same_with_more_members_and_e
         f"/cycles/{cycle.pk}/{page}",
         grow_day_services(cycle),
     )
+
+    assert after == before
+
+
+def test_answering_an_input_costs_the_same_with_more_members_and_events(demo, client_as):
+    cycle = demo["day-services"]
+    first = cycle.inputs.order_by("id").first()
+
+    before, after = measured(
+        "inputs/<id>/answer/ (gillian.marsh)",
+        client_as("gillian.marsh"),
+        f"/cycles/{cycle.pk}/inputs/{first.pk}/answer/",
+        grow_day_services(cycle),
+    )
+
+    assert after == before
+
+
+@pytest.mark.parametrize("page", ["/notifications/", "/cycles/new/", "/help/"])
+def test_the_pages_outside_a_cycle_cost_the_same_with_more_cycles(demo, client_as, page):
+    before, after = measured(f"{page} (gillian.marsh)", client_as("gillian.marsh"), page, grow)
 
     assert after == before
