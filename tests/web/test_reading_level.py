@@ -189,6 +189,19 @@ def notifications_to_the_panel() -> dict[str, str]:
                 pk=1, stage_key="design", opened_by_id=2, opened_reason="A new group came."
             ),
         )
+        for disclosed, now in ((True, False), (True, True), (False, False)):
+            pressure = SimpleNamespace(
+                pk=1,
+                title="The council must save money",
+                disclosed=disclosed,
+                implication="There may be fewer buses.",
+                withheld_reason="The council has not voted yet.",
+                reopened_stage="" if now else "design",
+                get_category_display=lambda: "Money",
+            )
+            notifications.pressure_recorded(
+                cycle=cycle, pressure=pressure, affected=["design"], disclosed_now=now
+            )
         notifications.papers_issued(cycle=cycle, meeting=meeting)
         notifications.meeting_soon(cycle=cycle, meeting=meeting, member_ids=[1])
     for asked in (reminders.ASK_TO_READ, reminders.ASK_HOW_IT_WENT):
