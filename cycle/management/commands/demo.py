@@ -24,7 +24,6 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.shortcuts import resolve_url
 from django.test.utils import override_settings
-from django.urls import Resolver404, resolve
 
 from cycle import outbox, scenarios, selectors
 from cycle.actions import LedgerAction
@@ -35,8 +34,6 @@ from roles.definitions import load_roles
 from .scenarios import report
 
 WALKTHROUGH_SCENARIO = "meals-on-wheels"
-PAGES = ("/processes/",)
-"""Pages worth opening first, printed when they exist."""
 WALKTHROUGH_STAGE = "design"
 
 
@@ -72,13 +69,10 @@ class Command(CommandLine):
             return
         address = f"127.0.0.1:{options['port']}"
         self.stdout.write(f"\nServing on http://{address}/ (Ctrl-C to stop).")
-        self.stdout.write(f"  Sign in: http://{address}{resolve_url(settings.LOGIN_URL)}")
-        for page in PAGES:
-            try:
-                resolve(page)
-            except Resolver404:
-                continue
-            self.stdout.write(f"  Then: http://{address}{page}")
+        self.stdout.write(
+            f"  Sign in: http://{address}{resolve_url(settings.LOGIN_URL)} as one of the accounts "
+            "above; each one's home page says what is asked of them."
+        )
         self.stdout.write("")
         # No autoreloader: it would run this whole command again in a child process.
         call_command("runserver", address, use_reloader=False)
