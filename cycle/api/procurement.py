@@ -76,7 +76,6 @@ def _path_id(value: Any, what: str) -> int:
 
 class RouteSerializer(serializers.ModelSerializer):
     recorded_by = Username(read_only=True)
-    reasons = serializers.SerializerMethodField()
 
     class Meta:
         model = RouteAssessment
@@ -91,9 +90,6 @@ class RouteSerializer(serializers.ModelSerializer):
             "recorded_by",
             "recorded_at",
         ]
-
-    def get_reasons(self, route: RouteAssessment) -> str:
-        return str(route.reasons)
 
 
 def _answer_field(name: str) -> serializers.Field:
