@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 
 from roles.models import PanelMembership
 
-from . import gunning, self_assessment
+from . import gunning, self_assessment, workdays
 from .duty_models import (
     Consultation,
     CoverageGroup,
@@ -61,6 +61,23 @@ class ConsultationRow:
     @property
     def considered(self) -> bool:
         return not any(f.code == "gunning.not_considered" for f in self.findings)
+
+    @property
+    def working_days(self) -> int:
+        """Working days from the day it opens to the day it closes (``cycle.workdays``)."""
+        return workdays.working_days_between(
+            self.consultation.opens_on, self.consultation.closes_on
+        )
+
+    @property
+    def bank_holidays(self) -> tuple[str, ...]:
+        """The bank holidays that fall while it is open, for those planning its length: its
+        length is measured in calendar weeks, as consultations are published."""
+        c = self.consultation
+        days = (c.opens_on + timedelta(days=n) for n in range((c.closes_on - c.opens_on).days + 1))
+        return tuple(
+            f"{name} ({day:%d %b})" for day in days if (name := workdays.bank_holiday(day))
+        )
 
 
 def consultation_rows(cycle: CommissioningCycle) -> list[ConsultationRow]:

@@ -112,3 +112,28 @@ def test_a_consultation_without_an_equality_assessment_does_not_open(demo, clien
     assert response.status_code == 200
     assert "nhsuk-error-summary" in response.content.decode()
     assert not Consultation.objects.filter(cycle=cycle).exists()
+
+
+def test_a_consultation_shows_its_working_days_and_the_bank_holidays_it_spans(demo, client_as):
+    """Twelve calendar weeks over Easter are twelve weeks (no warning), and the page says what
+    the bank holidays take out of them."""
+    cycle = demo["day-services"]
+    lead = client_as(LEAD)
+    opened = lead.post(
+        f"/cycles/{cycle.pk}/consultations/open/",
+        {
+            "title": "Day services: six hubs or eight?",
+            "document": "The options paper, at every day centre.",
+            "equality_kind": "assessment",
+            "equality_reference": "EIA-2026-014",
+            "opens_on": "02/03/2026",
+            "closes_on": "25/05/2026",
+        },
+    )
+    assert opened.status_code == 302
+
+    page = lead.get(f"/cycles/{cycle.pk}/consultations/").content.decode()
+    # 60 weekdays after 2 March up to 25 May, less Good Friday, Easter Monday and two May holidays.
+    assert 'data-working-days="56"' in page
+    assert "Good Friday (03 Apr)" in page and "Spring Bank Holiday (25 May)" in page
+    assert 'data-finding="gunning.short"' not in page
