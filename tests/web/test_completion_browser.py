@@ -1,6 +1,6 @@
 """A seeded cycle taken from where the demo leaves it to completion in the browser alone: no
 command line, no override. Each person signs in in their own browser and does their part by
-keyboard, from the gate's checklist; every page is checked as in the journeys (one h1, axe-core
+keyboard, from the gate's checklist (one member first dissents with reasons and takes it back); every page is checked as in the journeys (one h1, axe-core
 at 1280 and 360 px, no console or CSP error) and, with ``--screens``, photographed."""
 
 from __future__ import annotations
@@ -62,6 +62,24 @@ def test_day_services_is_completed_in_the_browser_alone_with_no_override(journey
             assert "You said you have read your part in this stage" in banner(walk)
             if first:
                 walk.visit("read-it")
+            mine.goto(walk.url(cycle_path))
+        if first:
+            # First they say it did not go as agreed, then take it back once it is put right.
+            activate(mine, "Tell us if you took part in the way that was agreed.")
+            choose_among(mine, "No. It did not happen as agreed.")
+            type_into(mine, "If no, tell us what went wrong", "Nobody told me about the meeting.")
+            walk.visit("dissent")
+            activate(mine, "Send")
+            assert "You said it did not happen as agreed. We wrote down your reasons." in banner(
+                walk
+            )
+            walk.visit("dissented")
+            mine.goto(walk.url(f"{cycle_path}sign-off/"))
+            assert "Nobody told me about the meeting." in mine.locator("main").inner_text()
+            walk.visit("take-it-back")
+            activate(mine, "Take it back")
+            assert "You took back what you said went wrong." in banner(walk)
+            walk.visit("took-it-back")
             mine.goto(walk.url(cycle_path))
         activate(mine, "Tell us if you took part in the way that was agreed.")
         choose(mine, "Yes. I took part as agreed, and I was told about the money.")
