@@ -181,7 +181,7 @@ class OrganisationCompliance:
 
 def cycle_compliance(cycle: CommissioningCycle, now: datetime | None = None) -> CycleCompliance:
     """Compliance of one cycle."""
-    [(_, result)] = _collect(Q(pk=cycle.pk), {"cycle_id": cycle.pk}, now or timezone.now())
+    [(_, result)] = _collect(Q(pk=cycle.pk), now or timezone.now())
     return result
 
 
@@ -204,9 +204,7 @@ def organisations_compliance(
     ids = [organisation.pk for organisation in organisations]
     by_organisation: dict[int, list[CycleCompliance]] = defaultdict(list)
     if ids:
-        for organisation_id, cycle in _collect(
-            Q(organisation_id__in=ids), {"cycle__organisation_id__in": ids}, now
-        ):
+        for organisation_id, cycle in _collect(Q(organisation_id__in=ids), now):
             by_organisation[organisation_id].append(cycle)
     reports = []
     for organisation in organisations:
@@ -252,11 +250,13 @@ def as_json(report: OrganisationCompliance | CycleCompliance) -> str:
     return json.dumps(data, default=default, indent=2, ensure_ascii=False)
 
 
-def _collect(
-    cycles_q: Q, related: dict[str, Any], now: datetime
-) -> list[tuple[int, CycleCompliance]]:
+def _collect(cycles_q: Q, now: datetime) -> list[tuple[int, CycleCompliance]]:
     """Read everything once (nine queries), then work out each cycle's measures in Python.
-    Each cycle comes with the id of its organisation."""
+    Each cycle comes with the id of its organisation.
+
+    The cycles are read first, and everything else by their ids: the planner then reads each
+    table through its cycle index, so the cost follows these cycles' own records, not what other
+    organisations hold (a join to the cycles by organisation let it scan whole tables)."""
     cycles = list(
         CommissioningCycle.objects.filter(cycles_q)
         .order_by("id")
@@ -270,6 +270,7 @@ def _collect(
             "status",
         )
     )
+    related = {"cycle_id__in": [cycle["id"] for cycle in cycles]}
     by_cycle: dict[str, dict[int, list[dict[str, Any]]]] = {}
 
     def grouped(name: str, rows: Any) -> None:
@@ -306,7 +307,7 @@ def _collect(
             "superseded_at",
             "withdrawn",
             "budget_id",
-            "boundary__recorded_at",
+            "boundary_id",
         ),
     )
     grouped(
@@ -502,8 +503,10 @@ def _quorum(
     rows: dict[str, list[dict[str, Any]]], advanced: dict[str, dict[str, Any]], now: datetime
 ) -> tuple[QuorumTiming, ...]:
     boundaries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    agreed_at = {}  # a sign-off names the cycle's boundaries it was given against
     for row in rows["boundaries"]:
         boundaries[row["stage_key"]].append(row)
+        agreed_at[row["id"]] = row["recorded_at"]
     signoffs: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows["signoffs"]:
         if row["kind"] == SignOff.Kind.ATTEST:
@@ -528,7 +531,7 @@ def _quorum(
                 continue
             needed = quorum_for(_active_at(rows["members"], visit["closed_at"]))
             completing = times[min(needed, len(times)) - 1]
-            requested = max(visit["opened_at"], completing["boundary__recorded_at"])
+            requested = max(visit["opened_at"], agreed_at[completing["boundary_id"]])
             reached = completing["recorded_at"]
             timings.append(
                 QuorumTiming(stage, "reached", requested, reached, _hours(requested, reached))

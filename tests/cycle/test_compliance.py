@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cycle import services
 from cycle.compliance import cycle_compliance, organisation_compliance, organisations_compliance
@@ -478,3 +479,23 @@ def test_the_compliance_command_refuses_an_unknown_organisation(db):
     commissioner(OrganisationFactory(name="Known CCG"))
     with pytest.raises(CommandError, match="There is no organisation named 'Unknown'"):
         call_command("compliance", "--organisation", "Unknown")
+
+
+def test_other_organisations_records_change_neither_the_compliance_nor_its_queries():
+    mine = busy_organisation(cycles=1)
+    before = organisation_compliance(mine.organisation, now=timezone.now())
+    queries_before = compliance_queries(mine)
+    busy_organisation(cycles=4)  # another organisation, with gates, dissent, overrides, input
+
+    after = organisation_compliance(mine.organisation, now=before.generated_at)
+
+    assert compliance_queries(mine) == queries_before
+    assert after.cycles == before.cycles and after.totals == before.totals
+
+
+def test_an_organisation_without_cycles_reads_only_its_cycles(db):
+    empty = OrganisationFactory(name="Quiet Trust")
+    with CaptureQueriesContext(connection) as queries:
+        report = organisation_compliance(empty)
+    assert report.cycles == () and report.totals["cycles"] == 0
+    assert len(queries) == 1
