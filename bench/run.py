@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -610,12 +611,53 @@ def render(
         f"- Ledger verification at least half the speed of raw hashing: {memory_ratio:.2f} in "
         f"memory, {raw / statistics.median(ledger_figures.database):.2f} from the database, "
         f"{verdict(memory_ratio >= 0.5)}.",
-        "- The compliance view and the report on involvement at 100 and 10,000 cycles of other "
-        "organisations: not measured by this command (`bench/report.py` measures them for the "
-        "organisation's own data).",
+        PAGES_GOALS,
         "",
     ]
     return "\n".join(lines)
+
+
+PAGES_GOALS = "<!-- the goals of bench/growth.py -->"
+
+
+def pages_growth(others: list[int], own: list[int]) -> tuple[str, str]:
+    """``bench/growth.py`` run on its own scratch database: its Markdown, and its goal lines.
+
+    It writes the curves to ``docs/growth.svg``. Run after this script's own database is gone,
+    so the two never hold data at the same time.
+    """
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "growth.py"),
+        "--svg",
+        str(ROOT / "docs" / "growth.svg"),
+    ]
+    command += ["--others", *map(str, others), "--own", *map(str, own)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1):
+        sys.stderr.write(done.stderr)
+        raise SystemExit("bench/growth.py failed")
+    lines = done.stdout.rstrip().splitlines()
+    goals = [
+        line.replace("- ", "- One organisation's ", 1) for line in lines if line.startswith("- ")
+    ]
+    table = [line for line in lines if not line.startswith(("- ", "Curves written"))]
+    arguments = " ".join(command[4:])
+    text = "\n".join(
+        [
+            "## Growth of pages and reports",
+            "",
+            f"Made by `python bench/growth.py {arguments}` (run by this command after the above; "
+            "see `bench/README.md`). The curves: [growth.svg](growth.svg).",
+            "",
+            "![Seconds per page or report as the database grows](growth.svg)",
+            "",
+            table[0],
+            *table[2:],
+            "",
+        ]
+    )
+    return text, "\n".join(goals)
 
 
 # Main ---------------------------------------------------------------------------------------
@@ -630,6 +672,14 @@ def main() -> int:
     parser.add_argument("--growth-panel", type=int, default=30)
     parser.add_argument("--growth-cycles", type=int, default=10_000)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument(
+        "--pages-others",
+        type=int,
+        nargs="*",
+        default=[100, 1000, 10000],
+        help="cycles of other organisations for bench/growth.py (none: skip it)",
+    )
+    parser.add_argument("--pages-own", type=int, nargs="*", default=[1000])
     args = parser.parse_args()
 
     loads_before = os.getloadavg()
@@ -723,6 +773,12 @@ def main() -> int:
         finally:
             connection.close()
             connection.creation.destroy_test_db(original, verbosity=0)
+    if args.pages_others:
+        print("growth of pages and reports …", flush=True)
+        pages, goals = pages_growth(args.pages_others, args.pages_own)
+        text = text.replace(PAGES_GOALS, goals) + "\n" + pages
+    else:
+        text = text.replace(PAGES_GOALS + "\n", "")
     print()
     print(text)
     Path(args.out).write_text(text)
