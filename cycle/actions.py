@@ -46,6 +46,7 @@ class LedgerAction(models.TextChoices):
     INPUT_FLAGGED_OVERDUE = "input.flagged_overdue", _("Input overdue")
     MEETING_SCHEDULED = "meeting.scheduled", _("Decision meeting scheduled")
     MEETING_PAPERS_ISSUED = "meeting.papers_issued", _("Decision papers issued")
+    MEETING_CHANGED = "meeting.changed", _("Decision meeting changed")
     REMINDER_SENT = "reminder.sent", _("Reminder sent")
     REMINDER_ESCALATED_TO_LEAD = "reminder.escalated_to_lead", _("Escalated to the lead")
     REMINDER_ESCALATED_TO_BOARD = "reminder.escalated_to_board", _("Escalated to the board")
@@ -123,6 +124,7 @@ class Operation(models.TextChoices):
     INPUT_FLAG_OVERDUE = "input_flag_overdue"
     MEETING_SCHEDULE = "meeting_schedule"
     MEETING_PAPERS_ISSUE = "meeting_papers_issue"
+    MEETING_CHANGE = "meeting_change"
     REMINDERS_SEND_FOR_CYCLE = "reminders_send_for_cycle"
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"

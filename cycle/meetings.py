@@ -1,8 +1,9 @@
 """Decision meetings: when and where the decision-maker decides, and when the panel got the papers.
 
-Two services, each one transaction with the cycle locked and one ledger event: the lead
+Three services, each one transaction with the cycle locked and one ledger event: the lead
 commissioner schedules a meeting in the current stage (:func:`meeting_schedule`) and records the
-day its papers went to the panel (:func:`meeting_papers_issue`), which tells the panel. In the
+day its papers went to the panel (:func:`meeting_papers_issue`), which tells the panel, and may
+move a meeting still to come or change its forum or decision-maker (:func:`meeting_change`). In the
 decision stage the gate checks every meeting of the stage: papers not sent, or sent less than
 seven days before the meeting (seed 001 L705), are unmet conditions (``papers.not_issued``,
 ``papers.late``) that a governance board member may accept with reasons. The panel is reminded
@@ -138,4 +139,114 @@ def meeting_papers_issue(
         },
     )
     notifications.papers_issued(cycle=cycle, meeting=meeting)
+    return meeting
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+@service(LedgerAction.MEETING_CHANGED)
+def meeting_change(
+    *,
+    actor: Any,
+    cycle_id: int,
+    meeting_id: int,
+    held_on: date | str,
+    forum: str,
+    decision_maker: Any,
+) -> DecisionMeeting:
+    """Move a decision meeting of the current stage, or change its forum or decision-maker; tell
+    the panel.
+
+    Only a meeting still to come in the stage now open can change: one already held, or of a
+    stage that has ended, is the record of what happened. Papers already sent keep their date, so
+    a meeting moved later can give the panel the seven days they should have had.
+    """
+    cycle = lock_cycle(cycle_id)
+    require(actor, Permission.LEAD, cycle)
+    meeting = (
+        DecisionMeeting.objects.filter(pk=meeting_id, cycle=cycle)
+        .select_related("visit", "decision_maker")
+        .first()
+    )
+    if meeting is None:
+        raise NotFound(
+            f"Cycle {cycle.pk} has no decision meeting {meeting_id}.", code="meeting.not_found"
+        )
+    if cycle.status != CommissioningCycle.Status.ACTIVE or meeting.visit.closed_at is not None:
+        raise Conflict(
+            "This meeting belongs to a stage that has ended, so it cannot be changed.",
+            code="meeting.stage_ended",
+        )
+    today = workdays.uk_date(timezone.now())
+    if meeting.held_on < today:
+        raise Conflict(
+            f"The meeting on {_day(meeting.held_on)} has been held, so it cannot be changed.",
+            code="meeting.held",
+        )
+    if meeting.award_decisions.exists():
+        raise Conflict(
+            "The award was decided at this meeting, so it cannot be changed.",
+            code="meeting.decided",
+        )
+    day = _parse_date(held_on, "meeting date")
+    if day < today:
+        raise InvalidRequest(
+            "A meeting can be moved only to today or a later day.", code="invalid.meeting_date"
+        )
+    if meeting.papers_issued_on is not None and day < meeting.papers_issued_on:
+        raise InvalidRequest(
+            f"The papers went to the panel on {_day(meeting.papers_issued_on)}: the meeting "
+            "cannot be before that.",
+            code="invalid.meeting_date",
+        )
+    forum = (forum or "").strip()
+    if not forum:
+        raise InvalidRequest("Say where the decision is made.", code="invalid.forum")
+    if len(forum) > input_rules.SHORT_TEXT:
+        raise InvalidRequest(
+            f"The forum must be at most {input_rules.SHORT_TEXT} characters.",
+            code="invalid.too_long",
+        )
+    if not decision_maker.has_perm(DECIDE_PERM):
+        raise InvalidRequest(
+            f"{decision_maker.get_username()} cannot make the decision: they do not hold the "
+            "decision-maker role.",
+            code="invalid.decision_maker",
+        )
+    if (day, forum, decision_maker.pk) == (
+        meeting.held_on,
+        meeting.forum,
+        meeting.decision_maker_id,
+    ):
+        raise InvalidRequest("Nothing has changed.", code="invalid.unchanged")
+    before = f"{meeting.forum} on {_day(meeting.held_on)}"
+    previous = {
+        "held_on": meeting.held_on.isoformat(),
+        "forum": meeting.forum,
+        "decision_maker": meeting.decision_maker.get_username(),
+    }
+    meeting.held_on = day
+    meeting.forum = forum
+    meeting.decision_maker = decision_maker
+    meeting.save(update_fields=["held_on", "forum", "decision_maker"])
+    ledger.append(
+        actor=actor,
+        action=LedgerAction.MEETING_CHANGED,
+        cycle=cycle,
+        stage_key=meeting.stage_key,
+        obj=meeting,
+        payload={
+            "held_on": day.isoformat(),
+            "forum": forum,
+            "decision_maker": decision_maker.get_username(),
+            "before": previous,
+            "papers_issued_on": (
+                meeting.papers_issued_on.isoformat() if meeting.papers_issued_on else None
+            ),
+            "panel_to_tell": sorted(selectors.active_member_ids(cycle)),
+        },
+    )
+    notifications.meeting_changed(cycle=cycle, meeting=meeting, before=before)
     return meeting

@@ -642,6 +642,7 @@ class Notification(models.Model):
         ESCALATION = "escalation", _("Escalation")
         PAPERS_ISSUED = "papers.issued", _("Decision papers issued")
         MEETING_SOON = "meeting.soon", _("Decision meeting soon")
+        MEETING_CHANGED = "meeting.changed", _("Decision meeting changed")
         DELIVERY_FAILED = "delivery.failed", _("A notification could not be delivered")
         LEDGER_UNVERIFIED = "ledger.unverified", _("The ledger did not verify")
 

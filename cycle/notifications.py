@@ -491,6 +491,27 @@ def papers_issued(*, cycle: CommissioningCycle, meeting: DecisionMeeting) -> lis
     )
 
 
+def meeting_changed(
+    *, cycle: CommissioningCycle, meeting: DecisionMeeting, before: str
+) -> list[Notification]:
+    """Tell the panel a decision meeting has moved, or is now somewhere else or decided by
+    someone else."""
+    return write(
+        kind=Kind.MEETING_CHANGED,
+        cycle=cycle,
+        recipient_ids=selectors.active_member_ids(cycle),
+        message=Message(
+            subject=f"{cycle.title}: the decision meeting has changed",
+            body=(
+                f"The decision meeting was {before}. It is now {meeting.forum} on "
+                f"{_when(meeting.held_on)}, and {person(meeting.decision_maker_id)} decides. "
+                "If you want your views heard, tell the commissioners before then."
+            ),
+        ),
+        key=f"meeting-changed:{meeting.pk}:{timezone.now().isoformat()}",
+    )
+
+
 def meeting_soon(
     *, cycle: CommissioningCycle, meeting: DecisionMeeting, member_ids: Iterable[int]
 ) -> list[Notification]:

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cycle import meetings, services, workdays
-from cycle.errors import Forbidden, GateClosed, InvalidRequest, NotFound
+from cycle.errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from cycle.gates import Condition, MeetingPapers, StageSnapshot, evaluate, waivable
 from cycle.models import AuditEvent, Notification
 from tests.factories import CycleWorld, representative, user_with_role
@@ -231,3 +231,117 @@ def test_the_snapshot_of_many_cycles_sees_the_meetings_as_the_snapshot_of_one(de
     one = selectors.gate_snapshot(cycle)
     assert len(one.decision_meetings) == 2
     assert selectors.gate_snapshots([cycle])[cycle.pk] == one
+
+
+# Changing a meeting
+
+
+def test_moving_a_meeting_later_clears_late_papers_writes_the_change_and_tells_the_panel(decision):
+    world = decision
+    meeting = schedule(world, today() + timedelta(days=3), issued_on=today())
+
+    moved = meetings.meeting_change(
+        actor=world.lead,
+        cycle_id=world.id,
+        meeting_id=meeting.pk,
+        held_on=(today() + timedelta(days=9)).isoformat(),
+        forum="Cabinet",
+        decision_maker=world.decider,
+    )
+
+    assert moved.held_on == today() + timedelta(days=9)
+    assert moved.papers_issued_on == today()
+    [event] = AuditEvent.objects.filter(action="meeting.changed")
+    payload = json.loads(event.payload)
+    assert payload["before"]["held_on"] == (today() + timedelta(days=3)).isoformat()
+    assert payload["before"]["forum"] == "Cabinet of the council"
+    assert payload["held_on"] == (today() + timedelta(days=9)).isoformat()
+    told = Notification.objects.filter(kind=Notification.Kind.MEETING_CHANGED)
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted(m.pk for m in world.panel)
+    assert "It is now Cabinet on" in told.first().body
+    services.stage_advance(actor=world.lead, cycle_id=world.id)
+    assert world.refresh().current_stage == "implementation"
+
+
+def test_a_meeting_already_held_cannot_be_changed(decision):
+    world = decision
+    meeting = schedule(world, today())
+    type(meeting).objects.filter(pk=meeting.pk).update(held_on=today() - timedelta(days=1))
+
+    with pytest.raises(Conflict) as refused:
+        meetings.meeting_change(
+            actor=world.lead,
+            cycle_id=world.id,
+            meeting_id=meeting.pk,
+            held_on=today() + timedelta(days=9),
+            forum="Cabinet",
+            decision_maker=world.decider,
+        )
+    assert refused.value.code == "meeting.held"
+
+
+def test_a_meeting_of_a_stage_that_has_ended_cannot_be_changed(decision):
+    world = decision
+    meeting = schedule(world, today() + timedelta(days=10), issued_on=today())
+    services.stage_advance(actor=world.lead, cycle_id=world.id)
+
+    with pytest.raises(Conflict) as refused:
+        meetings.meeting_change(
+            actor=world.lead,
+            cycle_id=world.id,
+            meeting_id=meeting.pk,
+            held_on=today() + timedelta(days=12),
+            forum="Cabinet",
+            decision_maker=world.decider,
+        )
+    assert refused.value.code == "meeting.stage_ended"
+
+
+def test_a_change_that_changes_nothing_or_goes_before_the_papers_is_refused(decision):
+    world = decision
+    held_on = today() + timedelta(days=10)
+    meeting = schedule(world, held_on, issued_on=today())
+    change = {
+        "actor": world.lead,
+        "cycle_id": world.id,
+        "meeting_id": meeting.pk,
+        "forum": "Cabinet of the council",
+        "decision_maker": world.decider,
+    }
+
+    with pytest.raises(InvalidRequest) as same:
+        meetings.meeting_change(**change, held_on=held_on)
+    with pytest.raises(InvalidRequest) as past:
+        meetings.meeting_change(**change, held_on=today() - timedelta(days=1))
+    with pytest.raises(InvalidRequest) as nobody:
+        meetings.meeting_change(
+            **{**change, "decision_maker": representative()}, held_on=held_on + timedelta(days=1)
+        )
+
+    assert same.value.code == "invalid.unchanged"
+    assert past.value.code == "invalid.meeting_date"
+    assert nobody.value.code == "invalid.decision_maker"
+    assert not AuditEvent.objects.filter(action="meeting.changed").exists()
+
+
+def test_only_the_lead_changes_a_meeting(decision):
+    world = decision
+    meeting = schedule(world, today() + timedelta(days=10))
+    with pytest.raises(Forbidden):
+        meetings.meeting_change(
+            actor=world.panel[0],
+            cycle_id=world.id,
+            meeting_id=meeting.pk,
+            held_on=today() + timedelta(days=11),
+            forum="Cabinet",
+            decision_maker=world.decider,
+        )
+    with pytest.raises(NotFound):
+        meetings.meeting_change(
+            actor=world.lead,
+            cycle_id=world.id,
+            meeting_id=meeting.pk + 1000,
+            held_on=today() + timedelta(days=11),
+            forum="Cabinet",
+            decision_maker=world.decider,
+        )
