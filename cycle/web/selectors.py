@@ -10,15 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from cycle import selectors
 from cycle.duty_models import DutyAssessment, ProposalChange
 from cycle.duty_selectors import consultation_rows as consultation_rows
-from cycle.gates import Condition, GateResult, StageSnapshot, evaluate
+from cycle.gates import PAPERS_NOTICE_DAYS, Condition, GateResult, StageSnapshot, evaluate
 from cycle.models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
     CommissioningCycle,
     Decision,
+    DecisionMeeting,
     InputResponse,
     RoleBoundaryAgreement,
     SignOff,
@@ -26,7 +29,7 @@ from cycle.models import (
     UserInput,
 )
 from cycle.stages import StageDefinition, get_template
-from cycle.workdays import due_after
+from cycle.workdays import due_after, uk_date
 from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
 
 # Who each unmet condition waits on, in the words of the people who use the pages.
@@ -207,6 +210,12 @@ CHECKLIST = (
     ),
     ("inputs", "Every input answered", ("input.unanswered",), "web:inputs"),
     (
+        "papers",
+        "Papers sent to the panel at least 7 days before each decision meeting",
+        ("papers.not_issued", "papers.late"),
+        "web:meetings",
+    ),
+    (
         "award",
         "Award decided, and its standstill over",
         ("award.undecided", "notice.unpublished", "standstill.running", "standstill.under_review"),
@@ -236,6 +245,7 @@ _CONDITION_OF = {
     "inputs": Condition.INPUT_ANSWERED,
     "duty": Condition.DUTY_ASSESSED,
     "award": Condition.AWARD_SETTLED,
+    "papers": Condition.DECISION_PAPERS,
     "evaluation": Condition.EVALUATION_SIGNED,
 }
 _ONLY_WHEN_UNMET = {"consultations"}
@@ -719,3 +729,60 @@ def duty_page(cycle: CommissioningCycle) -> DutyPage:
         history=list(DutyAssessment.objects.filter(cycle=cycle).order_by("-version")),
         changes=list(ProposalChange.objects.filter(cycle=cycle).order_by("version")),
     )
+
+
+# --- Decision meetings ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingLine:
+    """A decision meeting as the pages show it: when, where, who decides, and the papers."""
+
+    meeting: DecisionMeeting
+    today: Any
+
+    @property
+    def notice_days(self) -> int | None:
+        """How many days before the meeting the panel had the papers (None: not sent)."""
+        issued = self.meeting.papers_issued_on
+        return None if issued is None else (self.meeting.held_on - issued).days
+
+    @property
+    def papers_late(self) -> bool:
+        return self.notice_days is not None and self.notice_days < PAPERS_NOTICE_DAYS
+
+    @property
+    def upcoming(self) -> bool:
+        return bool(self.meeting.held_on >= self.today)
+
+    @property
+    def in_open_stage(self) -> bool:
+        return self.meeting.visit.closed_at is None
+
+    @property
+    def changeable(self) -> bool:
+        return self.upcoming and self.in_open_stage
+
+
+def _meetings() -> Any:
+    return DecisionMeeting.objects.select_related("decision_maker", "visit", "cycle")
+
+
+def meeting_lines(cycle: CommissioningCycle) -> list[MeetingLine]:
+    """Every decision meeting of the cycle, soonest first (one query)."""
+    today = uk_date(timezone.now())
+    return [MeetingLine(m, today) for m in _meetings().filter(cycle=cycle).order_by("held_on")]
+
+
+def meeting_line(cycle: CommissioningCycle, meeting_id: int) -> MeetingLine | None:
+    meeting = _meetings().filter(cycle=cycle, pk=meeting_id).first()
+    return None if meeting is None else MeetingLine(meeting, uk_date(timezone.now()))
+
+
+def upcoming_meetings(cycle_ids: Any) -> list[MeetingLine]:
+    """The decision meetings still to come on these cycles, soonest first (one query)."""
+    today = uk_date(timezone.now())
+    coming = _meetings().filter(
+        cycle_id__in=cycle_ids, held_on__gte=today, cycle__status=CommissioningCycle.Status.ACTIVE
+    )
+    return [MeetingLine(m, today) for m in coming.order_by("held_on", "id")]

@@ -7,6 +7,7 @@ from .views import (
     commissioner,
     cycles,
     duty,
+    meetings,
     notifications,
     procurement,
     procurement_steps,
@@ -50,6 +51,19 @@ cycle_pages = [
     path("decisions/", commissioner.DecisionsView.as_view(), name="decisions"),
     path("decisions/record/", commissioner.DecisionRecordView.as_view(), name="decision-record"),
     path("interests/", representative.InterestsView.as_view(), name="interests"),
+    # Decision meetings and their papers
+    path("meetings/", meetings.MeetingsView.as_view(), name="meetings"),
+    path("meetings/new/", meetings.MeetingNewView.as_view(), name="meeting-new"),
+    path(
+        "meetings/<int:meeting_id>/change/",
+        meetings.MeetingChangeView.as_view(),
+        name="meeting-change",
+    ),
+    path(
+        "meetings/<int:meeting_id>/papers/",
+        meetings.MeetingPapersView.as_view(),
+        name="meeting-papers",
+    ),
     path("reopen/", commissioner.ReopenView.as_view(), name="reopen"),
     # The duty to involve and consultations
     path("duty/", duty.DutyView.as_view(), name="duty"),

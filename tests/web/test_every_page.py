@@ -27,6 +27,8 @@ PAGES = [
     "decisions/record/",
     "interests/",
     "reopen/",
+    "meetings/",
+    "meetings/new/",
     "procurement/",
     "procurement/notice/",
     "pressures/",
@@ -53,6 +55,12 @@ def test_every_page_of_a_cycle_renders_for_everyone_who_can_see_it(demo, client_
         response = client.get(f"/cycles/{cycle.pk}/{page}")
         assert response.status_code == 200, (page, response.status_code)
         assert h1_count(response) == 1, page
+    for meeting in cycle.decision_meetings.all():
+        for page in ("change/", "papers/"):
+            response = client.get(f"/cycles/{cycle.pk}/meetings/{meeting.pk}/{page}")
+            assert response.status_code == 200, (page, response.status_code)
+            assert h1_count(response) == 1, page
+    assert cycle.decision_meetings.exists()
     first_input = cycle.inputs.order_by("id").first()
     response = client.get(f"/cycles/{cycle.pk}/inputs/{first_input.pk}/answer/")
     assert response.status_code == 200

@@ -7,14 +7,16 @@ are reported by ``python3 manage.py test tests/web/test_query_counts.py -s``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from cycle import services
+from cycle import meetings, services, workdays
 from cycle.models import Organisation
 from processes import commissioning
 from roles import services as role_services
@@ -115,8 +117,18 @@ CYCLE_PAGES = [
     "consultations/",
     "procurement/",
     "procurement/notice/",
+    "meetings/",
 ]
-MEMBER_PAGES = ["", "boundaries/", "budget/", "sign-off/", "inputs/", "agreement/", "interests/"]
+MEMBER_PAGES = [
+    "",
+    "boundaries/",
+    "budget/",
+    "sign-off/",
+    "inputs/",
+    "agreement/",
+    "interests/",
+    "meetings/",
+]
 
 
 def grow_day_services(cycle: Any) -> Any:
@@ -136,6 +148,14 @@ def grow_day_services(cycle: Any) -> Any:
             )
         decider = get_user_model().objects.get(username="catherine.holt")
         services.decision_record(actor=decider, cycle_id=cycle.pk, summary="Keep the café.")
+        meeting = meetings.meeting_schedule(
+            actor=lead,
+            cycle_id=cycle.pk,
+            held_on=workdays.uk_date(timezone.now()) + timedelta(days=14),
+            forum="Partnership board",
+            decision_maker=decider,
+        )
+        meetings.meeting_papers_issue(actor=lead, cycle_id=cycle.pk, meeting_id=meeting.pk)
 
     return more
 
@@ -187,5 +207,36 @@ def test_answering_an_input_costs_the_same_with_more_members_and_events(demo, cl
 @pytest.mark.parametrize("page", ["/notifications/", "/cycles/new/", "/help/"])
 def test_the_pages_outside_a_cycle_cost_the_same_with_more_cycles(demo, client_as, page):
     before, after = measured(f"{page} (gillian.marsh)", client_as("gillian.marsh"), page, grow)
+
+    assert after == before
+
+
+def test_a_representatives_home_costs_the_same_with_more_panels_and_meetings(demo, client_as):
+    """Each grown cycle puts the representative on its panel and schedules a meeting on it."""
+    user_model = get_user_model()
+    member = user_model.objects.get(username="pauline.dobson")
+    decider = user_model.objects.get(username="catherine.holt")
+    lead = user_model.objects.get(username="gillian.marsh")
+    organisation = Organisation.objects.get(staff=lead)
+    grown = []
+
+    def more() -> None:
+        for _ in range(2):
+            cycle = commissioning.start_cycle(
+                actor=lead, title=f"Panel {len(grown)}", organisation=organisation, lead=lead
+            )
+            grown.append(cycle)
+            role_services.membership_add(actor=lead, cycle_id=cycle.pk, member=member)
+            meetings.meeting_schedule(
+                actor=lead,
+                cycle_id=cycle.pk,
+                held_on=workdays.uk_date(timezone.now()) + timedelta(days=10 + len(grown)),
+                forum="Partnership board",
+                decision_maker=decider,
+            )
+
+    before, after = measured(
+        "home with meetings (pauline.dobson)", client_as("pauline.dobson"), "/", more
+    )
 
     assert after == before

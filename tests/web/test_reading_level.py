@@ -36,6 +36,9 @@ TEMPLATES = Path(representative.__file__).resolve().parents[1] / "templates" / "
 REPRESENTATIVE_TEMPLATES = [
     *sorted((TEMPLATES / "representative").glob("*.html")),
     TEMPLATES / "home" / "asked_of_you.html",
+    TEMPLATES / "meetings" / "coming.html",
+    TEMPLATES / "meetings" / "list.html",
+    TEMPLATES / "meetings" / "meeting.html",
     TEMPLATES / "duty" / "pressures.html",
     TEMPLATES / "help.html",
 ]
@@ -275,6 +278,7 @@ REPRESENTATIVE_PAGES = [
     "inputs/new/",
     "agreement/",
     "interests/",
+    "meetings/",
 ]
 
 

@@ -44,6 +44,7 @@ class HomeView(Page):
         rows = [row for row in rows if row.cycle.pk not in panels]
         return super().get_context_data(
             asked=asked,
+            coming=selectors.upcoming_meetings(panels) if panels else [],
             on_a_panel=bool(panels),
             panels=rows_on_panel,
             leading=[row for row in rows if row.cycle.lead_commissioner_id == user.pk],
@@ -110,6 +111,7 @@ class CycleView(CycleMixin, ServiceFormView):
             stage_number=template.position(cycle.current_stage),
             stage_count=len(template.stages),
             timeline=selectors.timeline(cycle),
+            coming=selectors.upcoming_meetings([cycle.pk]),
             gate=result,
             checklist=selectors.checklist(snapshot, result),
             completed=cycle.status == CommissioningCycle.Status.COMPLETED,

@@ -46,6 +46,7 @@ class CycleView(MemberPage):
         mine = [ask for ask in selectors.asks(self.request.user) if ask.cycle.pk == self.cycle.pk]
         return super().get_context_data(
             asked=mine,
+            coming=selectors.upcoming_meetings([self.cycle.pk]),
             timeline=selectors.timeline(self.cycle),
             reopened=selectors.reopen_reasons(self.cycle),
             **kwargs,
