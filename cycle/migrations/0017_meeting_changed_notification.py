@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cycle', '0015_self_assessment'),
+        ('cycle', '0016_coverage_groups'),
     ]
 
     operations = [
