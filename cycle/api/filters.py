@@ -8,7 +8,7 @@ import django_filters as filters
 from django import forms
 from django.db.models import QuerySet
 
-from cycle.models import AuditEvent, RoleBoundaryAgreement, SignOff, UserInput
+from cycle.models import AuditEvent, Notification, RoleBoundaryAgreement, SignOff, UserInput
 from roles.models import PanelMembership
 
 
@@ -105,3 +105,18 @@ class MembershipFilter(filters.FilterSet):
 
     def filter_former(self, queryset: QuerySet[Any], name: str, value: bool) -> QuerySet[Any]:
         return queryset
+
+
+class NotificationFilter(filters.FilterSet):
+    unread = BooleanFilter(
+        method="filter_unread", help_text="true: only those not read yet; false: only read ones."
+    )
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
+
+    def filter_unread(self, queryset: QuerySet[Any], name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        return queryset.filter(read_at__isnull=value)

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import duty, involvement, procurement, views
+from . import duty, involvement, notifications, procurement, views
 
 
 class IdConverter:
@@ -190,6 +190,22 @@ v1 = [
     ),
     path("audit/", views.LedgerList.as_view(), name="ledger"),
     path("audit/verify/", views.LedgerVerify.as_view(), name="ledger-verify"),
+    path("notifications/", notifications.NotificationList.as_view(), name="notifications"),
+    path(
+        "notifications/read/",
+        notifications.NotificationReadAll.as_view(),
+        name="notifications-read",
+    ),
+    path(
+        "notifications/<id:notification_id>/read/",
+        notifications.NotificationRead.as_view(),
+        name="notification-read",
+    ),
+    path(
+        "notifications/preference/",
+        notifications.NotificationPreferenceView.as_view(),
+        name="notification-preference",
+    ),
     path("tokens/", views.TokenList.as_view(), name="tokens"),
     path("tokens/<id:token_id>/revoke/", views.TokenRevoke.as_view(), name="token-revoke"),
 ]

@@ -54,6 +54,7 @@ LISTS = [
     "organisations/{org}/self-assessments/",
     "cycles/{id}/audit/",
     "audit/",
+    "notifications/",
     "tokens/",
 ]
 
