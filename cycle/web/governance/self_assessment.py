@@ -58,9 +58,11 @@ def history_chart(assessments: list[Any], slug: str) -> Chart:
                 )
             )
     if latest:
-        dates = ", ".join(f"{a.assessed_on:%d %B %Y}" for a in latest)
+        days = [f"{a.assessed_on.day} {a.assessed_on:%B %Y}" for a in latest]
+        dates = days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
         description = (
-            f"The board's score, 1 to 5, for each of the eight stages in the assessments of "
+            f"The board's score, 1 to 5, for each of the eight stages in the "
+            f"{'assessment' if len(days) == 1 else 'assessments'} of "
             f"{dates}: one bar for each stage in each assessment, oldest first."
         )
     else:
