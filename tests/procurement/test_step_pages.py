@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -199,6 +200,10 @@ def test_weights_that_do_not_add_up_to_100_are_refused_and_nothing_is_opened(
     assert "nhsuk-error-summary" in page.content.decode()
     assert "The criteria's weights must add up to 100." in text(page)
     assert not Tender.objects.exists()
+    title = re.search(r"<title>(.*?)</title>", page.content.decode(), re.S)
+    assert title is not None
+    assert title.group(1).strip().startswith("Error: Open the tender")
+    assert title.group(1).count("Error:") == 1
 
 
 def test_a_weight_for_the_user_panel_over_100_lands_on_its_field(cast: Cast) -> None:
