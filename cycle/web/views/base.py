@@ -8,8 +8,8 @@ written. On success the user is told exactly what was done (:meth:`confirmation`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -25,6 +25,8 @@ from cycle.stages import get_template
 from roles.permissions import Action, allowed, on_panel
 
 from ..forms import PageFormMixin
+
+Result = TypeVar("Result")
 
 
 class Page(LoginRequiredMixin, TemplateView):
@@ -131,6 +133,42 @@ class CycleFormView(CycleMixin, ServiceFormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         template = get_template(self.cycle.template_key)
         return super().get_context_data(stage=template.get(self.cycle.current_stage), **kwargs)
+
+    def call_service(self, service: Callable[..., Result], /, **arguments: Any) -> Result:
+        """Call ``service`` as the signed-in user, on this cycle, with the form's ``arguments``."""
+        return service(actor=self.request.user, cycle_id=self.cycle.pk, **arguments)
+
+
+class CheckAnswersMixin:
+    """Answer the form, see the answers on a "Check your answers" page, then confirm them.
+
+    Goes before a :class:`ServiceFormView`. A valid form shows ``check_template_name`` with
+    :meth:`check_context`; "change" shows the form again, answers kept; "confirm" calls the
+    service as the view would (a refusal lands on the form's error summary).
+    """
+
+    request: Any
+    check_template_name: str
+
+    def check_context(self, form: Any) -> dict[str, Any]:
+        """What the check page shows besides the form."""
+        raise NotImplementedError
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        view: Any = self
+        response: HttpResponse
+        if "change" in self.request.POST:
+            response = view.render_to_response(view.get_context_data(form=form))
+        elif "confirm" not in self.request.POST:
+            response = view.response_class(
+                request=self.request,
+                template=[self.check_template_name],
+                context=view.get_context_data(form=form, **self.check_context(form)),
+                using=view.template_engine,
+            )
+        else:
+            response = super().form_valid(form)  # type: ignore[misc]
+        return response
 
 
 class ButtonView(CycleFormView):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils.functional import cached_property
 
 from cycle import meetings
@@ -22,7 +21,7 @@ from cycle.models import DecisionMeeting
 
 from .. import selectors
 from ..selectors import MeetingLine
-from .base import CycleFormView, CyclePage
+from .base import CheckAnswersMixin, CycleFormView, CyclePage
 from .procurement_steps import MeetingForm, PapersForm, _day
 
 
@@ -41,10 +40,9 @@ class MeetingsView(CyclePage):
         )
 
 
-class CheckAnswersMixin:
-    """Answer the form, see the answers on a "Check your answers" page, then confirm them."""
+class MeetingCheckMixin(CheckAnswersMixin):
+    """The meeting pages' check: the answers, a warning where there is one, and the button."""
 
-    request: Any
     check_template_name = "web/meetings/check.html"
     confirm_label = "Confirm"
 
@@ -54,27 +52,12 @@ class CheckAnswersMixin:
     def warning(self, form: Any) -> str:
         return ""
 
-    def form_valid(self, form: Any) -> HttpResponse:
-        view: Any = self
-        response: HttpResponse
-        if "change" in self.request.POST:
-            response = view.render_to_response(view.get_context_data(form=form))
-            return response
-        if "confirm" not in self.request.POST:
-            response = view.response_class(
-                request=self.request,
-                template=[self.check_template_name],
-                context=view.get_context_data(
-                    form=form,
-                    answers=self.answers(form),
-                    warning=self.warning(form),
-                    confirm_label=self.confirm_label,
-                ),
-                using=view.template_engine,
-            )
-            return response
-        response = super().form_valid(form)  # type: ignore[misc]
-        return response
+    def check_context(self, form: Any) -> dict[str, Any]:
+        return {
+            "answers": self.answers(form),
+            "warning": self.warning(form),
+            "confirm_label": self.confirm_label,
+        }
 
 
 def _chosen(form: MeetingForm) -> str:
@@ -91,7 +74,7 @@ def _meeting_answers(form: MeetingForm) -> list[tuple[str, str]]:
     ]
 
 
-class MeetingNewView(CheckAnswersMixin, CycleFormView):
+class MeetingNewView(MeetingCheckMixin, CycleFormView):
     """Schedule a decision meeting in the current stage."""
 
     template_name = "web/meetings/schedule.html"
@@ -104,14 +87,7 @@ class MeetingNewView(CheckAnswersMixin, CycleFormView):
         return _meeting_answers(form)
 
     def perform(self, form: MeetingForm) -> DecisionMeeting:
-        data = form.cleaned_data
-        return meetings.meeting_schedule(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
-            held_on=data["held_on"],
-            forum=data["forum"],
-            decision_maker=get_user_model().objects.get(pk=data["decision_maker"]),
-        )
+        return self.call_service(meetings.meeting_schedule, **form.details())
 
     def confirmation(self, result: DecisionMeeting) -> str:
         return (
@@ -144,7 +120,7 @@ class MeetingPageMixin:
         return context
 
 
-class MeetingChangeView(MeetingPageMixin, CheckAnswersMixin, CycleFormView):
+class MeetingChangeView(MeetingPageMixin, MeetingCheckMixin, CycleFormView):
     """Move a meeting still to come, or change where it is decided or who decides."""
 
     template_name = "web/meetings/change.html"
@@ -178,14 +154,10 @@ class MeetingChangeView(MeetingPageMixin, CheckAnswersMixin, CycleFormView):
         return ""
 
     def perform(self, form: MeetingForm) -> DecisionMeeting:
-        data = form.cleaned_data
-        return meetings.meeting_change(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            meetings.meeting_change,
             meeting_id=self.meeting.pk,
-            held_on=data["held_on"],
-            forum=data["forum"],
-            decision_maker=get_user_model().objects.get(pk=data["decision_maker"]),
+            **form.details(),
         )
 
     def confirmation(self, result: DecisionMeeting) -> str:
@@ -195,7 +167,7 @@ class MeetingChangeView(MeetingPageMixin, CheckAnswersMixin, CycleFormView):
         )
 
 
-class MeetingPapersView(MeetingPageMixin, CheckAnswersMixin, CycleFormView):
+class MeetingPapersView(MeetingPageMixin, MeetingCheckMixin, CycleFormView):
     """Record the day a meeting's papers went to the panel; warn if that leaves under 7 days."""
 
     template_name = "web/meetings/papers.html"
@@ -219,9 +191,8 @@ class MeetingPapersView(MeetingPageMixin, CheckAnswersMixin, CycleFormView):
         return ""
 
     def perform(self, form: PapersForm) -> DecisionMeeting:
-        return meetings.meeting_papers_issue(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            meetings.meeting_papers_issue,
             meeting_id=self.meeting.pk,
             issued_on=form.cleaned_data["issued_on"],
         )

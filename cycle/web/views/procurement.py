@@ -214,9 +214,8 @@ class BidScoreView(BidMixin, CycleFormView):
         )
 
     def perform(self, form: BidScoreForm) -> Any:
-        return procurement.score_record(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.score_record,
             bid_id=self.bid.pk,
             scores=form.scores(),
             comments=form.comments(),
@@ -251,9 +250,8 @@ class BidViewsView(BidMixin, CycleFormView):
         return context
 
     def perform(self, form: BidViewsForm) -> Any:
-        return procurement.bid_comment_record(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.bid_comment_record,
             bid_id=self.bid.pk,
             text=form.cleaned_data["text"],
         )
@@ -298,9 +296,8 @@ class BidInterestView(BidMixin, CycleFormView):
         return context
 
     def perform(self, form: BidInterestForm) -> Any:
-        return procurement.bid_interest_declare(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.bid_interest_declare,
             bid_id=self.bid.pk,
             interest=form.cleaned_data["interest"],
             details=form.cleaned_data["details"],

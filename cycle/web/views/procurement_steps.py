@@ -39,8 +39,8 @@ from cycle.procurement.routes import QUESTIONS, RouteAnswers, decide_route
 from roles.definitions import DECISION_MAKER
 
 from ..forms import PageForm
-from .base import CycleFormView
-from .procurement import TenderMixin
+from .base import CheckAnswersMixin, CycleFormView
+from .procurement import BidMixin, TenderMixin
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d %m %Y"]
@@ -71,6 +71,12 @@ def _text(label: Any, required_message: Any, rows: int = 4, hint: Any = "") -> f
 
 def _day(value: Any) -> str:
     return f"{value.day} {value:%B %Y}"
+
+
+class ProcurementStepView(CycleFormView):
+    """A procurement step: its form calls one service, then back to the procurement page."""
+
+    success_url_name = "web:procurement"
 
 
 # --- the route ---------------------------------------------------------------------------------
@@ -137,14 +143,13 @@ class RouteForm(PageForm):
         return RouteAnswers(**values)
 
 
-class RouteView(CycleFormView):
+class RouteView(CheckAnswersMixin, ProcurementStepView):
     """Answer the regime's questions; check the process they lead to; record it."""
 
     template_name = "web/procurement/route.html"
     check_template_name = "web/procurement/route_check.html"
     form_class = RouteForm
     submit_label = "Continue"
-    success_url_name = "web:procurement"
 
     def get_initial(self) -> dict[str, Any]:
         latest = selectors.latest_route(self.cycle)
@@ -165,29 +170,19 @@ class RouteView(CycleFormView):
             for question in decision.unanswered:
                 form.add_error(question, _("Answer this question: the process depends on it"))
             return self.form_invalid(form)
-        if "change" in self.request.POST:
-            return self.render_to_response(self.get_context_data(form=form))
-        if "confirm" not in self.request.POST:
-            return self.response_class(
-                request=self.request,
-                template=[self.check_template_name],
-                context=self.get_context_data(
-                    form=form,
-                    decision=decision,
-                    answered=[
-                        (QUESTIONS[name], _answer_words(value))
-                        for name, value in form.answers().items()
-                    ],
-                    submit_label="Record the route",
-                ),
-                using=self.template_engine,
-            )
         return super().form_valid(form)
 
+    def check_context(self, form: RouteForm) -> dict[str, Any]:
+        return {
+            "decision": decide_route(form.route_answers()),
+            "answered": [
+                (QUESTIONS[name], _answer_words(value)) for name, value in form.answers().items()
+            ],
+        }
+
     def perform(self, form: RouteForm) -> RouteAssessment:
-        return procurement.route_record(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.route_record,
             answers=form.answers(),
             rationale=form.cleaned_data["rationale"],
         )
@@ -332,22 +327,20 @@ class TenderForm(PageForm):
         return criteria
 
 
-class TenderOpenView(CycleFormView):
+class TenderOpenView(ProcurementStepView):
     """Open the tender once the route is recorded."""
 
     template_name = "web/procurement/tender.html"
     form_class = TenderForm
     submit_label = "Open the tender"
-    success_url_name = "web:procurement"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(route=selectors.latest_route(self.cycle), **kwargs)
 
     def perform(self, form: TenderForm) -> Any:
         data = form.cleaned_data
-        return procurement.tender_open(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.tender_open,
             title=data["title"],
             reference=data["reference"],
             services=data["services"],
@@ -390,11 +383,10 @@ class BidForm(PageForm):
         field.choices = [(lot.pk, lot.name) for lot in lots]
 
 
-class BidRecordView(TenderMixin, CycleFormView):
+class BidRecordView(TenderMixin, ProcurementStepView):
     template_name = "web/procurement/bid_form.html"
     form_class = BidForm
     submit_label = "Record the bid"
-    success_url_name = "web:procurement"
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -403,9 +395,8 @@ class BidRecordView(TenderMixin, CycleFormView):
 
     def perform(self, form: BidForm) -> Bid:
         data = form.cleaned_data
-        return procurement.bid_record(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.bid_record,
             lot_id=data["lot"],
             bidder=data["bidder"],
             address=data["address"],
@@ -453,24 +444,12 @@ class ModerateForm(PageForm):
         field.choices = [(c.pk, c.name) for c in criteria]
 
 
-class ModerateView(TenderMixin, CycleFormView):
+class ModerateView(BidMixin, ProcurementStepView):
     """Agree one side's score for a bid and criterion, with the reason."""
 
     template_name = "web/procurement/moderate.html"
     form_class = ModerateForm
     submit_label = "Record the agreed score"
-    success_url_name = "web:procurement"
-
-    @cached_property
-    def bid(self) -> Bid:
-        bid = (
-            Bid.objects.filter(tender=self.tender, pk=self.kwargs["bid_id"])
-            .select_related("lot")
-            .first()
-        )
-        if bid is None:
-            raise Http404("No bid")
-        return bid
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -487,9 +466,8 @@ class ModerateView(TenderMixin, CycleFormView):
 
     def perform(self, form: ModerateForm) -> Any:
         data = form.cleaned_data
-        return procurement.score_moderate(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.score_moderate,
             bid_id=self.bid.pk,
             criterion_id=data["criterion"],
             side=data["side"],
@@ -538,24 +516,25 @@ class MeetingForm(PageForm):
             .order_by("last_name", "username")
         ]
 
+    def details(self) -> dict[str, Any]:
+        """The meeting as the services take it: when, where, and who decides."""
+        data = self.cleaned_data
+        return {
+            "held_on": data["held_on"],
+            "forum": data["forum"],
+            "decision_maker": get_user_model().objects.get(pk=data["decision_maker"]),
+        }
 
-class MeetingScheduleView(CycleFormView):
+
+class MeetingScheduleView(ProcurementStepView):
     """Schedule the decision meeting of the current stage."""
 
     template_name = "web/procurement/meeting.html"
     form_class = MeetingForm
     submit_label = "Schedule the meeting"
-    success_url_name = "web:procurement"
 
     def perform(self, form: MeetingForm) -> DecisionMeeting:
-        data = form.cleaned_data
-        return meetings.meeting_schedule(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
-            held_on=data["held_on"],
-            forum=data["forum"],
-            decision_maker=get_user_model().objects.get(pk=data["decision_maker"]),
-        )
+        return self.call_service(meetings.meeting_schedule, **form.details())
 
     def confirmation(self, result: DecisionMeeting) -> str:
         return (
@@ -569,13 +548,12 @@ class PapersForm(PageForm):
     service_fields = {"invalid.papers_date": "issued_on"}
 
 
-class MeetingPapersView(CycleFormView):
+class MeetingPapersView(ProcurementStepView):
     """Record the day a decision meeting's papers went to the panel."""
 
     template_name = "web/procurement/papers.html"
     form_class = PapersForm
     submit_label = "Record the date"
-    success_url_name = "web:procurement"
 
     @cached_property
     def meeting(self) -> DecisionMeeting:
@@ -590,9 +568,8 @@ class MeetingPapersView(CycleFormView):
         return super().get_context_data(meeting=self.meeting, **kwargs)
 
     def perform(self, form: PapersForm) -> DecisionMeeting:
-        return meetings.meeting_papers_issue(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            meetings.meeting_papers_issue,
             meeting_id=self.meeting.pk,
             issued_on=form.cleaned_data["issued_on"],
         )
@@ -688,13 +665,12 @@ class AwardForm(PageForm):
         return {key.value: self.cleaned_data[f"reasons_{key.value}"] for key in KeyCriterion}
 
 
-class AwardDecideView(TenderMixin, CycleFormView):
+class AwardDecideView(TenderMixin, ProcurementStepView):
     """The decision-maker records the award decided at the decision meeting."""
 
     template_name = "web/procurement/award.html"
     form_class = AwardForm
     submit_label = "Record the decision"
-    success_url_name = "web:procurement"
 
     @cached_property
     def meetings(self) -> list[DecisionMeeting]:
@@ -714,9 +690,8 @@ class AwardDecideView(TenderMixin, CycleFormView):
         return super().get_context_data(tender=self.tender, meetings=self.meetings, **kwargs)
 
     def perform(self, form: AwardForm) -> AwardDecision:
-        return procurement.award_decide(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.award_decide,
             meeting_id=form.cleaned_data["meeting"],
             awards=form.awards(),
             summary=form.cleaned_data["summary"],
@@ -741,7 +716,7 @@ class NoticePublishForm(PageForm):
     service_fields = {"invalid.publication_date": "published_on"}
 
 
-class NoticePublishView(TenderMixin, CycleFormView):
+class NoticePublishView(TenderMixin, ProcurementStepView):
     """Publish the notice of intention, generated from the records; the standstill starts."""
 
     template_name = "web/procurement/notice_publish.html"
@@ -750,9 +725,8 @@ class NoticePublishView(TenderMixin, CycleFormView):
     success_url_name = "web:procurement-notice"
 
     def perform(self, form: NoticePublishForm) -> IntentionNotice:
-        return procurement.notice_publish(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.notice_publish,
             published_on=form.cleaned_data["published_on"],
         )
 
@@ -778,17 +752,15 @@ class RepresentationForm(PageForm):
     }
 
 
-class RepresentationRecordView(TenderMixin, CycleFormView):
+class RepresentationRecordView(TenderMixin, ProcurementStepView):
     template_name = "web/procurement/representation.html"
     form_class = RepresentationForm
     submit_label = "Record the representation"
-    success_url_name = "web:procurement"
 
     def perform(self, form: RepresentationForm) -> Representation:
         data = form.cleaned_data
-        return procurement.representation_record(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.representation_record,
             provider=data["provider"],
             summary=data["summary"],
             received_on=data["received_on"],
@@ -817,13 +789,12 @@ class ReviewForm(PageForm):
     }
 
 
-class RepresentationReviewView(TenderMixin, CycleFormView):
+class RepresentationReviewView(TenderMixin, ProcurementStepView):
     """The decision-maker reviews the decision after a representation."""
 
     template_name = "web/procurement/review.html"
     form_class = ReviewForm
     submit_label = "Record the review"
-    success_url_name = "web:procurement"
 
     @cached_property
     def representation(self) -> Representation:
@@ -839,9 +810,8 @@ class RepresentationReviewView(TenderMixin, CycleFormView):
 
     def perform(self, form: ReviewForm) -> Representation:
         data = form.cleaned_data
-        return procurement.representation_review(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.representation_review,
             representation_id=self.representation.pk,
             outcome=data["outcome"],
             reasons=data["reasons"],
@@ -866,18 +836,16 @@ class ContractForm(PageForm):
     }
 
 
-class ContractAwardView(TenderMixin, CycleFormView):
+class ContractAwardView(TenderMixin, ProcurementStepView):
     """Record the contract as awarded: refused until the standstill is over."""
 
     template_name = "web/procurement/contract.html"
     form_class = ContractForm
     submit_label = "Record the contract"
-    success_url_name = "web:procurement"
 
     def perform(self, form: ContractForm) -> IntentionNotice:
-        return procurement.contract_award_record(
-            actor=self.request.user,
-            cycle_id=self.cycle.pk,
+        return self.call_service(
+            procurement.contract_award_record,
             awarded_on=form.cleaned_data["awarded_on"],
         )
 
