@@ -10,7 +10,7 @@ gate becomes one error per unmet condition, each linked to the page that fixes i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,12 @@ class PageFormMixin:
 
 class PageForm(PageFormMixin, forms.Form):
     """The base of every form of the web pages."""
+
+    def set_choices(self, name: str, choices: Iterable[tuple[Any, Any]]) -> None:
+        """Offer ``choices`` (known only when the form is made) on the choice field ``name``."""
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = list(choices)
 
 
 class SignInForm(PageFormMixin, AuthenticationForm):

@@ -22,7 +22,7 @@ from cycle.models import DecisionMeeting
 from .. import selectors
 from ..selectors import MeetingLine
 from .base import CheckAnswersMixin, CycleFormView, CyclePage
-from .procurement_steps import MeetingForm, PapersForm, _day
+from .procurement_steps import MeetingForm, PapersForm, PapersIssueMixin, _day
 
 
 class MeetingsView(CyclePage):
@@ -167,7 +167,7 @@ class MeetingChangeView(MeetingPageMixin, MeetingCheckMixin, CycleFormView):
         )
 
 
-class MeetingPapersView(MeetingPageMixin, MeetingCheckMixin, CycleFormView):
+class MeetingPapersView(MeetingPageMixin, MeetingCheckMixin, PapersIssueMixin, CycleFormView):
     """Record the day a meeting's papers went to the panel; warn if that leaves under 7 days."""
 
     template_name = "web/meetings/papers.html"
@@ -189,13 +189,6 @@ class MeetingPapersView(MeetingPageMixin, MeetingCheckMixin, CycleFormView):
         if 0 <= notice < PAPERS_NOTICE_DAYS:
             return _late_words(notice)
         return ""
-
-    def perform(self, form: PapersForm) -> DecisionMeeting:
-        return self.call_service(
-            meetings.meeting_papers_issue,
-            meeting_id=self.meeting.pk,
-            issued_on=form.cleaned_data["issued_on"],
-        )
 
     def confirmation(self, result: DecisionMeeting) -> str:
         assert result.papers_issued_on is not None

@@ -378,9 +378,7 @@ class BidForm(PageForm):
 
     def __init__(self, *args: Any, lots: list[Lot], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["lot"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(lot.pk, lot.name) for lot in lots]
+        self.set_choices("lot", [(lot.pk, lot.name) for lot in lots])
 
 
 class BidRecordView(TenderMixin, ProcurementStepView):
@@ -439,9 +437,7 @@ class ModerateForm(PageForm):
 
     def __init__(self, *args: Any, criteria: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["criterion"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(c.pk, c.name) for c in criteria]
+        self.set_choices("criterion", [(c.pk, c.name) for c in criteria])
 
 
 class ModerateView(BidMixin, ProcurementStepView):
@@ -507,14 +503,15 @@ class MeetingForm(PageForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["decision_maker"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [
-            (user.pk, user.get_full_name() or user.get_username())
-            for user in get_user_model()
-            .objects.filter(groups__name=DECISION_MAKER, is_active=True)
-            .order_by("last_name", "username")
-        ]
+        self.set_choices(
+            "decision_maker",
+            [
+                (user.pk, user.get_full_name() or user.get_username())
+                for user in get_user_model()
+                .objects.filter(groups__name=DECISION_MAKER, is_active=True)
+                .order_by("last_name", "username")
+            ],
+        )
 
     def details(self) -> dict[str, Any]:
         """The meeting as the services take it: when, where, and who decides."""
@@ -548,7 +545,25 @@ class PapersForm(PageForm):
     service_fields = {"invalid.papers_date": "issued_on"}
 
 
-class MeetingPapersView(ProcurementStepView):
+class PapersIssueMixin:
+    """Record the day the papers of the page's ``meeting`` went to the panel."""
+
+    call_service: Any
+
+    @property
+    def meeting(self) -> DecisionMeeting:
+        raise NotImplementedError
+
+    def perform(self, form: PapersForm) -> DecisionMeeting:
+        issued: DecisionMeeting = self.call_service(
+            meetings.meeting_papers_issue,
+            meeting_id=self.meeting.pk,
+            issued_on=form.cleaned_data["issued_on"],
+        )
+        return issued
+
+
+class MeetingPapersView(PapersIssueMixin, ProcurementStepView):
     """Record the day a decision meeting's papers went to the panel."""
 
     template_name = "web/procurement/papers.html"
@@ -566,13 +581,6 @@ class MeetingPapersView(ProcurementStepView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(meeting=self.meeting, **kwargs)
-
-    def perform(self, form: PapersForm) -> DecisionMeeting:
-        return self.call_service(
-            meetings.meeting_papers_issue,
-            meeting_id=self.meeting.pk,
-            issued_on=form.cleaned_data["issued_on"],
-        )
 
     def confirmation(self, result: DecisionMeeting) -> str:
         return (
@@ -599,9 +607,7 @@ class AwardForm(PageForm):
         self, *args: Any, meetings: list[DecisionMeeting], lots: list[Any], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["meeting"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(m.pk, f"{_day(m.held_on)}, {m.forum}") for m in meetings]
+        self.set_choices("meeting", [(m.pk, f"{_day(m.held_on)}, {m.forum}") for m in meetings])
         self.lot_rows = lots
         for ranking in lots:
             lot = ranking.lot
