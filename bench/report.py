@@ -8,7 +8,8 @@ with ``DATABASE_URL`` it creates (and afterwards drops) a scratch database ``tes
 server, so the named database itself is not touched.
 
 The data are built quickly rather than through the services, with ``bulk_create`` in the shapes
-the services write (DOMAIN.md, seed 004's re-commissioning of day services):
+the services write (DOMAIN.md, seed 004's re-commissioning of day services), each ledger payload
+built by the services' own builders (``cycle.records``):
 
 * one organisation whose report is measured, and a neighbouring one with a tenth as many cycles
   whose records must not be read;
@@ -24,8 +25,9 @@ the services write (DOMAIN.md, seed 004's re-commissioning of day services):
   because …" (25%) or still considering, a third of the answers after an earlier "still
   considering", linked to the next decision of the cycle where there is one;
 * the ledger: the events the services would have written for all of the above (cycle created,
-  panel joined, boundaries agreed and acknowledged, budget disclosed, attestations, stage
-  advanced, input submitted and answered, decision recorded), hashed and chained with the real
+  panel joined, boundaries agreed and acknowledged, budget disclosed, attestations, gate
+  overridden, stage advanced, input submitted and answered, decision recorded), hashed and
+  chained with the real
   functions of ``cycle.chain`` so that ``audit verify`` would accept it.
 
 After each build the database's planner statistics are refreshed (``ANALYZE``), as they are on a
@@ -108,11 +110,12 @@ class Builder:
     def __init__(self) -> None:
         from django.contrib.auth.models import User
 
-        from cycle import chain
+        from cycle import chain, records
         from cycle.models import Organisation
         from cycle.stages import DEFAULT
 
         self.chain = chain
+        self.records = records
         self.template = DEFAULT
         self.random = random.Random(20090701)  # go-live of seed 004's new services
         self.home = Organisation.objects.create(name="Northbridge City Council")
@@ -182,6 +185,7 @@ class Builder:
 
     def _chunk(self, organisation: Any, size: int) -> None:
         """``size`` cycles of ``organisation``, each with its whole story so far."""
+        from cycle.actions import LedgerAction
         from cycle.models import (
             AuditEvent,
             BoundaryAcknowledgement,
@@ -394,6 +398,7 @@ class Builder:
                     )
                 )
         responses = []
+        previous_of: list[str] = []  # the input's status before each response
         for item in inputs:
             if rnd.random() < 0.1:
                 continue  # still awaiting a response
@@ -409,13 +414,17 @@ class Builder:
             answered_at = (decision.decided_at if decision else item.submitted_at) + timedelta(
                 days=rnd.uniform(1, 20)
             )
+            previous = "awaiting"
             if kind != "considering" and rnd.random() < 1 / 3:
                 responses.append(
                     (item, "considering", None, answered_at - timedelta(days=1), answered_at)
                 )
+                previous_of.append(previous)
+                previous = "considering"
             responses.append(
                 (item, kind, decision if kind != "considering" else None, answered_at, None)
             )
+            previous_of.append(previous)
             item.status = kind
             item.answered_at = answered_at if kind != "considering" else None
         inputs = UserInput.objects.bulk_create(inputs)
@@ -445,19 +454,22 @@ class Builder:
         story: dict[int, list[tuple[datetime, Any, str, str, tuple[str, Any], dict[str, Any]]]] = {
             cycle.pk: [] for cycle in cycles
         }
+        records = self.records
+        overridden = {override.visit_id: override for override in overrides}
         for cycle in cycles:
             story[cycle.pk].append(
                 (
                     by_cycle[cycle.pk][0].opened_at,
                     cycle.lead_commissioner,
-                    "cycle.created",
+                    LedgerAction.CYCLE_CREATED,
                     keys[0],
                     ("cycle.commissioningcycle", cycle.pk),
-                    {
-                        "title": cycle.title,
-                        "organisation": organisation.name,
-                        "template": "default",
-                    },
+                    records.cycle_created(
+                        title=cycle.title,
+                        organisation=organisation.name,
+                        lead=cycle.lead_commissioner.username,
+                        template="default",
+                    ),
                 )
             )
         for membership in memberships:
@@ -465,26 +477,34 @@ class Builder:
                 (
                     membership.joined_at,
                     membership.cycle.lead_commissioner,
-                    "panel.joined",
+                    LedgerAction.PANEL_JOINED,
                     keys[0],
                     ("roles.panelmembership", membership.pk),
-                    {"member": membership.member.username, "represents": membership.represents},
+                    records.panel_joined(
+                        member=membership.member.username,
+                        represents=membership.represents,
+                        tier=membership.tier,
+                        tender_panel=membership.tender_panel,
+                    ),
                 )
             )
+        before: dict[tuple[int, str], Any] = {}
         for agreement in boundaries:
+            previous = before.get((agreement.cycle_id, agreement.stage_key))
+            before[(agreement.cycle_id, agreement.stage_key)] = agreement
             story[agreement.cycle_id].append(
                 (
                     agreement.recorded_at,
                     agreement.recorded_by,
-                    "boundaries.agreed",
+                    LedgerAction.BOUNDARIES_AGREED,
                     agreement.stage_key,
                     ("cycle.roleboundaryagreement", agreement.pk),
-                    {
-                        "version": agreement.version,
-                        "influence": agreement.influence,
-                        "decision_maker": agreement.decision_maker,
-                        "unchanged_from_previous": agreement.version > 1,
-                    },
+                    records.boundaries_agreed(
+                        version=agreement.version,
+                        influence=agreement.influence,
+                        decision_maker=agreement.decision_maker,
+                        unchanged=records.boundaries_unchanged(previous, agreement),
+                    ),
                 )
             )
         for ack in acknowledgements:
@@ -492,27 +512,32 @@ class Builder:
                 (
                     ack.acknowledged_at,
                     ack.member,
-                    "boundaries.acknowledged",
+                    LedgerAction.BOUNDARIES_ACKNOWLEDGED,
                     ack.agreement.stage_key,
                     ("cycle.boundaryacknowledgement", ack.pk),
-                    {"version": ack.agreement.version},
+                    records.boundaries_acknowledged(version=ack.agreement.version),
                 )
             )
+        first_budget: dict[int, Any] = {}
         for budget in budgets:
+            previous = first_budget.setdefault(budget.cycle_id, budget)
             story[budget.cycle_id].append(
                 (
                     budget.disclosed_at,
                     budget.disclosed_by,
-                    "budget.disclosed",
+                    LedgerAction.BUDGET_DISCLOSED,
                     keys[0] if budget.version == 1 else by_cycle[budget.cycle_id][-1].stage_key,
                     ("cycle.budgetdisclosure", budget.pk),
-                    {
-                        "version": budget.version,
-                        "amount": str(budget.amount),
-                        "currency": "GBP",
+                    records.budget_disclosed(
+                        version=budget.version,
+                        amount=budget.amount,
+                        currency=budget.currency,
+                        withheld=bool(budget.withheld_reason),
+                        previous_amount=previous.amount if previous is not budget else None,
                         # Every sign-off here is against the latest budget: a change voids none.
-                        "signoffs_voided": 0,
-                    },
+                        signoffs_voided=0,
+                        panel=(m.member_id for m in members_of[budget.cycle_id]),
+                    ),
                 )
             )
         for signoff in signoffs:
@@ -520,36 +545,52 @@ class Builder:
                 (
                     signoff.recorded_at,
                     signoff.member,
-                    "signoff.attested",
+                    LedgerAction.SIGNOFF_ATTESTED,
                     signoff.visit.stage_key,
                     ("cycle.signoff", signoff.pk),
-                    {
-                        "boundary_version": signoff.boundary.version,
-                        "budget_version": signoff.budget.version,
-                        "reasons": "",
-                    },
+                    records.signoff_recorded(
+                        boundary_version=signoff.boundary.version,
+                        budget_version=signoff.budget.version,
+                        reasons=signoff.reasons,
+                    ),
+                )
+            )
+        for override in overrides:
+            story[override.cycle_id].append(
+                (
+                    override.recorded_at,
+                    override.by,
+                    LedgerAction.GATE_OVERRIDDEN,
+                    override.visit.stage_key,
+                    ("cycle.gateoverride", override.pk),
+                    records.gate_overridden(
+                        reason=override.reason,
+                        unmet=override.unmet_codes.split(","),
+                        departs_from={code: () for code in override.unmet_codes.split(",")},
+                        boundary_version=override.boundary_version,
+                        budget_version=override.budget_version,
+                    ),
                 )
             )
         for visit in visits:
             if visit.closed_at is None:
                 continue
             following = keys[visit.position] if visit.position < len(keys) else None
+            override = overridden.get(visit.pk)
             story[visit.cycle_id].append(
                 (
                     visit.closed_at,
                     visit.closed_by,
-                    "stage.advanced",
+                    LedgerAction.STAGE_ADVANCED,
                     visit.stage_key,
                     ("cycle.stagevisit", visit.pk),
-                    {
-                        "from": visit.stage_key,
-                        "to": following,
-                        "closure": visit.closure,
-                        "attesting": sorted(m.member_id for m in members_of[visit.cycle_id]),
-                        "overridden_unmet": ["signoff.quorum"]
-                        if visit.closure == "overridden"
-                        else [],
-                    },
+                    records.stage_advanced(
+                        from_stage=visit.stage_key,
+                        to_stage=following,
+                        closure=visit.closure,
+                        attesting=(m.member_id for m in members_of[visit.cycle_id]),
+                        overridden_unmet=override.unmet_codes.split(",") if override else [],
+                    ),
                 )
             )
         for decision in decisions:
@@ -557,10 +598,15 @@ class Builder:
                 (
                     decision.decided_at,
                     decision.decided_by,
-                    "decision.recorded",
+                    LedgerAction.DECISION_RECORDED,
                     decision.stage_key,
                     ("cycle.decision", decision.pk),
-                    {"summary": decision.summary, "forum": decision.forum, "veto_used": False},
+                    records.decision_recorded(
+                        summary=decision.summary,
+                        forum=decision.forum,
+                        veto_used=decision.veto_used,
+                        veto_reason=decision.veto_reason,
+                    ),
                 )
             )
         for item in inputs:
@@ -568,26 +614,32 @@ class Builder:
                 (
                     item.submitted_at,
                     item.submitted_by,
-                    "input.submitted",
+                    LedgerAction.INPUT_SUBMITTED,
                     item.stage_key,
                     ("cycle.userinput", item.pk),
-                    {"source": item.source, "method": item.method, "text": item.text},
+                    records.input_submitted(
+                        source=item.source,
+                        method=item.method,
+                        text=item.text,
+                        attachment_reference=item.attachment_reference,
+                    ),
                 )
             )
-        for response in response_rows:
+        for response, previous_kind in zip(response_rows, previous_of, strict=True):
             story[response.cycle_id].append(
                 (
                     response.responded_at,
                     response.responded_by,
-                    "input.responded",
+                    LedgerAction.INPUT_RESPONDED,
                     response.user_input.stage_key,
                     ("cycle.inputresponse", response.pk),
-                    {
-                        "input": response.user_input_id,
-                        "kind": response.kind,
-                        "text": response.text,
-                        "decision": response.decision_id,
-                    },
+                    records.input_responded(
+                        input_id=response.user_input_id,
+                        kind=response.kind,
+                        text=response.text,
+                        decision_id=response.decision_id,
+                        previous=previous_kind,
+                    ),
                 )
             )
         events: list[Any] = []

@@ -17,9 +17,18 @@ from django.utils import timezone
 
 from roles.permissions import Action, require
 
-from . import duty_selectors, gunning, ledger, notifications, selectors, self_assessment, services
+from . import (
+    duty_selectors,
+    gunning,
+    ledger,
+    notifications,
+    records,
+    selectors,
+    self_assessment,
+    services,
+)
 from .actions import LedgerAction
-from .duty import Activity, BodyType, DutyQuestions, DutyResult, Wording, assess
+from .duty import Activity, BodyType, DutyQuestions, Wording, assess
 from .duty_models import (
     Consultation,
     ConsultationConsideration,
@@ -118,10 +127,10 @@ def duty_assess(
     proposal = _text(proposal, "proposal")
     result = assess(questions)
     previous = DutyAssessment.objects.filter(cycle=cycle).order_by("-version").first()
-    columns = assessment_columns(questions, result)
+    columns = records.assessment_columns(questions, result)
     assessment = DutyAssessment.objects.create(
         cycle=cycle,
-        version=(previous.version + 1) if previous else 1,
+        version=records.next_version(previous),
         stage_key=visit.stage_key,
         proposal=proposal,
         proposal_version=ProposalChange.objects.filter(cycle=cycle).count(),
@@ -135,49 +144,14 @@ def duty_assess(
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=assessment,
-        payload=assessment_payload(
-            assessment.version, assessment.proposal_version, questions, result
+        payload=records.duty_assessed(
+            version=assessment.version,
+            proposal_version=assessment.proposal_version,
+            questions=questions,
+            result=result,
         ),
     )
     return assessment
-
-
-def assessment_columns(questions: DutyQuestions, result: DutyResult) -> dict[str, Any]:
-    """The answer and result columns of a duty assessment row (the generator writes them too)."""
-    return {
-        "body_type": questions.body_type.value,
-        "wording": questions.wording.value,
-        "activity": questions.activity.value,
-        "responsible": questions.responsible,
-        "affects_other_services": questions.affects_other_services,
-        "affects_delivery": questions.affects_delivery,
-        "affects_range": questions.affects_range,
-        "already_involved": questions.already_involved,
-        "substantial": questions.substantial,
-        "urgent_safety_risk": questions.urgent_safety_risk,
-        "outcome": result.outcome.value,
-        "limb": result.limb.value if result.limb is not None else "",
-        "statute": result.statute,
-        "scrutiny": result.scrutiny,
-        "rules": [{"code": rule.code, "text": rule.text} for rule in result.rules],
-    }
-
-
-def assessment_payload(
-    version: int, proposal_version: int, questions: DutyQuestions, result: DutyResult
-) -> dict[str, Any]:
-    """The ledger payload of a duty assessment."""
-    return {
-        "version": version,
-        "proposal_version": proposal_version,
-        "body_type": questions.body_type.value,
-        "activity": questions.activity.value,
-        "wording": questions.wording.value,
-        "outcome": result.outcome.value,
-        "limb": result.limb.value if result.limb is not None else "",
-        "scrutiny": result.scrutiny,
-        "rules": list(result.codes),
-    }
 
 
 @service(LedgerAction.PROPOSAL_CHANGED)

@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from . import ledger, rollback_hooks, selectors
+from . import ledger, records, rollback_hooks, selectors
 from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
 from .models import AuditEvent, CommissioningCycle
@@ -63,17 +63,6 @@ def service(*actions: LedgerAction) -> Callable[[Callable[P, R]], Callable[P, R]
     return declare
 
 
-def refusal_payload(refused: list[str], refusal: Forbidden | GateClosed) -> dict[str, Any]:
-    """What a refused event records: the code and message, the actions refused, and for a closed
-    gate its unmet conditions."""
-    payload: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
-    if refused:
-        payload["refused"] = refused
-    if isinstance(refusal, GateClosed):
-        payload["unmet"] = list(refusal.result.codes)
-    return payload
-
-
 def _record_refusal(
     operation: Operation,
     refused: list[str],
@@ -91,7 +80,7 @@ def _record_refusal(
     actor = kwargs.get("actor")
     with transaction.atomic():
         cycle = CommissioningCycle.objects.filter(pk=cycle_id).first() if cycle_id else None
-        payload = refusal_payload(refused, refusal)
+        payload = records.refused(refused, refusal)
         if again:
             payload["after_rollback"] = True
             if cycle is None and cycle_id:

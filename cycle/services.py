@@ -18,7 +18,7 @@ from guardian.shortcuts import assign_perm
 
 from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_bar, require
 
-from . import input_rules, ledger, notifications, selectors, workflow
+from . import input_rules, ledger, notifications, records, selectors, workflow
 from .actions import LedgerAction
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import GateResult, check_override, evaluate
@@ -120,12 +120,12 @@ def cycle_create(
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=cycle,
-        payload={
-            "title": cycle.title,
-            "organisation": organisation.name,
-            "lead": lead.get_username(),
-            "template": template_key,
-        },
+        payload=records.cycle_created(
+            title=cycle.title,
+            organisation=organisation.name,
+            lead=lead.get_username(),
+            template=template_key,
+        ),
     )
     return cycle
 
@@ -156,7 +156,7 @@ def boundaries_agree(
     agreement = RoleBoundaryAgreement.objects.create(
         cycle=cycle,
         stage_key=visit.stage_key,
-        version=(previous.version + 1) if previous else 1,
+        version=records.next_version(previous),
         purpose=_require_text(purpose, "purpose"),
         user_role=_require_text(user_role, "user role"),
         influence=influence,
@@ -167,21 +167,18 @@ def boundaries_agree(
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    unchanged = previous is not None and all(
-        getattr(previous, name) == getattr(agreement, name) for name in RoleBoundaryAgreement.TERMS
-    )
     ledger.append(
         actor=actor,
         action=LedgerAction.BOUNDARIES_AGREED,
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=agreement,
-        payload={
-            "version": agreement.version,
-            "influence": influence,
-            "decision_maker": agreement.decision_maker,
-            "unchanged_from_previous": unchanged,
-        },
+        payload=records.boundaries_agreed(
+            version=agreement.version,
+            influence=influence,
+            decision_maker=agreement.decision_maker,
+            unchanged=records.boundaries_unchanged(previous, agreement),
+        ),
     )
     notifications.boundaries_agreed(cycle=cycle, agreement=agreement, previous=previous)
     return agreement
@@ -210,7 +207,7 @@ def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgem
             cycle=cycle,
             stage_key=visit.stage_key,
             obj=acknowledgement,
-            payload={"version": agreement.version},
+            payload=records.boundaries_acknowledged(version=agreement.version),
         )
     return acknowledgement
 
@@ -245,7 +242,7 @@ def budget_disclose(
     previous = selectors.current_budget(cycle)
     disclosure = BudgetDisclosure.objects.create(
         cycle=cycle,
-        version=(previous.version + 1) if previous else 1,
+        version=records.next_version(previous),
         amount=value,
         currency=currency,
         constraints=constraints,
@@ -269,17 +266,15 @@ def budget_disclose(
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=disclosure,
-        payload={
-            "version": disclosure.version,
-            "amount": None if value is None else str(value),
-            "currency": currency,
-            "withheld": bool(withheld_reason),
-            "previous_amount": None
-            if previous is None or previous.amount is None
-            else str(previous.amount),
-            "signoffs_voided": voided,
-            "panel_to_tell": sorted(selectors.active_member_ids(cycle)),
-        },
+        payload=records.budget_disclosed(
+            version=disclosure.version,
+            amount=value,
+            currency=currency,
+            withheld=bool(withheld_reason),
+            previous_amount=previous.amount if previous is not None else None,
+            signoffs_voided=voided,
+            panel=selectors.active_member_ids(cycle),
+        ),
     )
     notifications.budget_disclosed(cycle=cycle, disclosure=disclosure, previous=previous)
     return disclosure
@@ -334,11 +329,11 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=signoff,
-        payload={
-            "boundary_version": boundaries.version if boundaries else None,
-            "budget_version": budget.version if budget else None,
-            "reasons": reasons,
-        },
+        payload=records.signoff_recorded(
+            boundary_version=boundaries.version if boundaries else None,
+            budget_version=budget.version if budget else None,
+            reasons=reasons,
+        ),
     )
     notifications.signoff_recorded(cycle=cycle, signoff=signoff)
     workflow.following(cycle).signoff_recorded(actor=actor, cycle=cycle, signoff=signoff)
@@ -363,7 +358,7 @@ def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=visit,
-        payload={"asked": asked},
+        payload=records.signoff_requested(asked=asked),
     )
     notifications.signoff_requested(cycle=cycle, member_ids=asked, visit_id=visit.pk)
     return asked
@@ -387,7 +382,7 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=signoff,
-        payload={},
+        payload=records.dissent_withdrawn(),
     )
     signoff.refresh_from_db()
     return signoff
@@ -411,7 +406,7 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     if not result.passable:
         raise GateClosed(result, visit.stage_key)
     now = timezone.now()
-    closure = StageVisit.Closure.PASSED if result.open else StageVisit.Closure.OVERRIDDEN
+    closure = records.closure_of(result)
     StageVisit.objects.filter(pk=visit.pk).update(closed_at=now, closed_by=actor, closure=closure)
     following = get_template(cycle.template_key).next_after(visit.stage_key)
     new_visit = None
@@ -427,13 +422,13 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=visit,
-        payload={
-            "from": visit.stage_key,
-            "to": following.key if following else None,
-            "closure": str(closure),
-            "attesting": sorted(result.attesting),
-            "overridden_unmet": list(result.codes),
-        },
+        payload=records.stage_advanced(
+            from_stage=visit.stage_key,
+            to_stage=following.key if following else None,
+            closure=closure,
+            attesting=result.attesting,
+            overridden_unmet=result.codes,
+        ),
     )
     workflow.following(cycle).stage_moved(
         actor=actor,
@@ -480,7 +475,9 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
         cycle=cycle,
         stage_key=stage_key,
         obj=visit,
-        payload={"from": left.stage_key if left else None, "to": stage_key, "reason": reason},
+        payload=records.stage_reopened(
+            from_stage=left.stage_key if left else None, to_stage=stage_key, reason=reason
+        ),
     )
     notifications.stage_reopened(cycle=cycle, visit=visit)
     workflow.following(cycle).stage_moved(
@@ -526,15 +523,16 @@ def gate_override(
         cycle=cycle,
         by=actor,
         reason=reason,
-        unmet_codes=",".join(departure.code for departure in check.departures)[:400],
-        boundary_version=snapshot.boundary_version,
-        budget_version=snapshot.budget_version,
         recorded_at=timezone.now(),
+        **records.override_columns(
+            check,
+            boundary_version=snapshot.boundary_version,
+            budget_version=snapshot.budget_version,
+        ),
     )
     GateOverrideDeparture.objects.bulk_create(
-        GateOverrideDeparture(override=override, code=departure.code, member_id=member_id)
-        for departure in check.departures
-        for member_id in departure.rows()
+        GateOverrideDeparture(override=override, code=code, member_id=member_id)
+        for code, member_id in records.override_departures(check)
     )
     ledger.append(
         actor=actor,
@@ -542,15 +540,13 @@ def gate_override(
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=override,
-        payload={
-            "reason": reason,
-            "unmet": list(result.codes),
-            "departs_from": {
-                departure.code: sorted(departure.members) for departure in check.departures
-            },
-            "boundary_version": snapshot.boundary_version,
-            "budget_version": snapshot.budget_version,
-        },
+        payload=records.gate_overridden(
+            reason=reason,
+            unmet=result.codes,
+            departs_from=records.departures_of(check),
+            boundary_version=snapshot.boundary_version,
+            budget_version=snapshot.budget_version,
+        ),
     )
     notifications.gate_overridden(cycle=cycle, override=override)
     return override
@@ -580,7 +576,7 @@ def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> Commission
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=cycle,
-        payload={"lead": lead.get_username()},
+        payload=records.involvement_lead_named(lead=lead.get_username()),
     )
     return cycle
 
@@ -620,12 +616,12 @@ def decision_record(
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=decision,
-        payload={
-            "summary": decision.summary,
-            "forum": decision.forum,
-            "veto_used": veto_used,
-            "veto_reason": decision.veto_reason,
-        },
+        payload=records.decision_recorded(
+            summary=decision.summary,
+            forum=decision.forum,
+            veto_used=veto_used,
+            veto_reason=decision.veto_reason,
+        ),
     )
     return decision
 
@@ -676,12 +672,12 @@ def input_submit(
         cycle=cycle,
         stage_key=visit.stage_key,
         obj=user_input,
-        payload={
-            "source": source,
-            "method": method,
-            "text": user_input.text,
-            "attachment_reference": attachment_reference,
-        },
+        payload=records.input_submitted(
+            source=source,
+            method=method,
+            text=user_input.text,
+            attachment_reference=attachment_reference,
+        ),
     )
     return user_input
 
@@ -745,13 +741,13 @@ def input_respond(
         cycle=cycle,
         stage_key=user_input.stage_key,
         obj=response,
-        payload={
-            "input": user_input.pk,
-            "kind": kind,
-            "text": text,
-            "decision": decision.pk if decision is not None else None,
-            "previous": previous_kind,
-        },
+        payload=records.input_responded(
+            input_id=user_input.pk,
+            kind=kind,
+            text=text,
+            decision_id=decision.pk if decision is not None else None,
+            previous=previous_kind,
+        ),
     )
     notifications.input_responded(cycle=cycle, user_input=user_input, response=response)
     return response
@@ -780,12 +776,12 @@ def input_flag_overdue(*, input_id: int, now: datetime | None = None) -> bool:
         cycle=cycle,
         stage_key=user_input.stage_key,
         obj=user_input,
-        payload={
-            "submitted_at": user_input.submitted_at,
-            "due": due,
-            "status": user_input.status,
-            "response_days": settings.INPUT_RESPONSE_DAYS,
-        },
+        payload=records.input_flagged_overdue(
+            submitted_at=user_input.submitted_at,
+            due=due,
+            status=user_input.status,
+            response_days=settings.INPUT_RESPONSE_DAYS,
+        ),
     )
     notifications.input_overdue(
         cycle=cycle, user_input=user_input, working_days=settings.INPUT_RESPONSE_DAYS

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cycle import input_rules, ledger, notifications, workflow
+from cycle import input_rules, ledger, notifications, records, workflow
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest
 from cycle.models import CommissioningCycle, SignOff
@@ -78,12 +78,12 @@ def membership_add(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
-        payload={
-            "member": member.get_username(),
-            "represents": membership.represents,
-            "tier": tier,
-            "tender_panel": tender_panel,
-        },
+        payload=records.panel_joined(
+            member=member.get_username(),
+            represents=membership.represents,
+            tier=tier,
+            tender_panel=tender_panel,
+        ),
     )
     notifications.member_joined(cycle=cycle, membership=membership)
     # A member who joins mid-stage is asked for their sign-off at once.
@@ -118,12 +118,12 @@ def _end_membership(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
-        payload={
-            "member": member.get_username(),
-            "reason": membership.left_reason,
-            "stepped_down": actor.pk == member.pk,
-            "had_open_dissent": open_dissent,
-        },
+        payload=records.panel_left(
+            member=member.get_username(),
+            reason=membership.left_reason,
+            stepped_down=actor.pk == member.pk,
+            had_open_dissent=open_dissent,
+        ),
     )
     notifications.member_left(cycle=cycle, membership=membership)
     workflow.following(cycle).panel_changed(cycle=cycle, ask=[])
@@ -197,7 +197,9 @@ def membership_set_tender_panel(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=membership,
-        payload={"member": member.get_username(), "tender_panel": tender_panel},
+        payload=records.tender_panel_changed(
+            member=member.get_username(), tender_panel=tender_panel
+        ),
     )
     return membership
 
@@ -233,7 +235,7 @@ def agreement_record(
     }
     agreement = WorkingAgreement.objects.create(
         cycle=cycle,
-        version=(previous.version + 1) if previous else 1,
+        version=records.next_version(previous),
         recorded_by=actor,
         recorded_at=timezone.now(),
         **fields,
@@ -245,14 +247,14 @@ def agreement_record(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=agreement,
-        payload={
-            "version": agreement.version,
-            "task": agreement.task,
-            "responsibilities": agreement.responsibilities,
-            "support": agreement.support,
-            "expenses": str(agreement.expenses),
-            "ground_rules": str(agreement.ground_rules),
-        },
+        payload=records.agreement_recorded(
+            version=agreement.version,
+            task=agreement.task,
+            responsibilities=agreement.responsibilities,
+            support=agreement.support,
+            expenses=agreement.expenses,
+            ground_rules=agreement.ground_rules,
+        ),
     )
     return agreement
 
@@ -276,7 +278,7 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
             cycle=cycle,
             stage_key=cycle.current_stage,
             obj=signature,
-            payload={"version": agreement.version},
+            payload=records.agreement_signed(version=agreement.version),
         )
     return signature
 
@@ -327,6 +329,8 @@ def conflict_declare(
         cycle=cycle,
         stage_key=cycle.current_stage,
         obj=declaration,
-        payload={"interest": interest, "details": details, "left_tender_panel": off_tender_panel},
+        payload=records.conflict_declared(
+            interest=interest, details=details, left_tender_panel=off_tender_panel
+        ),
     )
     return declaration

@@ -72,8 +72,9 @@ from django.utils.functional import Promise
 from guardian.ctypes import get_content_type
 from guardian.utils import get_user_obj_perms_model
 
-from cycle import chain, duty, duty_services
+from cycle import chain, duty, records
 from cycle.actions import LedgerAction, Operation
+from cycle.errors import GateClosed
 from cycle.gates import (
     Condition,
     Departure,
@@ -695,6 +696,13 @@ class Current:
     budget_version: int | None
 
 
+def _default(model: type[models.Model], name: str) -> str:
+    """A text column's default, as the services leave it when it is not given."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return str(field.get_default())
+
+
 def _label(model: type[models.Model]) -> str:
     return model._meta.label_lower
 
@@ -949,12 +957,12 @@ class Story:
                 self.lead,
                 LedgerAction.CYCLE_CREATED,
                 (CommissioningCycle, self.cycle),
-                {
-                    "title": self.cycle["title"],
-                    "organisation": self.staff.organisation.name,
-                    "lead": gen.usernames[self.lead],
-                    "template": self.template.key,
-                },
+                records.cycle_created(
+                    title=self.cycle["title"],
+                    organisation=self.staff.organisation.name,
+                    lead=gen.usernames[self.lead],
+                    template=self.template.key,
+                ),
             )
             plan(self.lead_named_at, self.name_lead)
             plan(at(0.1), self.record_agreement)
@@ -1062,7 +1070,7 @@ class Story:
             return
         questions = self.rng.choice(DUTY_QUESTIONS)
         result = duty.assess(questions)
-        columns = duty_services.assessment_columns(questions, result)
+        columns = records.assessment_columns(questions, result)
         columns["rules"] = json.dumps(columns["rules"])  # written raw, as the JSON column holds it
         row = self.row(
             at,
@@ -1082,7 +1090,9 @@ class Story:
             self.lead,
             LedgerAction.DUTY_ASSESSED,
             (DutyAssessment, row),
-            duty_services.assessment_payload(1, 0, questions, result),
+            records.duty_assessed(
+                version=1, proposal_version=0, questions=questions, result=result
+            ),
         )
 
     def name_lead(self, at: float) -> None:
@@ -1094,7 +1104,7 @@ class Story:
             self.lead,
             LedgerAction.INVOLVEMENT_LEAD_NAMED,
             (CommissioningCycle, self.cycle),
-            {"lead": self.gen.usernames[self.involvement_lead]},
+            records.involvement_lead_named(lead=self.gen.usernames[self.involvement_lead]),
         )
 
     def join(self, at: float, member: Member) -> None:
@@ -1120,32 +1130,32 @@ class Story:
             self.involvement_lead if self.lead_named else self.lead,
             LedgerAction.PANEL_JOINED,
             (PanelMembership, row),
-            {
-                "member": self.gen.usernames[member.user_id],
-                "represents": member.represents,
-                "tier": member.tier,
-                "tender_panel": member.tender_panel,
-            },
+            records.panel_joined(
+                member=self.gen.usernames[member.user_id],
+                represents=member.represents,
+                tier=member.tier,
+                tender_panel=member.tender_panel,
+            ),
         )
 
     def leave(self, at: float, member: Member) -> None:
-        self.current.pop(member.user_id, None)
+        current = self.current.pop(member.user_id, None)
         assert member.row is not None
         self.event(
             at,
             member.user_id,
             LedgerAction.PANEL_LEFT,
             (PanelMembership, member.row),
-            {
-                "member": self.gen.usernames[member.user_id],
-                "reason": member.reason,
-                "stepped_down": True,
-                "had_open_dissent": False,
-            },
+            records.panel_left(
+                member=self.gen.usernames[member.user_id],
+                reason=member.reason,
+                stepped_down=True,
+                had_open_dissent=current is not None and current.kind is SignoffKind.DISSENT,
+            ),
         )
 
     def record_agreement(self, at: float) -> None:
-        version = self.agreement["version"] + 1 if self.agreement is not None else 1
+        version = records.next_version(self.agreement)
         self.agreement = self.row(
             at,
             WorkingAgreement,
@@ -1156,6 +1166,8 @@ class Story:
             responsibilities="Attend the panel's meetings; read the papers; speak for the people "
             "you represent; keep confidential what is marked confidential.",
             support="A named involvement lead, briefings before meetings, papers in plain English.",
+            expenses=_default(WorkingAgreement, "expenses"),
+            ground_rules=_default(WorkingAgreement, "ground_rules"),
             recorded_by_id=self.lead,
             recorded_at=at,
         )
@@ -1165,7 +1177,14 @@ class Story:
             self.lead,
             LedgerAction.AGREEMENT_RECORDED,
             (WorkingAgreement, self.agreement),
-            {"version": version},
+            records.agreement_recorded(
+                version=version,
+                task=self.agreement["task"],
+                responsibilities=self.agreement["responsibilities"],
+                support=self.agreement["support"],
+                expenses=self.agreement["expenses"],
+                ground_rules=self.agreement["ground_rules"],
+            ),
         )
 
     def sign(self, at: float, member: Member) -> None:
@@ -1184,7 +1203,7 @@ class Story:
             member.user_id,
             LedgerAction.AGREEMENT_SIGNED,
             (AgreementSignature, row),
-            {"version": self.agreement["version"]},
+            records.agreement_signed(version=self.agreement["version"]),
         )
 
     def agree_boundaries(self, at: float) -> None:
@@ -1196,7 +1215,7 @@ class Story:
             RoleBoundaryAgreement,
             cycle_id=self.cycle["id"],
             stage_key=key,
-            version=previous["version"] + 1 if previous is not None else 1,
+            version=records.next_version(previous),
             purpose=f"{self.template.get(key).name}: involve the people who use "
             f"{self.cycle['service_area'].lower()}.",
             user_role="The panel gives its views, checks the papers and comments before each "
@@ -1216,12 +1235,12 @@ class Story:
             self.lead,
             LedgerAction.BOUNDARIES_AGREED,
             (RoleBoundaryAgreement, row),
-            {
-                "version": row["version"],
-                "influence": row["influence"],
-                "decision_maker": row["decision_maker"],
-                "unchanged_from_previous": False,
-            },
+            records.boundaries_agreed(
+                version=row["version"],
+                influence=row["influence"],
+                decision_maker=row["decision_maker"],
+                unchanged=records.boundaries_unchanged(previous, row),
+            ),
         )
 
     def acknowledge(self, at: float, member: Member) -> None:
@@ -1245,7 +1264,7 @@ class Story:
             member.user_id,
             LedgerAction.BOUNDARIES_ACKNOWLEDGED,
             (BoundaryAcknowledgement, row),
-            {"version": boundary["version"]},
+            records.boundaries_acknowledged(version=boundary["version"]),
         )
 
     def _disclose(self, at: float, amount: Decimal | None, constraints: str, withheld: str) -> None:
@@ -1254,7 +1273,7 @@ class Story:
             at,
             BudgetDisclosure,
             cycle_id=self.cycle["id"],
-            version=previous["version"] + 1 if previous is not None else 1,
+            version=records.next_version(previous),
             amount=amount,
             currency="GBP",
             constraints=constraints,
@@ -1275,19 +1294,15 @@ class Story:
             self.lead,
             LedgerAction.BUDGET_DISCLOSED,
             (BudgetDisclosure, row),
-            {
-                "version": row["version"],
-                "amount": None if amount is None else str(amount),
-                "currency": "GBP",
-                "withheld": bool(withheld),
-                "previous_amount": (
-                    None
-                    if previous is None or previous["amount"] is None
-                    else str(previous["amount"])
-                ),
-                "signoffs_voided": voided,
-                "panel_to_tell": sorted(m.user_id for m in self.active(at)),
-            },
+            records.budget_disclosed(
+                version=row["version"],
+                amount=amount,
+                currency=row["currency"],
+                withheld=bool(withheld),
+                previous_amount=previous["amount"] if previous is not None else None,
+                signoffs_voided=voided,
+                panel=(m.user_id for m in self.active(at)),
+            ),
         )
 
     def disclose_budget(self, at: float) -> None:
@@ -1340,7 +1355,7 @@ class Story:
             member.user_id,
             LedgerAction.CONFLICT_DECLARED,
             (ConflictDeclaration, row),
-            {"interest": interest, "details": details, "left_tender_panel": False},
+            records.conflict_declared(interest=interest, details=details, left_tender_panel=False),
         )
 
     def _signoff(self, at: float, member: Member, kind: SignoffKind, reasons: str) -> None:
@@ -1388,7 +1403,9 @@ class Story:
             if kind is SignoffKind.DISSENT
             else LedgerAction.SIGNOFF_ATTESTED,
             (SignOff, row),
-            {"boundary_version": versions[0], "budget_version": versions[1], "reasons": reasons},
+            records.signoff_recorded(
+                boundary_version=versions[0], budget_version=versions[1], reasons=reasons
+            ),
         )
 
     def attest(self, at: float, member: Member) -> None:
@@ -1410,7 +1427,11 @@ class Story:
                 current.row["withdrawn"] = True
                 del self.current[member.user_id]
                 self.event(
-                    at, member.user_id, LedgerAction.DISSENT_WITHDRAWN, (SignOff, current.row), {}
+                    at,
+                    member.user_id,
+                    LedgerAction.DISSENT_WITHDRAWN,
+                    (SignOff, current.row),
+                    records.dissent_withdrawn(),
                 )
                 self.attest(at + 3600, member)
 
@@ -1450,12 +1471,12 @@ class Story:
             member.user_id,
             LedgerAction.INPUT_SUBMITTED,
             (UserInput, row),
-            {
-                "source": row["source"],
-                "method": row["method"],
-                "text": row["text"],
-                "attachment_reference": "",
-            },
+            records.input_submitted(
+                source=row["source"],
+                method=row["method"],
+                text=row["text"],
+                attachment_reference=row["attachment_reference"],
+            ),
         )
         self.answers.append(answered)
         previous = UserInput.Status.AWAITING.value
@@ -1508,13 +1529,13 @@ class Story:
                 user_input["stage_key"],
                 _label(InputResponse),
                 row["id"],
-                {
-                    "input": user_input["id"],
-                    "kind": kind,
-                    "text": text,
-                    "decision": row["decision_id"],
-                    "previous": previous,
-                },
+                records.input_responded(
+                    input_id=user_input["id"],
+                    kind=kind,
+                    text=text,
+                    decision_id=row["decision_id"],
+                    previous=previous,
+                ),
             ),
         ]
 
@@ -1540,12 +1561,12 @@ class Story:
             row["decided_by_id"],
             LedgerAction.DECISION_RECORDED,
             (Decision, row),
-            {
-                "summary": row["summary"],
-                "forum": row["forum"],
-                "veto_used": veto,
-                "veto_reason": row["veto_reason"],
-            },
+            records.decision_recorded(
+                summary=row["summary"],
+                forum=row["forum"],
+                veto_used=veto,
+                veto_reason=row["veto_reason"],
+            ),
         )
 
     def try_advance(self, at: float) -> None:
@@ -1558,12 +1579,7 @@ class Story:
             self.lead,
             Operation.STAGE_ADVANCE,
             None,
-            {
-                "code": "gate.closed",
-                "message": f"The involvement gate of stage {key!r} is closed: "
-                + "; ".join(result.codes),
-                "unmet": list(result.codes),
-            },
+            records.refused((LedgerAction.STAGE_ADVANCED,), GateClosed(result, key)),
             outcome=AuditEvent.Outcome.REFUSED,
         )
 
@@ -1583,20 +1599,15 @@ class Story:
             cycle_id=self.cycle["id"],
             by_id=self.rng.choice(self.staff.governors),
             reason=self.rng.choice(OVERRIDES),
-            unmet_codes=",".join(departure.code for departure in check.departures)[:400],
-            boundary_version=versions[0],
-            budget_version=versions[1],
             recorded_at=at,
+            **records.override_columns(
+                check, boundary_version=versions[0], budget_version=versions[1]
+            ),
         )
-        for departure in check.departures:
-            for member_id in departure.rows():
-                self.row(
-                    at,
-                    GateOverrideDeparture,
-                    override_id=row["id"],
-                    code=departure.code,
-                    member_id=member_id,
-                )
+        for code, member_id in records.override_departures(check):
+            self.row(
+                at, GateOverrideDeparture, override_id=row["id"], code=code, member_id=member_id
+            )
         self.override_record = OverrideRecord(
             boundary_version=versions[0],
             budget_version=versions[1],
@@ -1607,15 +1618,13 @@ class Story:
             row["by_id"],
             LedgerAction.GATE_OVERRIDDEN,
             (GateOverride, row),
-            {
-                "reason": row["reason"],
-                "unmet": list(result.codes),
-                "departs_from": {
-                    departure.code: sorted(departure.members) for departure in check.departures
-                },
-                "boundary_version": versions[0],
-                "budget_version": versions[1],
-            },
+            records.gate_overridden(
+                reason=row["reason"],
+                unmet=result.codes,
+                departs_from=records.departures_of(check),
+                boundary_version=versions[0],
+                budget_version=versions[1],
+            ),
         )
 
     def close(self, number: int, visit: Visit, key: str) -> None:
@@ -1631,7 +1640,7 @@ class Story:
                 self.lead,
                 LedgerAction.STAGE_REOPENED,
                 None,
-                {"from": key, "to": target, "reason": visit.reason},
+                records.stage_reopened(from_stage=key, to_stage=target, reason=visit.reason),
                 stage_key=target,
             )
             return
@@ -1662,7 +1671,7 @@ class Story:
                 self.override(chase + 3600, result)
         result = self.gate(closing)
         assert result.passable, (key, result.codes)
-        closure = StageVisit.Closure.PASSED if result.open else StageVisit.Closure.OVERRIDDEN
+        closure = records.closure_of(result)
         self.visit["closure"] = closure.value
         following = self.template.next_after(key)
         self.event(
@@ -1670,13 +1679,13 @@ class Story:
             self.lead,
             LedgerAction.STAGE_ADVANCED,
             (StageVisit, self.visit),
-            {
-                "from": key,
-                "to": following.key if following else None,
-                "closure": closure.value,
-                "attesting": sorted(result.attesting),
-                "overridden_unmet": list(result.codes),
-            },
+            records.stage_advanced(
+                from_stage=key,
+                to_stage=following.key if following else None,
+                closure=closure,
+                attesting=result.attesting,
+                overridden_unmet=result.codes,
+            ),
         )
 
 

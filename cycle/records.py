@@ -1,0 +1,324 @@
+"""What each ledger action records: its payload, and the columns derived from the domain values.
+
+One builder per action, each a plain function of the values the action was given or found (no
+queries, no clock): the services call them inside their transactions, and the synthetic data
+generator (``cycle.generator``) and the benchmarks (``bench/report.py``) call the same ones, so a
+generated or benchmarked ledger says exactly what the services would have said. The parity test
+(``tests/cycle/test_generator_parity.py``) plays one story both ways and compares the payloads
+event for event.
+
+Values are plain: usernames, versions, codes, amounts; the model rows a builder reads (a previous
+boundary version, a budget) may be model instances or the generator's rows, anything with the
+attributes named. To add a ledger action: its constant in ``cycle.actions``, its payload builder
+here, and the service that appends it calls the builder (and the generator, if it writes it too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from .duty import DutyQuestions, DutyResult
+from .errors import Forbidden, GateClosed
+from .gates import GateResult, OverrideCheck
+from .models import RoleBoundaryAgreement, StageVisit
+
+Payload = dict[str, Any]
+
+
+def _term(row: Any, name: str) -> Any:
+    return row[name] if isinstance(row, Mapping) else getattr(row, name)
+
+
+def next_version(previous: Any | None) -> int:
+    """The version of a new row after ``previous`` (boundaries, budgets, agreements)."""
+    return _term(previous, "version") + 1 if previous is not None else 1
+
+
+def boundaries_unchanged(previous: Any | None, agreement: Any) -> bool:
+    """Whether a new boundary version repeats every term of the one before it."""
+    return previous is not None and all(
+        _term(previous, name) == _term(agreement, name) for name in RoleBoundaryAgreement.TERMS
+    )
+
+
+# --- The cycle and its stages -------------------------------------------------------------------
+
+
+def cycle_created(*, title: str, organisation: str, lead: str, template: str) -> Payload:
+    return {"title": title, "organisation": organisation, "lead": lead, "template": template}
+
+
+def involvement_lead_named(*, lead: str) -> Payload:
+    return {"lead": lead}
+
+
+def closure_of(result: GateResult) -> StageVisit.Closure:
+    """How a passable gate is left: passed when open, otherwise by the override standing."""
+    return StageVisit.Closure.PASSED if result.open else StageVisit.Closure.OVERRIDDEN
+
+
+def stage_advanced(
+    *,
+    from_stage: str,
+    to_stage: str | None,
+    closure: str,
+    attesting: Iterable[int],
+    overridden_unmet: Sequence[str],
+) -> Payload:
+    """``attesting`` and ``overridden_unmet``: the gate result's, as it was passed."""
+    return {
+        "from": from_stage,
+        "to": to_stage,
+        "closure": str(closure),
+        "attesting": sorted(attesting),
+        "overridden_unmet": list(overridden_unmet),
+    }
+
+
+def stage_reopened(*, from_stage: str | None, to_stage: str, reason: str) -> Payload:
+    return {"from": from_stage, "to": to_stage, "reason": reason}
+
+
+def refused(refused_actions: Sequence[str], refusal: Forbidden | GateClosed) -> Payload:
+    """What a refused event records: the code and message, the actions refused, and for a closed
+    gate its unmet conditions."""
+    payload: Payload = {"code": refusal.code, "message": refusal.message}
+    if refused_actions:
+        payload["refused"] = list(refused_actions)
+    if isinstance(refusal, GateClosed):
+        payload["unmet"] = list(refusal.result.codes)
+    return payload
+
+
+# --- Gate evidence ------------------------------------------------------------------------------
+
+
+def boundaries_agreed(
+    *, version: int, influence: str, decision_maker: str, unchanged: bool
+) -> Payload:
+    return {
+        "version": version,
+        "influence": influence,
+        "decision_maker": decision_maker,
+        "unchanged_from_previous": unchanged,
+    }
+
+
+def boundaries_acknowledged(*, version: int) -> Payload:
+    return {"version": version}
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def budget_disclosed(
+    *,
+    version: int,
+    amount: Decimal | None,
+    currency: str,
+    withheld: bool,
+    previous_amount: Decimal | None,
+    signoffs_voided: int,
+    panel: Iterable[int],
+) -> Payload:
+    return {
+        "version": version,
+        "amount": _amount(amount),
+        "currency": currency,
+        "withheld": withheld,
+        "previous_amount": _amount(previous_amount),
+        "signoffs_voided": signoffs_voided,
+        "panel_to_tell": sorted(panel),
+    }
+
+
+def signoff_recorded(
+    *, boundary_version: int | None, budget_version: int | None, reasons: str
+) -> Payload:
+    """Both an attestation's and a dissent's payload (the action tells them apart)."""
+    return {
+        "boundary_version": boundary_version,
+        "budget_version": budget_version,
+        "reasons": reasons,
+    }
+
+
+def signoff_requested(*, asked: Sequence[int]) -> Payload:
+    return {"asked": list(asked)}
+
+
+def dissent_withdrawn() -> Payload:
+    return {}
+
+
+def override_columns(
+    check: OverrideCheck, *, boundary_version: int | None, budget_version: int | None
+) -> dict[str, Any]:
+    """The columns of a gate override row that the check decides."""
+    return {
+        "unmet_codes": ",".join(departure.code for departure in check.departures)[:400],
+        "boundary_version": boundary_version,
+        "budget_version": budget_version,
+    }
+
+
+def override_departures(check: OverrideCheck) -> list[tuple[str, int | None]]:
+    """``(code, member_id)`` of each departure row of an override (member None: not per member)."""
+    return [
+        (departure.code, member_id)
+        for departure in check.departures
+        for member_id in departure.rows()
+    ]
+
+
+def gate_overridden(
+    *,
+    reason: str,
+    unmet: Sequence[str],
+    departs_from: Mapping[str, Iterable[int]],
+    boundary_version: int | None,
+    budget_version: int | None,
+) -> Payload:
+    """``unmet``: every code unmet when it was overridden; ``departs_from``: the codes the
+    override names, each with the members it was unmet for (``OverrideCheck.departures``)."""
+    return {
+        "reason": reason,
+        "unmet": list(unmet),
+        "departs_from": {code: sorted(members) for code, members in departs_from.items()},
+        "boundary_version": boundary_version,
+        "budget_version": budget_version,
+    }
+
+
+def departures_of(check: OverrideCheck) -> dict[str, frozenset[int]]:
+    """The codes an override departs from, with the members each was unmet for."""
+    return {departure.code: frozenset(departure.members) for departure in check.departures}
+
+
+# --- The panel ----------------------------------------------------------------------------------
+
+
+def panel_joined(*, member: str, represents: str, tier: str, tender_panel: bool) -> Payload:
+    return {"member": member, "represents": represents, "tier": tier, "tender_panel": tender_panel}
+
+
+def panel_left(*, member: str, reason: str, stepped_down: bool, had_open_dissent: bool) -> Payload:
+    return {
+        "member": member,
+        "reason": reason,
+        "stepped_down": stepped_down,
+        "had_open_dissent": had_open_dissent,
+    }
+
+
+def tender_panel_changed(*, member: str, tender_panel: bool) -> Payload:
+    return {"member": member, "tender_panel": tender_panel}
+
+
+def agreement_recorded(
+    *,
+    version: int,
+    task: str,
+    responsibilities: str,
+    support: str,
+    expenses: str,
+    ground_rules: str,
+) -> Payload:
+    return {
+        "version": version,
+        "task": task,
+        "responsibilities": responsibilities,
+        "support": support,
+        "expenses": str(expenses),
+        "ground_rules": str(ground_rules),
+    }
+
+
+def agreement_signed(*, version: int) -> Payload:
+    return {"version": version}
+
+
+def conflict_declared(*, interest: str, details: str, left_tender_panel: bool) -> Payload:
+    return {"interest": interest, "details": details, "left_tender_panel": left_tender_panel}
+
+
+# --- Decisions and the influence register -------------------------------------------------------
+
+
+def decision_recorded(*, summary: str, forum: str, veto_used: bool, veto_reason: str) -> Payload:
+    return {"summary": summary, "forum": forum, "veto_used": veto_used, "veto_reason": veto_reason}
+
+
+def input_submitted(*, source: str, method: str, text: str, attachment_reference: str) -> Payload:
+    return {
+        "source": source,
+        "method": method,
+        "text": text,
+        "attachment_reference": attachment_reference,
+    }
+
+
+def input_responded(
+    *, input_id: int, kind: str, text: str, decision_id: int | None, previous: str
+) -> Payload:
+    return {
+        "input": input_id,
+        "kind": kind,
+        "text": text,
+        "decision": decision_id,
+        "previous": previous,
+    }
+
+
+def input_flagged_overdue(
+    *, submitted_at: Any, due: Any, status: str, response_days: int
+) -> Payload:
+    return {
+        "submitted_at": submitted_at,
+        "due": due,
+        "status": status,
+        "response_days": response_days,
+    }
+
+
+# --- The duty to involve ------------------------------------------------------------------------
+
+
+def assessment_columns(questions: DutyQuestions, result: DutyResult) -> dict[str, Any]:
+    """The answer and result columns of a duty assessment row."""
+    return {
+        "body_type": questions.body_type.value,
+        "wording": questions.wording.value,
+        "activity": questions.activity.value,
+        "responsible": questions.responsible,
+        "affects_other_services": questions.affects_other_services,
+        "affects_delivery": questions.affects_delivery,
+        "affects_range": questions.affects_range,
+        "already_involved": questions.already_involved,
+        "substantial": questions.substantial,
+        "urgent_safety_risk": questions.urgent_safety_risk,
+        "outcome": result.outcome.value,
+        "limb": result.limb.value if result.limb is not None else "",
+        "statute": result.statute,
+        "scrutiny": result.scrutiny,
+        "rules": [{"code": rule.code, "text": rule.text} for rule in result.rules],
+    }
+
+
+def duty_assessed(
+    *, version: int, proposal_version: int, questions: DutyQuestions, result: DutyResult
+) -> Payload:
+    return {
+        "version": version,
+        "proposal_version": proposal_version,
+        "body_type": questions.body_type.value,
+        "activity": questions.activity.value,
+        "wording": questions.wording.value,
+        "outcome": result.outcome.value,
+        "limb": result.limb.value if result.limb is not None else "",
+        "scrutiny": result.scrutiny,
+        "rules": list(result.codes),
+    }
