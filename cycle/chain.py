@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter, methodcaller
 from typing import Any
 
@@ -269,6 +269,8 @@ _prev_of = itemgetter("prev_hash")
 _cycle_prev_of = itemgetter("cycle_prev_hash")
 _hash_of = itemgetter("hash")
 _hexdigest = methodcaller("hexdigest")
+_NO_CYCLE = object()  # where the links of events outside any cycle are put aside, in a chunk
+_key_of_cycle = {None: _NO_CYCLE}.get
 
 
 class ChainVerifier:
@@ -313,6 +315,8 @@ class ChainVerifier:
                 return True
         return self.one_by_one(chunk)
 
+    # A chunk as a whole ---------------------------------------------------------------------
+
     def bodies(
         self,
         seqs: list[Any],
@@ -332,129 +336,172 @@ class ChainVerifier:
         """
         if self.failure is not None:
             return False
-        n = len(seqs)
-        if not n:
+        if not seqs:
             return True
         if list(map(_hexdigest, map(hashlib.sha256, bodies))) != hashes:
             return False
-        last_seq = seqs[-1]
-        if self.head is not None and not last_seq <= self.head[0]:
+        if self.head is not None and not seqs[-1] <= self.head[0]:
             return False
-        seen: dict[Any, str] = {}
         if self.per_cycle:
-            first = cycles[0] if self.last_seq is None else self.first_cycle
-            if first is None or cycles.count(first) != n:
+            if not self._chunk_follows_in_its_cycle(seqs, cycles, cycle_prev_hashes, hashes):
                 return False
-            if cycle_prev_hashes != [self.last_hash, *hashes[:-1]]:
-                return False
-            before = seqs[:-1] if self.last_seq is None else [self.last_seq, *seqs[:-1]]
-            after = seqs[1:] if self.last_seq is None else seqs
-            if not all(map(operator.lt, before, after)):
-                return False
-        else:
-            start = 1 if self.last_seq is None else self.last_seq + 1
-            if seqs != list(range(start, start + n)):
-                return False
-            if prev_hashes != [self.last_hash, *hashes[:-1]]:
-                return False
-            earlier = self.per_cycle_last.get
-            for cycle_id, cycle_prev, digest in zip(cycles, cycle_prev_hashes, hashes, strict=True):
-                if cycle_id is None:
-                    if cycle_prev != "":
-                        return False
-                    continue
-                expected = seen.get(cycle_id)
-                if cycle_prev != (earlier(cycle_id, GENESIS) if expected is None else expected):
-                    return False
-                seen[cycle_id] = digest
-            first = None
-        if self.last_seq is None:
-            self.first_cycle = first
-        self.per_cycle_last.update(seen)
-        self.checked += n
-        self.last_seq = last_seq
+        elif not (
+            self._chunk_follows_in_the_ledger(seqs, prev_hashes, hashes)
+            and self._chunk_follows_in_each_cycle(cycles, cycle_prev_hashes, hashes)
+        ):
+            return False
+        if self.last_seq is None and self.per_cycle:
+            self.first_cycle = cycles[0]
+        self.checked += len(seqs)
+        self.last_seq = seqs[-1]
         self.last_hash = hashes[-1]
         self.last_action = last_action
         self.last_cycle = cycles[-1]
         return True
 
+    def _chunk_follows_in_its_cycle(
+        self, seqs: list[Any], cycles: list[Any], cycle_prev_hashes: list[Any], hashes: list[Any]
+    ) -> bool:
+        """One cycle's events: all of that cycle, in increasing order, each linked to the last."""
+        first = cycles[0] if self.last_seq is None else self.first_cycle
+        if first is None or cycles.count(first) != len(cycles):
+            return False
+        if cycle_prev_hashes != [self.last_hash, *hashes[:-1]]:
+            return False
+        before = seqs[:-1] if self.last_seq is None else [self.last_seq, *seqs[:-1]]
+        after = seqs[1:] if self.last_seq is None else seqs
+        return all(map(operator.lt, before, after))
+
+    def _chunk_follows_in_the_ledger(
+        self, seqs: list[Any], prev_hashes: list[Any], hashes: list[Any]
+    ) -> bool:
+        """The whole ledger's events: numbered on from the last with no gap, each linked to it."""
+        start = 1 if self.last_seq is None else self.last_seq + 1
+        return seqs == list(range(start, start + len(seqs))) and prev_hashes == [
+            self.last_hash,
+            *hashes[:-1],
+        ]
+
+    def _chunk_follows_in_each_cycle(
+        self, cycles: list[Any], cycle_prev_hashes: list[Any], hashes: list[Any]
+    ) -> bool:
+        """Each event linked to the one before it in its cycle (an empty link outside any cycle).
+
+        The event before each is looked up and the event itself recorded in turn, in one pass:
+        ``zip`` takes from its arguments left to right, so each look-up sees the events before
+        it and not itself. When a link does not hold, the cycles are put back as they were.
+        """
+        last = self.per_cycle_last
+        touched = set(cycles)
+        kept = dict(zip(touched, map(last.get, touched), strict=True))
+        last[None] = ""  # the link expected of an event outside any cycle
+        expected = [
+            before
+            for before, _ in zip(
+                map(last.get, cycles, repeat(GENESIS)),
+                map(last.__setitem__, map(_key_of_cycle, cycles, cycles), hashes),
+                strict=True,
+            )
+        ]
+        del last[None]
+        last.pop(_NO_CYCLE, None)
+        if expected == cycle_prev_hashes:
+            return True
+        for cycle_id, value in kept.items():
+            if value is None:
+                last.pop(cycle_id, None)
+            else:
+                last[cycle_id] = value
+        return False
+
+    # One event at a time --------------------------------------------------------------------
+
     def one_by_one(self, records: Iterable[Mapping[str, Any]]) -> bool:
         """Verify the next events one at a time; false, naming it, at the first that fails."""
         if self.failure is not None:
             return False
-        per_cycle = self.per_cycle
-        head = self.head
-        per_cycle_last = self.per_cycle_last
-        previous_hash = self.last_hash
-        previous_seq = self.last_seq
-        first_cycle = self.first_cycle
-        position = self.checked
-        sha256 = hashlib.sha256
-
-        def failed(record: Mapping[str, Any], problem: str) -> bool:
-            self.failure = Verification(
-                checked=position - 1,
-                first_bad_seq=record.get("seq"),
-                problem=problem,
-                action=str(record.get("action") or "?"),
-                cycle_id=record.get("cycle_id"),
-                position=position,
-                last_seq=previous_seq,
-                last_hash=previous_hash,
-            )
-            return False
-
         for position, record in enumerate(records, start=self.checked + 1):
-            seq = record["seq"]
-            cycle_id = record["cycle_id"]
-            if per_cycle:
-                if position == 1:
-                    first_cycle = self.first_cycle = cycle_id
-                    if cycle_id is None:
-                        return failed(record, "belongs to no cycle")
-                elif cycle_id != first_cycle:
-                    return failed(record, f"belongs to cycle {cycle_id}, not cycle {first_cycle}")
-                if previous_seq is not None and not seq > previous_seq:
-                    return failed(record, f"is out of order: it comes after event #{previous_seq}")
-            elif seq != (1 if previous_seq is None else previous_seq + 1):
-                expected = 1 if previous_seq is None else previous_seq + 1
-                return failed(
-                    record,
-                    f"is out of place: event #{expected} should come here (missing or moved)",
+            problem = (
+                self._out_of_place(record, position)
+                or self._not_its_hash(record)
+                or self._not_linked(record)
+            )
+            if problem:
+                self.failure = Verification(
+                    checked=position - 1,
+                    first_bad_seq=record.get("seq"),
+                    problem=problem,
+                    action=str(record.get("action") or "?"),
+                    cycle_id=record.get("cycle_id"),
+                    position=position,
+                    last_seq=self.last_seq,
+                    last_hash=self.last_hash,
                 )
-            if head is not None and seq > head[0]:
-                return failed(record, f"comes after the head #{head[0]}")
-            digest = record["hash"]
-            try:
-                body = canonical_event(record)
-            except (TypeError, ValueError) as exc:
-                return failed(record, f"cannot be put in canonical form: {exc}")
-            if sha256(body).hexdigest() != digest:
-                return failed(record, "its contents do not match its hash")
-            if per_cycle:
-                if record["cycle_prev_hash"] != previous_hash:
-                    after = "the start of the cycle" if previous_seq is None else f"#{previous_seq}"
-                    return failed(record, f"does not follow the cycle's event before it ({after})")
-            else:
-                if record["prev_hash"] != previous_hash:
-                    after = (
-                        "the start of the ledger" if previous_seq is None else f"#{previous_seq}"
-                    )
-                    return failed(record, f"does not follow the event before it ({after})")
-                if cycle_id is None:
-                    if record["cycle_prev_hash"] != "":
-                        return failed(record, "has a cycle link but no cycle")
-                elif record["cycle_prev_hash"] != per_cycle_last.get(cycle_id, GENESIS):
-                    return failed(
-                        record, f"does not follow the event before it in cycle {cycle_id}"
-                    )
-                else:
-                    per_cycle_last[cycle_id] = digest
-            previous_hash = self.last_hash = digest
-            previous_seq = self.last_seq = seq
-            self.last_action, self.last_cycle = record["action"], cycle_id
-            self.checked = position
+                return False
+            self._accept(record, position)
         return True
+
+    def _out_of_place(self, record: Mapping[str, Any], position: int) -> str:
+        """Why the event cannot come here (its number, its cycle, the head), or nothing."""
+        seq = record["seq"]
+        cycle_id = record["cycle_id"]
+        previous_seq = self.last_seq
+        if self.per_cycle:
+            if position == 1:
+                self.first_cycle = cycle_id
+                if cycle_id is None:
+                    return "belongs to no cycle"
+            elif cycle_id != self.first_cycle:
+                return f"belongs to cycle {cycle_id}, not cycle {self.first_cycle}"
+            if previous_seq is not None and not seq > previous_seq:
+                return f"is out of order: it comes after event #{previous_seq}"
+        else:
+            expected = 1 if previous_seq is None else previous_seq + 1
+            if seq != expected:
+                return f"is out of place: event #{expected} should come here (missing or moved)"
+        if self.head is not None and seq > self.head[0]:
+            return f"comes after the head #{self.head[0]}"
+        return ""
+
+    @staticmethod
+    def _not_its_hash(record: Mapping[str, Any]) -> str:
+        """Why the event's hash is not that of its contents, or nothing."""
+        digest = record["hash"]
+        try:
+            body = canonical_event(record)
+        except (TypeError, ValueError) as exc:
+            return f"cannot be put in canonical form: {exc}"
+        if hashlib.sha256(body).hexdigest() != digest:
+            return "its contents do not match its hash"
+        return ""
+
+    def _not_linked(self, record: Mapping[str, Any]) -> str:
+        """Why the event does not follow the event before it, in the ledger or its cycle."""
+        previous_seq = self.last_seq
+        if self.per_cycle:
+            if record["cycle_prev_hash"] != self.last_hash:
+                after = "the start of the cycle" if previous_seq is None else f"#{previous_seq}"
+                return f"does not follow the cycle's event before it ({after})"
+            return ""
+        if record["prev_hash"] != self.last_hash:
+            after = "the start of the ledger" if previous_seq is None else f"#{previous_seq}"
+            return f"does not follow the event before it ({after})"
+        cycle_id = record["cycle_id"]
+        if cycle_id is None:
+            return "has a cycle link but no cycle" if record["cycle_prev_hash"] != "" else ""
+        if record["cycle_prev_hash"] != self.per_cycle_last.get(cycle_id, GENESIS):
+            return f"does not follow the event before it in cycle {cycle_id}"
+        return ""
+
+    def _accept(self, record: Mapping[str, Any], position: int) -> None:
+        """Stand after the event, which verified."""
+        cycle_id = record["cycle_id"]
+        if not self.per_cycle and cycle_id is not None:
+            self.per_cycle_last[cycle_id] = record["hash"]
+        self.last_hash = record["hash"]
+        self.last_seq = record["seq"]
+        self.last_action, self.last_cycle = record["action"], cycle_id
+        self.checked = position
 
     def result(self) -> Verification:
         """What the events fed so far showed, checked against the head if one was given."""
