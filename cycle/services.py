@@ -21,7 +21,7 @@ from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_ba
 from . import input_rules, ledger, notifications, records, selectors, workflow
 from .actions import LedgerAction
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
-from .gates import GateResult, check_override, evaluate
+from .gates import check_override, evaluate
 from .models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
@@ -388,10 +388,6 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
     return signoff
 
 
-def _evaluate(cycle: CommissioningCycle, visit: StageVisit) -> GateResult:
-    return evaluate(selectors.gate_snapshot(cycle, visit))
-
-
 @service(LedgerAction.STAGE_ADVANCED)
 def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     """Leave the current stage through its gate, into the next stage of the template.
@@ -402,7 +398,8 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     cycle = lock_cycle(cycle_id)
     require(actor, Action.LEAD, cycle)
     visit = _require_active(cycle)
-    result = _evaluate(cycle, visit)
+    snapshot = selectors.gate_snapshot(cycle, visit)
+    result = evaluate(snapshot)
     if not result.passable:
         raise GateClosed(result, visit.stage_key)
     now = timezone.now()
@@ -434,6 +431,8 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
         actor=actor,
         cycle=cycle,
         outcome={"outcome": "advanced", "to": following.key if following else None},
+        visit=new_visit,
+        members=snapshot.active_members,
     )
     return new_visit
 
@@ -484,6 +483,7 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
         actor=actor,
         cycle=cycle,
         outcome={"outcome": "reopened", "to": stage_key, "reason": reason},
+        visit=visit,
     )
     return visit
 

@@ -16,14 +16,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import Conflict
 
 if TYPE_CHECKING:
-    from .models import CommissioningCycle, SignOff
+    from .models import CommissioningCycle, SignOff, StageVisit
 
 
 class Workflow(Protocol):
     def stage_moved(
-        self, *, actor: Any, cycle: CommissioningCycle, outcome: dict[str, Any]
+        self,
+        *,
+        actor: Any,
+        cycle: CommissioningCycle,
+        outcome: dict[str, Any],
+        visit: StageVisit | None = None,
+        members: frozenset[int] | None = None,
     ) -> None:
-        """The cycle has left its stage (advanced or reopened): end the stage task."""
+        """The cycle has left its stage (advanced or reopened): end the stage task. ``visit`` is
+        the stage visit the service opened, ``members`` the active panel if the service has read
+        it, so that the workflow need not read them again."""
 
     def panel_changed(
         self, *, cycle: CommissioningCycle, ask: Iterable[int] | None = None, required: bool = False
@@ -38,7 +46,13 @@ class Workflow(Protocol):
 
 class _NoWorkflow:
     def stage_moved(
-        self, *, actor: Any, cycle: CommissioningCycle, outcome: dict[str, Any]
+        self,
+        *,
+        actor: Any,
+        cycle: CommissioningCycle,
+        outcome: dict[str, Any],
+        visit: StageVisit | None = None,
+        members: frozenset[int] | None = None,
     ) -> None:
         return None
 

@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
-from viewflow.workflow.status import STATUS
+from viewflow.workflow.status import PROCESS, STATUS
 
 from cycle import notifications, selectors, services
 from cycle.errors import Conflict, ServiceError
@@ -126,15 +127,24 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
     def signoff_requests(self, activation: Any) -> list[dict[str, Any]]:
         cycle = activation.process.cycle
         visit = _visit_data(activation.process)
-        members = sorted(selectors.active_member_ids(cycle))
-        notifications.signoff_requested(cycle=cycle, member_ids=members, visit_id=visit["visit_id"])
         hand = held_cycle(activation.process.pk)
+        if hand is not None and hand.members is not None:
+            members = sorted(hand.members)
+        else:
+            members = sorted(selectors.active_member_ids(cycle))
+        notifications.signoff_requested(cycle=cycle, member_ids=members, visit_id=visit["visit_id"])
         if hand is not None:  # the members' tasks are assigned to them next: read them at once
-            hand.users = get_user_model()._default_manager.in_bulk(members)
+            wanted = [member_id for member_id in members if member_id not in hand.users]
+            if wanted:
+                hand.users.update(get_user_model()._default_manager.in_bulk(wanted))
         return [{**visit, "member_id": member_id} for member_id in members]
 
     def lead_commissioner(self, activation: Any) -> Any:
-        return activation.process.cycle.lead_commissioner
+        cycle = activation.process.cycle
+        hand = held_cycle(activation.process.pk)
+        if hand is not None and cycle.lead_commissioner_id in hand.users:
+            return hand.users[cycle.lead_commissioner_id]
+        return cycle.lead_commissioner
 
     def panel_member(self, activation: Any) -> Any:
         member_id = activation.task.data["member_id"]
@@ -144,8 +154,7 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
         return get_user_model()._default_manager.get(pk=member_id)
 
     def close_unanswered_signoffs(self, activation: Any) -> None:
-        for task in _open_tasks(activation.process, self.signoff):
-            task.flow_task.activation_class(task).cancel()
+        nodes.cancel_waiting(_open_tasks(activation.process, self.signoff))
 
     def cycle_completed(self, activation: Any) -> bool:
         return bool(activation.process.cycle.status == CommissioningCycle.Status.COMPLETED)
@@ -174,21 +183,44 @@ def _visit_data(process: CommissioningProcess) -> dict[str, Any]:
     if hand is not None and hand.visit is not None:
         return hand.visit
     cycle = process.cycle
-    visit = selectors.open_visit(cycle)
-    data = {
+    data = _visit_payload(cycle, selectors.open_visit(cycle))
+    if hand is not None:
+        hand.visit = data
+    return data
+
+
+def _visit_payload(cycle: CommissioningCycle, visit: StageVisit | None) -> dict[str, Any]:
+    """What the tasks of a stage visit carry in ``task.data``."""
+    return {
         "stage": cycle.current_stage,
         "stage_name": get_template(cycle.template_key).get(cycle.current_stage).name,
         "visit_id": visit.pk if visit is not None else None,
     }
-    if hand is not None:
-        hand.visit = data
-    return data
 
 
 def _open_tasks(process: Any, node: Any) -> Any:
     return CommissioningTask.objects.filter(
         process=process, flow_task=node, status__in=OPEN_STATUSES
     ).order_by("pk")
+
+
+def _open_task_of_running_process(cycle_id: int, node: Any, **filters: Any) -> Any:
+    """The first open task of ``node`` in the cycle's running process, read with its process in
+    one query (the process a service moves, and the task it ends)."""
+    return (
+        CommissioningTask.objects.filter(
+            process__artifact_content_type=ContentType.objects.get_for_model(CommissioningCycle),
+            process__artifact_object_id=cycle_id,
+            process__flow_class=CommissioningFlow,
+            process__status=PROCESS.NEW,
+            flow_task=node,
+            status__in=OPEN_STATUSES,
+            **filters,
+        )
+        .select_related("process")
+        .order_by("-process_id", "pk")
+        .first()
+    )
 
 
 def process_for(cycle_id: int) -> CommissioningProcess | None:
@@ -234,25 +266,32 @@ class FlowWorkflow:
     locked."""
 
     def stage_moved(
-        self, *, actor: Any, cycle: CommissioningCycle, outcome: dict[str, Any]
+        self,
+        *,
+        actor: Any,
+        cycle: CommissioningCycle,
+        outcome: dict[str, Any],
+        visit: StageVisit | None = None,
+        members: frozenset[int] | None = None,
     ) -> None:
         """End the open stage task: the flow closes the unanswered sign-off requests, then opens
         the next stage (the service has already opened its visit) or ends with the cycle."""
-        process = process_for(cycle.pk)
-        if process is None:
+        task = _open_task_of_running_process(cycle.pk, CommissioningFlow.stage)
+        if task is None:
+            if process_for(cycle.pk) is not None:
+                raise Conflict(
+                    "The cycle's process has no open stage task, so the stage cannot be moved. "
+                    "Ask an administrator to check the process.",
+                    code="process.no_stage_task",
+                )
             if outcome.get("outcome") == "reopened":
                 # A completed cycle was reopened: its process had ended, so a new run follows
                 # the cycle from the reopened stage.
                 CommissioningFlow.start.run(cycle=CommissioningCycle.objects.get(pk=cycle.pk))
             return
-        task = _open_tasks(process, CommissioningFlow.stage).first()
-        if task is None:
-            raise Conflict(
-                "The cycle's process has no open stage task, so the stage cannot be moved. "
-                "Ask an administrator to check the process.",
-                code="process.no_stage_task",
-            )
-        with cycle_in_hand(cycle, process.pk), task.activation() as activation:
+        opened = _visit_payload(cycle, visit) if visit is not None else None
+        with cycle_in_hand(cycle, task.process_id, actor=actor, visit=opened, members=members):
+            activation = nodes.activation_of(task)
             activation.start(None)
             task.owner = actor
             task.data = {**task.data, **outcome}
@@ -279,11 +318,14 @@ class FlowWorkflow:
         members = selectors.active_member_ids(cycle)
         asked: set[int] = set()
         with cycle_in_hand(cycle, process.pk), stage_task.activation():
+            leavers = []
             for task in _open_tasks(process, CommissioningFlow.signoff):
                 if task.data.get("member_id") in members:
                     asked.add(task.data["member_id"])
                 else:
-                    task.flow_task.activation_class(task).cancel()
+                    leavers.append(task.pk)
+            if leavers:
+                nodes.cancel_waiting(CommissioningTask.objects.filter(pk__in=leavers))
             split_task = stage_task.previous.get()
             taken = split_task.leading.count()
             visit = _visit_data(process)
@@ -300,13 +342,11 @@ class FlowWorkflow:
     def signoff_recorded(self, *, actor: Any, cycle: CommissioningCycle, signoff: SignOff) -> None:
         """Complete the member's open sign-off task, if they have one (a re-attestation after
         the budget changed has none)."""
-        process = process_for(cycle.pk)
-        if process is None:
-            return
-        task = _open_tasks(process, CommissioningFlow.signoff).filter(owner=actor).first()
+        task = _open_task_of_running_process(cycle.pk, CommissioningFlow.signoff, owner=actor)
         if task is None:
             return
-        with cycle_in_hand(cycle, process.pk), task.activation() as activation:
+        with cycle_in_hand(cycle, task.process_id, actor=actor):
+            activation = nodes.activation_of(task)
             activation.start(None)
             task.data = {**task.data, "signoff_id": signoff.pk, "kind": signoff.kind}
             activation.execute()

@@ -79,11 +79,13 @@ class CommissioningProcess(Process):  # type: ignore[misc]
 @dataclass
 class CycleInHand:
     """A cycle a service has locked and changed, and what the flow reads of it while the service
-    moves the cycle's process, so that the flow does not read them again."""
+    moves the cycle's process, so that the flow does not read them again: the open visit (as the
+    tasks' data), the active panel, and the users the flow assigns tasks to (the actor first)."""
 
     cycle: CommissioningCycle
     process_pk: int
     visit: dict[str, Any] | None = None
+    members: frozenset[int] | None = None
     users: dict[int, Any] = field(default_factory=dict)
 
 
@@ -91,10 +93,20 @@ _in_hand: ContextVar[CycleInHand | None] = ContextVar("cycle_in_hand", default=N
 
 
 @contextmanager
-def cycle_in_hand(cycle: CommissioningCycle, process_pk: int) -> Iterator[CycleInHand]:
+def cycle_in_hand(
+    cycle: CommissioningCycle,
+    process_pk: int,
+    *,
+    actor: Any = None,
+    visit: dict[str, Any] | None = None,
+    members: frozenset[int] | None = None,
+) -> Iterator[CycleInHand]:
     """While the service that locked ``cycle`` moves its process ``process_pk``, the flow takes
-    the cycle as the service holds it: locked already, and current."""
-    hand = CycleInHand(cycle=cycle, process_pk=process_pk)
+    the cycle as the service holds it: locked already, and current. What the service has read
+    already (its ``actor``, the open ``visit``, the active ``members``) is handed on too."""
+    hand = CycleInHand(cycle=cycle, process_pk=process_pk, visit=visit, members=members)
+    if actor is not None and actor.pk is not None:
+        hand.users[actor.pk] = actor
     token = _in_hand.set(hand)
     try:
         yield hand

@@ -17,7 +17,14 @@ fails here first, in ``tests/processes/test_viewflow_contract.py`` (one test per
 - the token format ``root/splitpk_n`` of split branches (:func:`branch_token`);
 - ``Split._activate_next``, the list of ``(node, case, data_source)`` branches, and the hooks
   ``_resolve`` and ``_ready`` that :class:`Split` extends;
-- ``Node._multi_instance``, which draws the multi-instance marker.
+- ``Node._multi_instance``, which draws the multi-instance marker;
+- ``Activation.create(flow_task, prev_activation, token, data=, seed=)`` and the bodies of
+  ``FunctionActivation.activate`` and ``IfActivation.activate``, which the activations of
+  :class:`Function`, :class:`If` and :class:`Split` write without the early insert and the
+  savepoint (:class:`_WrittenWhenDone`), and ``context.propagate_exception``;
+- what ``ViewActivation.cancel`` does to a task, which :func:`cancel_waiting` does to many at
+  once, and what ``Task.activation()`` does, which :func:`activation_of` does without reading the
+  task again.
 
 ``CycleRowLock`` makes the flow lock the cycle's row, the same lock every cycle service takes,
 so the web pages, the command line and the services queue in one line and never deadlock on each
@@ -31,11 +38,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.func import FunctionActivation
+from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.signals import task_started
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
@@ -82,20 +94,108 @@ class View(_NoManualChanges, flow.View):  # type: ignore[misc]
     pass
 
 
+class _WrittenWhenDone:
+    """The activation of a node that runs at once (a function, a gateway): its task is written
+    once, done, when the node completes (an insert, then its link to the task before), rather
+    than inserted new on creation and updated when done a moment later; and its callback runs
+    in the caller's transaction, without a savepoint of its own.
+
+    Only while errors propagate (``context.propagate_exception``, viewflow's default, and how
+    this project runs every flow): a failure then rolls the whole transaction back, so neither
+    the early insert nor the savepoint has anything left to keep. When a caller asks viewflow to
+    keep the error on the task instead, the node runs as viewflow runs it.
+    """
+
+    task: Any
+    _previous: Any = None
+
+    @classmethod
+    def create(
+        cls,
+        flow_task: Any,
+        prev_activation: Activation,
+        token: Any,
+        data: Any = None,
+        seed: Any = None,
+    ) -> Activation:
+        if not context.propagate_exception:
+            return super().create(  # type: ignore[misc]
+                flow_task, prev_activation, token, data=data, seed=seed
+            )
+        task = flow_task.flow_class.task_class(
+            process=prev_activation.process, flow_task=flow_task, token=token
+        )
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)  # type: ignore[call-arg]
+        activation._previous = prev_activation.task
+        return activation
+
+    # viewflow keeps activations in sets and hashes them by their task, which cannot be hashed
+    # before it is written: these hash as themselves (one activation per task in a run).
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def _link_previous(self) -> None:
+        """After the task is written: link it to the task that created it."""
+        if self._previous is not None:
+            self.task.previous.add(self._previous)
+            self._previous = None
+
+
+class WrittenWhenDoneFunctionActivation(_WrittenWhenDone, FunctionActivation):  # type: ignore[misc]
+    @FunctionActivation.status.super()  # type: ignore[untyped-decorator]
+    def activate(self) -> None:
+        if not context.propagate_exception:
+            super().activate.original()
+            return
+        self.task.started = timezone.now()
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.flow_task._func(self)
+
+    @FunctionActivation.status.super()  # type: ignore[untyped-decorator]
+    def complete(self) -> None:
+        super().complete.original()
+        self._link_previous()
+
+
+class WrittenWhenDoneIfActivation(_WrittenWhenDone, IfActivation):  # type: ignore[misc]
+    @IfActivation.status.super()  # type: ignore[untyped-decorator]
+    def activate(self) -> None:
+        if not context.propagate_exception:
+            super().activate.original()
+            return
+        self._condition_result = self.flow_task._condition(self)
+
+    @IfActivation.status.super()  # type: ignore[untyped-decorator]
+    def complete(self) -> None:
+        super().complete.original()
+        self._link_previous()
+
+
 class Function(_NoManualChanges, flow.Function):  # type: ignore[misc]
-    pass
+    activation_class = WrittenWhenDoneFunctionActivation
 
 
 class If(_NoManualChanges, flow.If):  # type: ignore[misc]
-    pass
+    activation_class = WrittenWhenDoneIfActivation
 
 
 class End(_NoManualChanges, flow.End):  # type: ignore[misc]
     pass
 
 
-class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
-    """Create the split's tasks: one per branch, or one per item of a branch's data source."""
+class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore[misc]
+    """Create the split's tasks: one per branch, or one per item of a branch's data source.
+    Human tasks are written together (:meth:`_create_many`), the split's own task once, done."""
+
+    @SplitActivation.status.super()  # type: ignore[untyped-decorator]
+    def complete(self) -> None:
+        super().complete.original()
+        self._link_previous()
 
     @Activation.status.super()  # type: ignore[untyped-decorator]
     def activate(self) -> None:
@@ -116,7 +216,7 @@ class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
         # Tokens are rooted at the start token rather than nested under the previous split:
         # a flow that loops through this split once per stage visit would otherwise grow its
         # tokens without bound. Nothing joins these branches, so nesting carries no meaning.
-        together = self._per_item()
+        together = self._together()
         numbered = list(enumerate(self.next_tasks, start=1))
         for number, (node, data) in numbered:
             if node not in together:
@@ -127,21 +227,18 @@ class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
             [(number, node, data) for number, (node, data) in numbered if node in together]
         )
 
-    def _per_item(self) -> set[Any]:
-        """The data-source branches whose tasks can be written together: human tasks with no
-        creation hook and no boundary event."""
+    def _together(self) -> set[Any]:
+        """The branches whose tasks can be written together: human tasks with no creation hook
+        and no boundary event."""
         return {
             node
-            for node, _case, data_source in self.flow_task._activate_next
-            if data_source is not None
-            and isinstance(node, flow.View)
-            and node._on_create is None
-            and not node._boundary_events
+            for node, _case, _data_source in self.flow_task._activate_next
+            if isinstance(node, flow.View) and node._on_create is None and not node._boundary_events
         }
 
     def _create_many(self, items: list[tuple[int, Any, Any]]) -> Iterator[Any]:
-        """The tasks of data-source branches, in one insert (and one for their links to this
-        split), set up as viewflow's ``ViewActivation.create`` sets up each task."""
+        """The human tasks of the split's branches, in one insert (and one for their links to
+        this split), set up as viewflow's ``ViewActivation.create`` sets up each task."""
         if not items:
             return
         task_class = self.flow_class.task_class
@@ -169,6 +266,24 @@ class PerItemSplitActivation(SplitActivation):  # type: ignore[misc]
             [link(from_task_id=a.task.pk, to_task_id=self.task.pk) for a in activations]
         )
         yield from activations
+
+
+def activation_of(task: Any) -> Activation:
+    """The task's activation, as ``task.activation()`` gives it, but without reading the task
+    (and its process) again: the caller read it in this transaction, with the cycle's row locked
+    by the service that moves it, which is the flow's own lock (:class:`CycleRowLock`)."""
+    return task.flow_task.activation_class(task)
+
+
+def cancel_waiting(tasks: Any) -> int:
+    """Cancel the human tasks among ``tasks`` still waiting for someone, in one statement, as
+    viewflow's ``ViewActivation.cancel`` cancels each one (new or assigned → canceled, finished
+    now). A started task is never left waiting: it is started and done in one transaction."""
+    return int(
+        tasks.filter(status__in=(STATUS.NEW, STATUS.ASSIGNED))
+        .order_by()
+        .update(status=STATUS.CANCELED, finished=timezone.now())
+    )
 
 
 def branch_token(split_task: Any, number: int) -> Token:

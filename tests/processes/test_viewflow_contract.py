@@ -10,8 +10,15 @@ import inspect
 from types import SimpleNamespace
 
 from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
 from viewflow.workflow.base import Node
+from viewflow.workflow.context import context
+from viewflow.workflow.models import Task
+from viewflow.workflow.nodes.func import FunctionActivation
+from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
 from processes import nodes
@@ -67,3 +74,53 @@ def test_a_node_marks_itself_multi_instance_for_the_diagram() -> None:
     assert flow.End()._multi_instance is False, (
         "viewflow changed Node._multi_instance: fix processes.nodes.Split._ready"
     )
+
+
+def test_activation_create_takes_the_node_the_previous_activation_a_token_data_and_seed() -> None:
+    assert _parameters(Activation.create.__func__) == [  # type: ignore[attr-defined]
+        "cls",
+        "flow_task",
+        "prev_activation",
+        "token",
+        "data",
+        "seed",
+    ], "viewflow changed Activation.create: fix processes.nodes._WrittenWhenDone.create"
+
+
+def test_function_and_if_activations_run_their_callback_in_a_savepoint_and_nothing_else() -> None:
+    function = inspect.getsource(FunctionActivation.activate._func)
+    condition = inspect.getsource(IfActivation.activate._func)
+
+    assert "task_started.send" in function and "self.flow_task._func(self)" in function, (
+        "viewflow changed FunctionActivation.activate: fix processes.nodes"
+        ".WrittenWhenDoneFunctionActivation.activate"
+    )
+    assert "self._condition_result = self.flow_task._condition(self)" in condition, (
+        "viewflow changed IfActivation.activate: fix processes.nodes"
+        ".WrittenWhenDoneIfActivation.activate"
+    )
+    assert context.propagate_exception is True, (
+        "viewflow no longer propagates activation errors by default: the activations of "
+        "processes.nodes would no longer write their tasks as viewflow does"
+    )
+
+
+def test_cancelling_a_human_task_sets_it_canceled_and_finished_from_new_or_assigned() -> None:
+    transition = ViewActivation.cancel._descriptor.get_transition(STATUS.NEW)
+    body = inspect.getsource(ViewActivation.cancel._func)
+
+    assert transition is not None and transition.target == STATUS.CANCELED
+    assert ViewActivation.cancel._descriptor.get_transition(STATUS.ASSIGNED) is not None
+    assert ViewActivation.cancel._descriptor.get_transition(STATUS.STARTED) is None
+    assert "self.task.finished = now()" in body and "self.task.save()" in body, (
+        "viewflow changed ViewActivation.cancel: fix processes.nodes.cancel_waiting"
+    )
+
+
+def test_a_task_activation_is_the_flow_lock_a_fresh_read_and_the_node_activation() -> None:
+    body = inspect.getsource(Task.activation)
+
+    assert "lock(self.process_id)" in body and "refresh_from_db()" in body, (
+        "viewflow changed Task.activation: fix processes.nodes.activation_of"
+    )
+    assert "self.flow_task.activation_class(self)" in body
