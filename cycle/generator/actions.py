@@ -54,6 +54,7 @@ from cycle.models import (
     GateOverride,
     GateOverrideDeparture,
     InputResponse,
+    Organisation,
     RoleBoundaryAgreement,
     SignOff,
     StageVisit,
@@ -139,22 +140,39 @@ class CycleActions:
 
     def begin(
         self,
+        at: float,
         *,
-        cycle: Row,
+        title: str,
+        organisation: Organisation,
+        service_area: str,
         template: StageTemplate,
-        organisation: str,
         lead: int,
         involvement_lead: int,
         members: list[Member],
     ) -> None:
-        """The cycle row (its id taken), who leads it and who will sit on its panel."""
-        self.cycle = cycle
+        """The cycle, who leads it, who will be named its involvement lead and who will sit on
+        its panel. Its row is kept up to date as the actions go (its stage, its status) and
+        written last, by :meth:`finish`."""
+        self.cycle: Row = {
+            "id": self.context.ids.take(CommissioningCycle),
+            "title": title,
+            "organisation_id": organisation.pk,
+            "service_area": service_area,
+            "lead_commissioner_id": lead,
+            "involvement_lead_id": None,
+            "template_key": template.key,
+            "followed_by_process": False,
+            "current_stage": template.first().key,
+            "status": CommissioningCycle.Status.ACTIVE,
+            "created_at": at,
+            "updated_at": at,
+        }
         self.template = template
-        self.organisation = organisation
+        self.organisation = organisation.name
         self.lead = lead
         self.involvement_lead = involvement_lead
         self.members = members
-        self.last_at = cycle["created_at"]
+        self.last_at = at
         # What the gates look at, as the story goes
         self.boundaries: dict[str, Row] = {}
         self.acks: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -203,6 +221,12 @@ class CycleActions:
                 outcome,
             ),
         )
+
+    def finish(self) -> tuple[float, tuple[type[models.Model], Row]]:
+        """The cycle row, with the time of its last change: written after everything that names
+        it (foreign keys are checked at commit)."""
+        self.cycle["updated_at"] = self.last_at
+        return self.last_at, (CommissioningCycle, self.cycle)
 
     def drain(self, before: float) -> Iterator[tuple[float, Any]]:
         """Rows and events due before ``before``, in time order. A callable in the queue runs
@@ -283,6 +307,7 @@ class CycleActions:
             closed_by_id=None,
             closure="",
         )
+        self.cycle.update(current_stage=key, status=CommissioningCycle.Status.ACTIVE)
         self.current: dict[int, Current] = {}
         self.override_record: OverrideRecord | None = None
         return self.visit
@@ -307,6 +332,7 @@ class CycleActions:
         if self.lead_named:
             return
         self.lead_named = True
+        self.cycle["involvement_lead_id"] = self.involvement_lead
         self.event(
             at,
             self.lead,
@@ -336,6 +362,8 @@ class CycleActions:
         closure = records.closure_of(result)
         self._close_visit(at, closure)
         following = self.template.next_after(key)
+        if following is None:
+            self.cycle["status"] = CommissioningCycle.Status.COMPLETED
         self.event(
             at,
             self.lead,

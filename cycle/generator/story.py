@@ -21,7 +21,7 @@ from operator import itemgetter
 from typing import Any
 
 from cycle.gates import Condition, SignoffKind
-from cycle.models import CommissioningCycle, InputResponse, StageVisit, UserInput
+from cycle.models import InputResponse, StageVisit, UserInput
 from cycle.stages import TEMPLATES
 from roles.models import PanelMembership
 
@@ -85,9 +85,7 @@ class Story(CycleActions):
             yield from self.drain(visit.opened)
             self.simulate(number, visit)
         yield from self.drain(math.inf)
-        # The cycle row last, with the time of its last change (foreign keys are checked at commit).
-        self.cycle["updated_at"] = self.last_at
-        yield self.last_at, (CommissioningCycle, self.cycle)
+        yield self.finish()
 
     # Planning
 
@@ -132,29 +130,14 @@ class Story(CycleActions):
         involvement_lead = rng.choice(staff.involvement_leads)
         self.lead_named_at = self.start + rng.uniform(0.5, 6) * DAY
         area = rng.choice(SERVICE_AREAS)
-        cycle: Row = {
-            "id": self.context.ids.take(CommissioningCycle),
-            "title": f"{area} {rng.choice(CYCLE_KINDS)} ({stamp(self.start).year})",
-            "organisation_id": staff.organisation.pk,
-            "service_area": area,
-            "lead_commissioner_id": lead,
-            "involvement_lead_id": involvement_lead if self.lead_named_at < self.now else None,
-            "template_key": template.key,
-            "followed_by_process": False,
-            "current_stage": keys[self.visits[-1].index],
-            "status": (
-                CommissioningCycle.Status.COMPLETED
-                if completed
-                else CommissioningCycle.Status.ACTIVE
-            ),
-            "created_at": self.start,
-            "updated_at": self.start,
-        }
+        title = f"{area} {rng.choice(CYCLE_KINDS)} ({stamp(self.start).year})"
         self.template = template
         self.begin(
-            cycle=cycle,
+            self.start,
+            title=title,
+            organisation=staff.organisation,
+            service_area=area,
             template=template,
-            organisation=staff.organisation.name,
             lead=lead,
             involvement_lead=involvement_lead,
             members=self.plan_panel(),
