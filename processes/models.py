@@ -80,13 +80,28 @@ class CommissioningProcess(Process):  # type: ignore[misc]
 class CycleInHand:
     """A cycle a service has locked and changed, and what the flow reads of it while the service
     moves the cycle's process, so that the flow does not read them again: the open visit (as the
-    tasks' data), the active panel, and the users the flow assigns tasks to (the actor first)."""
+    tasks' data), the active panel, and the users the flow assigns tasks to (the actor first).
+    The links between the tasks the flow creates meanwhile wait here too, and are written in one
+    insert when the service's move ends (:meth:`link`)."""
 
     cycle: CommissioningCycle
     process_pk: int
     visit: dict[str, Any] | None = None
     members: frozenset[int] | None = None
     users: dict[int, Any] = field(default_factory=dict)
+    links: list[tuple[int, int]] = field(default_factory=list)
+
+    def link(self, task: Any, previous: Any) -> None:
+        """Record that ``previous`` led to ``task`` (``task.previous``), written at the end."""
+        self.links.append((task.pk, previous.pk))
+
+    def write_links(self) -> None:
+        link = CommissioningTask.previous.through
+        if self.links:
+            link._default_manager.bulk_create(
+                [link(from_task_id=task, to_task_id=previous) for task, previous in self.links]
+            )
+            self.links = []
 
 
 _in_hand: ContextVar[CycleInHand | None] = ContextVar("cycle_in_hand", default=None)
@@ -110,6 +125,7 @@ def cycle_in_hand(
     token = _in_hand.set(hand)
     try:
         yield hand
+        hand.write_links()
     finally:
         _in_hand.reset(token)
 

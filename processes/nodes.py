@@ -140,9 +140,14 @@ class _WrittenWhenDone:
         return id(self)
 
     def _link_previous(self) -> None:
-        """After the task is written: link it to the task that created it."""
+        """After the task is written: link it to the task that created it (at the end of the
+        service's move, when the service holds the cycle)."""
         if self._previous is not None:
-            self.task.previous.add(self._previous)
+            hand = held_cycle(self.task.process_id)
+            if hand is not None:
+                hand.link(self.task, self._previous)
+            else:
+                self.task.previous.add(self._previous)
             self._previous = None
 
 
@@ -261,10 +266,15 @@ class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore
                 task.status = STATUS.ASSIGNED
             activations.append(activation)
         task_class._default_manager.bulk_create([activation.task for activation in activations])
-        link = task_class.previous.through
-        link._default_manager.bulk_create(
-            [link(from_task_id=a.task.pk, to_task_id=self.task.pk) for a in activations]
-        )
+        hand = held_cycle(self.process.pk)
+        if hand is not None:
+            for activation in activations:
+                hand.link(activation.task, self.task)
+        else:
+            link = task_class.previous.through
+            link._default_manager.bulk_create(
+                [link(from_task_id=a.task.pk, to_task_id=self.task.pk) for a in activations]
+            )
         yield from activations
 
 
