@@ -1,8 +1,14 @@
-"""Errors raised by services, each with a stable code and a plain-English message."""
+"""Errors raised by services, each with a stable code and a plain-English message.
+
+A message is a :class:`cycle.i18n.Message` where it was written as one: English on the ledger,
+translated where a page shows it.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .i18n import gettext_lazy as _
 
 if TYPE_CHECKING:
     from .gates import GateResult
@@ -50,7 +56,11 @@ class GateClosed(ServiceError):
 
     def __init__(self, result: GateResult, stage_key: str) -> None:
         super().__init__(
-            f"The involvement gate of stage {stage_key!r} is closed: " + "; ".join(result.codes)
+            _(
+                "The involvement gate of stage %(stage)s is closed: %(unmet)s",
+                stage=repr(stage_key),
+                unmet="; ".join(result.codes),
+            )
         )
         self.result = result
         self.stage_key = stage_key

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from .i18n import Joined, ngettext_lazy
+from .i18n import gettext_lazy as _
+
 
 class Condition(StrEnum):
     """Extra conditions a stage template may ask a gate to check (see ``cycle.stages``)."""
@@ -190,14 +193,6 @@ def quorum_for(panel_size: int) -> int:
     return max(1, panel_size // 2 + 1)
 
 
-def _people(count: int) -> str:
-    return "1 member" if count == 1 else f"{count} members"
-
-
-def _have(count: int) -> str:
-    return "has" if count == 1 else "have"
-
-
 def evaluate(snapshot: StageSnapshot) -> GateResult:
     """Evaluate the gate at the end of ``snapshot.stage_key``."""
     unmet: list[Unmet] = []
@@ -205,14 +200,16 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
     quorum = quorum_for(len(members))
 
     if not members:
-        unmet.append(Unmet("panel.empty", "No user representatives are on the panel."))
+        unmet.append(Unmet("panel.empty", _("No user representatives are on the panel.")))
 
     if snapshot.boundary_version is None:
         unmet.append(
             Unmet(
                 "boundaries.missing",
-                "Role boundaries for this stage have not been agreed: the purpose of involvement, "
-                "the users' role and influence, and who decides.",
+                _(
+                    "Role boundaries for this stage have not been agreed: the purpose of "
+                    "involvement, the users' role and influence, and who decides."
+                ),
             )
         )
     else:
@@ -221,8 +218,15 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
             unmet.append(
                 Unmet(
                     "boundaries.unacknowledged",
-                    f"{_people(len(waiting))} of the panel {_have(len(waiting))} "
-                    f"not acknowledged version {snapshot.boundary_version} of the role boundaries.",
+                    ngettext_lazy(
+                        "%(count)d member of the panel has not acknowledged version %(version)s "
+                        "of the role boundaries.",
+                        "%(count)d members of the panel have not acknowledged version %(version)s "
+                        "of the role boundaries.",
+                        len(waiting),
+                        count=len(waiting),
+                        version=snapshot.boundary_version,
+                    ),
                     frozenset(waiting),
                 )
             )
@@ -231,7 +235,7 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
         unmet.append(
             Unmet(
                 "budget.missing",
-                "The budget has not been disclosed, nor a reason given for withholding it.",
+                _("The budget has not been disclosed, nor a reason given for withholding it."),
             )
         )
 
@@ -242,16 +246,27 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
             unmet.append(
                 Unmet(
                     "signoff.stale",
-                    f"{_people(len(stale))} signed off against an earlier budget or earlier role "
-                    "boundaries; those sign-offs no longer count until they re-attest.",
+                    ngettext_lazy(
+                        "%(count)d member signed off against an earlier budget or earlier role "
+                        "boundaries; those sign-offs no longer count until they re-attest.",
+                        "%(count)d members signed off against an earlier budget or earlier role "
+                        "boundaries; those sign-offs no longer count until they re-attest.",
+                        len(stale),
+                        count=len(stale),
+                    ),
                     frozenset(stale),
                 )
             )
         unmet.append(
             Unmet(
                 "signoff.quorum",
-                f"{len(current)} of {len(members)} panel members have attested against the current "
-                f"boundaries and budget; {quorum} are needed.",
+                _(
+                    "%(attesting)d of %(members)d panel members have attested against the current "
+                    "boundaries and budget; %(quorum)d are needed.",
+                    attesting=len(current),
+                    members=len(members),
+                    quorum=quorum,
+                ),
                 frozenset(members - current),
             )
         )
@@ -259,9 +274,16 @@ def evaluate(snapshot: StageSnapshot) -> GateResult:
         unmet.append(
             Unmet(
                 "signoff.dissent",
-                f"{_people(len(dissenting))} recorded dissent: they say involvement did not happen "
-                "as agreed. It must be withdrawn, or the gate overridden by a governance board "
-                "member with written reasons.",
+                ngettext_lazy(
+                    "%(count)d member recorded dissent: they say involvement did not happen as "
+                    "agreed. It must be withdrawn, or the gate overridden by a governance board "
+                    "member with written reasons.",
+                    "%(count)d members recorded dissent: they say involvement did not happen as "
+                    "agreed. It must be withdrawn, or the gate overridden by a governance board "
+                    "member with written reasons.",
+                    len(dissenting),
+                    count=len(dissenting),
+                ),
                 frozenset(dissenting),
             )
         )
@@ -310,9 +332,14 @@ def _stage_conditions(snapshot: StageSnapshot) -> list[Unmet]:
         unmet.append(
             Unmet(
                 "consultation.unconsidered",
-                f"{count} {'consultation' if count == 1 else 'consultations'} of this stage "
-                f"{'has' if count == 1 else 'have'} no analysis of the responses, nor a "
-                "statement of how they were considered (the fourth Gunning principle).",
+                ngettext_lazy(
+                    "%(count)d consultation of this stage has no analysis of the responses, nor "
+                    "a statement of how they were considered (the fourth Gunning principle).",
+                    "%(count)d consultations of this stage have no analysis of the responses, "
+                    "nor a statement of how they were considered (the fourth Gunning principle).",
+                    count,
+                    count=count,
+                ),
             )
         )
     for rule in CONDITIONS.values():
@@ -328,9 +355,14 @@ def _working_agreement(snapshot: StageSnapshot) -> list[Unmet]:
     return [
         Unmet(
             "agreement.unsigned",
-            f"{_people(len(unsigned))} of the panel {_have(len(unsigned))} "
-            "not signed the current working agreement; an attestation counts only from "
-            "a member who has.",
+            ngettext_lazy(
+                "%(count)d member of the panel has not signed the current working agreement; an "
+                "attestation counts only from a member who has.",
+                "%(count)d members of the panel have not signed the current working agreement; "
+                "an attestation counts only from a member who has.",
+                len(unsigned),
+                count=len(unsigned),
+            ),
             frozenset(unsigned),
         )
     ]
@@ -339,7 +371,7 @@ def _working_agreement(snapshot: StageSnapshot) -> list[Unmet]:
 def _involvement_lead(snapshot: StageSnapshot) -> list[Unmet]:
     if snapshot.involvement_lead_named:
         return []
-    return [Unmet("lead.missing", "No involvement lead has been named for this cycle.")]
+    return [Unmet("lead.missing", _("No involvement lead has been named for this cycle."))]
 
 
 def _conflicts_declared(snapshot: StageSnapshot) -> list[Unmet]:
@@ -349,9 +381,14 @@ def _conflicts_declared(snapshot: StageSnapshot) -> list[Unmet]:
     return [
         Unmet(
             "conflicts.undeclared",
-            f"{_people(len(undeclared))} of the tender panel "
-            f"{_have(len(undeclared))} not declared their interests "
-            "(a declaration of none counts).",
+            ngettext_lazy(
+                "%(count)d member of the tender panel has not declared their interests (a "
+                "declaration of none counts).",
+                "%(count)d members of the tender panel have not declared their interests (a "
+                "declaration of none counts).",
+                len(undeclared),
+                count=len(undeclared),
+            ),
             frozenset(undeclared),
         )
     ]
@@ -364,9 +401,14 @@ def _input_answered(snapshot: StageSnapshot) -> list[Unmet]:
     return [
         Unmet(
             "input.unanswered",
-            f"{count} {'input' if count == 1 else 'inputs'} from the panel "
-            f'{"has" if count == 1 else "have"} no answer yet: each needs "we did" or '
-            '"we couldn\'t, because …"; "still considering" is not an answer.',
+            ngettext_lazy(
+                '%(count)d input from the panel has no answer yet: each needs "we did" or "we '
+                'couldn\'t, because …"; "still considering" is not an answer.',
+                '%(count)d inputs from the panel have no answer yet: each needs "we did" or "we '
+                'couldn\'t, because …"; "still considering" is not an answer.',
+                count,
+                count=count,
+            ),
         )
     ]
 
@@ -376,17 +418,21 @@ def _duty_assessed(snapshot: StageSnapshot) -> list[Unmet]:
         return [
             Unmet(
                 "duty.missing",
-                "Nobody has assessed whether the duty to involve users applies to this "
-                "proposal, under which limb, and whether the overview and scrutiny "
-                "committee must be consulted.",
+                _(
+                    "Nobody has assessed whether the duty to involve users applies to this "
+                    "proposal, under which limb, and whether the overview and scrutiny "
+                    "committee must be consulted."
+                ),
             )
         ]
     if snapshot.duty_assessment is DutyAssessmentState.STALE:
         return [
             Unmet(
                 "duty.stale",
-                "The proposal has changed since the duty to involve was last assessed; "
-                "assess it again for the proposal as it stands.",
+                _(
+                    "The proposal has changed since the duty to involve was last assessed; "
+                    "assess it again for the proposal as it stands."
+                ),
             )
         ]
     return []
@@ -401,17 +447,21 @@ def _award_settled(snapshot: StageSnapshot) -> list[Unmet]:
         return [
             Unmet(
                 "award.undecided",
-                "The award has not been decided: the decision-maker records, at a decision "
-                "meeting, which bid each lot goes to (or no award) with reasons against the five "
-                "key criteria.",
+                _(
+                    "The award has not been decided: the decision-maker records, at a decision "
+                    "meeting, which bid each lot goes to (or no award) with reasons against the "
+                    "five key criteria."
+                ),
             )
         ]
     if tender.awards and not tender.notice_published:
         return [
             Unmet(
                 "notice.unpublished",
-                "The notice of intention to award has not been published, so the standstill "
-                "has not started.",
+                _(
+                    "The notice of intention to award has not been published, so the standstill "
+                    "has not started."
+                ),
             )
         ]
     if tender.awards and tender.standstill_code in STANDSTILL_HOLDS:
@@ -433,9 +483,18 @@ def _evaluation_signed(snapshot: StageSnapshot) -> list[Unmet]:
     return [
         Unmet(
             "evaluation.unsigned",
-            f"{len(signed)} of the {len(panel)} members of the tender panel "
-            f"{_have(len(signed))} signed off that they took part in evaluating the bids as "
-            f"agreed; {needed} {'is' if needed == 1 else 'are'} needed.",
+            ngettext_lazy(
+                "%(count)d of the %(panel)d members of the tender panel has signed off that they "
+                "took part in evaluating the bids as agreed; %(needed)s.",
+                "%(count)d of the %(panel)d members of the tender panel have signed off that they "
+                "took part in evaluating the bids as agreed; %(needed)s.",
+                len(signed),
+                count=len(signed),
+                panel=len(panel),
+                needed=ngettext_lazy(
+                    "%(count)d is needed", "%(count)d are needed", needed, count=needed
+                ),
+            ),
             frozenset(panel - signed),
         )
     ]
@@ -467,24 +526,37 @@ def _decision_papers(meetings: tuple[MeetingPapers, ...]) -> list[Unmet]:
         unmet.append(
             Unmet(
                 "papers.not_issued",
-                "The papers for the decision meeting on "
-                + ", ".join(_day(m.held_on) for m in missing)
-                + " have not been sent to the panel.",
+                _(
+                    "The papers for the decision meeting on %(days)s have not been sent to the "
+                    "panel.",
+                    days=", ".join(_day(m.held_on) for m in missing),
+                ),
             )
         )
     if late:
-        details = "; ".join(
-            f"the meeting on {_day(m.held_on)} had them on {_day(m.papers_issued_on)}, "
-            f"{(m.held_on - m.papers_issued_on).days} days before"
-            for m in late
-            if m.papers_issued_on is not None
+        details = Joined(
+            "; ",
+            (
+                _(
+                    "the meeting on %(held)s had them on %(issued)s, %(days)d days before",
+                    held=_day(m.held_on),
+                    issued=_day(m.papers_issued_on),
+                    days=(m.held_on - m.papers_issued_on).days,
+                )
+                for m in late
+                if m.papers_issued_on is not None
+            ),
         )
         unmet.append(
             Unmet(
                 "papers.late",
-                f"Decision papers reached the panel less than {PAPERS_NOTICE_DAYS} days before "
-                f"the meeting ({details}), leaving too little time to prepare. A governance "
-                "board member may accept this with reasons.",
+                _(
+                    "Decision papers reached the panel less than %(notice)d days before the "
+                    "meeting (%(details)s), leaving too little time to prepare. A governance "
+                    "board member may accept this with reasons.",
+                    notice=PAPERS_NOTICE_DAYS,
+                    details=details,
+                ),
             )
         )
     return unmet
@@ -551,7 +623,7 @@ CONDITIONS: dict[Condition, ConditionRule] = {
         ConditionRule(
             Condition.INVOLVEMENT_LEAD,
             _involvement_lead,
-            (UnmetCode("lead.missing", "Name the cycle's involvement lead."),),
+            (UnmetCode("lead.missing", _("Name the cycle's involvement lead.")),),
             reads=("involvement_lead_named",),
         ),
         ConditionRule(
@@ -560,8 +632,10 @@ CONDITIONS: dict[Condition, ConditionRule] = {
             (
                 UnmetCode(
                     "conflicts.undeclared",
-                    "Have every member of the tender panel declare their interests (a "
-                    "declaration of none counts), or take them off the tender panel.",
+                    _(
+                        "Have every member of the tender panel declare their interests (a "
+                        "declaration of none counts), or take them off the tender panel."
+                    ),
                 ),
             ),
             reads=("tender_panel", "conflicts_declared_by"),
@@ -572,7 +646,10 @@ CONDITIONS: dict[Condition, ConditionRule] = {
             (
                 UnmetCode(
                     "input.unanswered",
-                    'Answer every input from the panel with "we did" or "we couldn\'t, because …".',
+                    _(
+                        'Answer every input from the panel with "we did" or "we couldn\'t, '
+                        'because …".'
+                    ),
                 ),
             ),
             reads=("unanswered_inputs",),
@@ -589,12 +666,15 @@ CONDITIONS: dict[Condition, ConditionRule] = {
             (
                 UnmetCode(
                     "duty.missing",
-                    "Record a duty assessment: whether the duty to involve applies, under which "
-                    "limb, and whether the overview and scrutiny committee must be consulted.",
+                    _(
+                        "Record a duty assessment: whether the duty to involve applies, under "
+                        "which limb, and whether the overview and scrutiny committee must be "
+                        "consulted."
+                    ),
                 ),
                 UnmetCode(
                     "duty.stale",
-                    "Assess the duty to involve again, for the proposal as it now stands.",
+                    _("Assess the duty to involve again, for the proposal as it now stands."),
                 ),
             ),
             reads=("duty_assessment",),
@@ -605,23 +685,32 @@ CONDITIONS: dict[Condition, ConditionRule] = {
             (
                 UnmetCode(
                     "award.undecided",
-                    "Record the award decision at a decision meeting: a bid for each lot, or no "
-                    "award, with reasons against the five key criteria.",
+                    _(
+                        "Record the award decision at a decision meeting: a bid for each lot, or "
+                        "no award, with reasons against the five key criteria."
+                    ),
                 ),
                 UnmetCode(
                     "notice.unpublished",
-                    "Publish the notice of intention to award; the standstill starts the day "
-                    "after.",
+                    _(
+                        "Publish the notice of intention to award; the standstill starts the day "
+                        "after."
+                    ),
                 ),
                 UnmetCode(
                     "standstill.running",
-                    "Wait for the standstill to end: no override stands in for the time providers "
-                    "have to make representations (Provider Selection Regime, reg 12).",
+                    _(
+                        "Wait for the standstill to end: no override stands in for the time "
+                        "providers have to make representations (Provider Selection Regime, reg "
+                        "12)."
+                    ),
                 ),
                 UnmetCode(
                     "standstill.under_review",
-                    "Review the decision after each representation, and wait 5 working days "
-                    "after a decision to proceed (Provider Selection Regime, reg 12).",
+                    _(
+                        "Review the decision after each representation, and wait 5 working days "
+                        "after a decision to proceed (Provider Selection Regime, reg 12)."
+                    ),
                 ),
             ),
             reads=("tender",),
@@ -653,21 +742,28 @@ WAIVABLE = frozenset(
 """Conditions about people's availability or disagreement: a governance board may depart from
 them with written reasons. Every other code, including any a stage adds later, cannot be waived."""
 
-MUST_RECORD = {
-    "panel.empty": "Put user representatives on the panel; no override stands in for an empty "
-    "panel.",
-    "boundaries.missing": "Record the role boundaries for this stage: the purpose of involvement, "
-    "the users' role and influence, and who decides.",
-    "budget.missing": "Disclose the budget, or record the reason it cannot be given (a withheld "
-    "budget with its reason is a disclosure).",
+MUST_RECORD: dict[str, str] = {
+    "panel.empty": _(
+        "Put user representatives on the panel; no override stands in for an empty panel."
+    ),
+    "boundaries.missing": _(
+        "Record the role boundaries for this stage: the purpose of involvement, the users' role "
+        "and influence, and who decides."
+    ),
+    "budget.missing": _(
+        "Disclose the budget, or record the reason it cannot be given (a withheld budget with its "
+        "reason is a disclosure)."
+    ),
     **{
         code.code: code.must_record
         for rule in CONDITIONS.values()
         for code in rule.codes
         if code.must_record
     },
-    "consultation.unconsidered": "Record the analysis of each consultation's responses and a "
-    "statement of how they were considered.",
+    "consultation.unconsidered": _(
+        "Record the analysis of each consultation's responses and a statement of how they were "
+        "considered."
+    ),
 }
 """What must be recorded instead, for the conditions no override can stand in for."""
 
@@ -679,7 +775,7 @@ def waivable(code: str) -> bool:
 
 def must_record(code: str) -> str:
     """What must be recorded to meet a condition that cannot be overridden."""
-    return MUST_RECORD.get(code, "Record what the condition asks for; it cannot be overridden.")
+    return MUST_RECORD.get(code, _("Record what the condition asks for; it cannot be overridden."))
 
 
 def override_covers(
@@ -717,9 +813,16 @@ class OverrideCheck:
 
     @property
     def refusal_message(self) -> str:
-        return " ".join(
-            f"{item.code} cannot be overridden: {must_record(item.code)}"
-            for item in self.not_waivable
+        return Joined(
+            " ",
+            (
+                _(
+                    "%(code)s cannot be overridden: %(record)s",
+                    code=item.code,
+                    record=must_record(item.code),
+                )
+                for item in self.not_waivable
+            ),
         )
 
 

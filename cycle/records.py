@@ -22,6 +22,7 @@ from typing import Any
 from .duty import DutyQuestions, DutyResult
 from .errors import Forbidden, GateClosed
 from .gates import GateResult, OverrideCheck
+from .i18n import english
 from .models import RoleBoundaryAgreement, StageVisit
 
 Payload = dict[str, Any]
@@ -82,9 +83,9 @@ def stage_reopened(*, from_stage: str | None, to_stage: str, reason: str) -> Pay
 
 
 def refused(refused_actions: Sequence[str], refusal: Forbidden | GateClosed) -> Payload:
-    """What a refused event records: the code and message, the actions refused, and for a closed
-    gate its unmet conditions."""
-    payload: Payload = {"code": refusal.code, "message": refusal.message}
+    """What a refused event records: the code and message (in English, whatever language the
+    page is in), the actions refused, and for a closed gate its unmet conditions."""
+    payload: Payload = {"code": refusal.code, "message": english(refusal.message)}
     if refused_actions:
         payload["refused"] = list(refused_actions)
     if isinstance(refusal, GateClosed):

@@ -13,6 +13,7 @@ from django.db import transaction
 from . import ledger, records, rollback_hooks, selectors
 from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
+from .i18n import gettext_lazy as _
 from .models import AuditEvent, CommissioningCycle
 
 P = ParamSpec("P")
@@ -113,7 +114,7 @@ def lock_cycle(cycle_id: int) -> CommissioningCycle:
         return CommissioningCycle.objects.select_for_update().get(pk=cycle_id)
     except CommissioningCycle.DoesNotExist:
         raise NotFound(
-            f"There is no commissioning cycle {cycle_id}.", code="cycle.not_found"
+            _("There is no commissioning cycle %(id)s.", id=cycle_id), code="cycle.not_found"
         ) from None
 
 
@@ -121,5 +122,6 @@ def require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:
     """Refuse anyone who is not an active member of the cycle's panel."""
     if actor.pk not in selectors.active_member_ids(cycle):
         raise Forbidden(
-            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+            _("You are not an active member of this cycle's panel."),
+            code="forbidden.not_on_panel",
         )

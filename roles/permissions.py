@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from cycle.errors import Forbidden
+from cycle.i18n import gettext_lazy as _
 from cycle.models import CommissioningCycle, Organisation
 
 from .models import GovernanceBoard, PanelMembership
@@ -41,17 +42,23 @@ CREATE_PERM = "cycle.add_commissioningcycle"
 PANEL_PERM = "roles.add_panelmembership"
 DECIDE_PERM = "cycle.record_decision"
 
-_REFUSALS = {
-    Action.CREATE_CYCLE: "Only a commissioner of the organisation can start a cycle for it.",
-    Action.LEAD: "Only the cycle's lead commissioner can record gate evidence or move its stages.",
-    Action.MANAGE_PANEL: "Only the lead commissioner or the named involvement lead can change "
-    "the panel.",
-    Action.REPRESENT: "Only an active user representative on this cycle's panel can do this, "
-    "and only for themselves.",
-    Action.OVERRIDE: "Only a member of a governance board that oversees this organisation can "
-    "override a gate.",
-    Action.AUDIT: "Only a governance board member overseeing this organisation can audit it.",
-    Action.DECIDE: "Only a decision-maker of the organisation can record its decisions.",
+_REFUSALS: dict[Action, str] = {
+    Action.CREATE_CYCLE: _("Only a commissioner of the organisation can start a cycle for it."),
+    Action.LEAD: _(
+        "Only the cycle's lead commissioner can record gate evidence or move its stages."
+    ),
+    Action.MANAGE_PANEL: _(
+        "Only the lead commissioner or the named involvement lead can change the panel."
+    ),
+    Action.REPRESENT: _(
+        "Only an active user representative on this cycle's panel can do this, "
+        "and only for themselves."
+    ),
+    Action.OVERRIDE: _(
+        "Only a member of a governance board that oversees this organisation can override a gate."
+    ),
+    Action.AUDIT: _("Only a governance board member overseeing this organisation can audit it."),
+    Action.DECIDE: _("Only a decision-maker of the organisation can record its decisions."),
 }
 
 
@@ -83,20 +90,30 @@ def panel_bar(user: Any, cycle: CommissioningCycle) -> Forbidden | None:
     name = user.get_username()
     if user.pk == cycle.lead_commissioner_id or works_for(user, cycle.organisation_id):
         return Forbidden(
-            f"{name} works for the commissioning organisation or leads this cycle, so cannot sit "
-            "on its user panel or act as a user representative on it.",
+            _(
+                "%(name)s works for the commissioning organisation or leads this cycle, so "
+                "cannot sit on its user panel or act as a user representative on it.",
+                name=name,
+            ),
             code="forbidden.commissioner_on_panel",
         )
     if user.pk == cycle.involvement_lead_id:
         return Forbidden(
-            f"{name} is this cycle's involvement lead, so cannot sit on its user panel or act as "
-            "a user representative on it.",
+            _(
+                "%(name)s is this cycle's involvement lead, so cannot sit on its user panel or "
+                "act as a user representative on it.",
+                name=name,
+            ),
             code="forbidden.involvement_lead_on_panel",
         )
     if oversees(user, cycle.organisation_id):
         return Forbidden(
-            f"{name} sits on a governance board that oversees this organisation, so cannot sit on "
-            "the user panel of its cycles or act as a user representative on them.",
+            _(
+                "%(name)s sits on a governance board that oversees this organisation, so "
+                "cannot sit on the user panel of its cycles or act as a user representative on "
+                "them.",
+                name=name,
+            ),
             code="forbidden.governance_on_panel",
         )
     return None
@@ -106,8 +123,10 @@ def involvement_lead_bar(user: Any, cycle: CommissioningCycle) -> Forbidden | No
     """Why ``user`` may not be named the cycle's involvement lead, if so."""
     if on_panel(user, cycle):
         return Forbidden(
-            f"{user.get_username()} sits on this cycle's user panel, so cannot also be its "
-            "involvement lead.",
+            _(
+                "%(name)s sits on this cycle's user panel, so cannot also be its involvement lead.",
+                name=user.get_username(),
+            ),
             code="forbidden.representative_as_involvement_lead",
         )
     return None
@@ -116,8 +135,10 @@ def involvement_lead_bar(user: Any, cycle: CommissioningCycle) -> Forbidden | No
 def _override_bar(user: Any, cycle: CommissioningCycle) -> Forbidden | None:
     if user.pk in (cycle.lead_commissioner_id, cycle.involvement_lead_id) or on_panel(user, cycle):
         return Forbidden(
-            "You take part in running this cycle, so you cannot override its gate; another "
-            "member of the governance board must decide.",
+            _(
+                "You take part in running this cycle, so you cannot override its gate; another "
+                "member of the governance board must decide.",
+            ),
             code="forbidden.override_own_cycle",
         )
     return None
