@@ -52,7 +52,7 @@ def apply_changes(request: HttpRequest, changes: Iterable[Callable[[], Any]]) ->
         try:
             change()
         except ServiceError as error:
-            messages.error(request, f"{error.code}: {error.message}")
+            messages.error(request, f"{error.code}: {error.message!s}")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -45,6 +45,7 @@ from .duty_models import (
 )
 from .duty_selectors import consultation_facts, min_weeks
 from .errors import Conflict, InvalidRequest, NotFound
+from .i18n import gettext_lazy as _
 from .models import (
     CommissioningCycle,
     Decision,
@@ -62,10 +63,21 @@ TEXT_LIMIT = 10_000
 def _text(value: str, field: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidRequest(f"{field} must not be empty.", code=f"invalid.{field}")
+        raise InvalidRequest(
+            _(
+                "%(field)s must not be empty.",
+                field=field,
+            ),
+            code=f"invalid.{field}",
+        )
     if len(text) > TEXT_LIMIT:
         raise InvalidRequest(
-            f"{field} must be at most {TEXT_LIMIT} characters.", code="invalid.too_long"
+            _(
+                "%(field)s must be at most %(limit)s characters.",
+                field=field,
+                limit=TEXT_LIMIT,
+            ),
+            code="invalid.too_long",
         )
     return text
 
@@ -75,7 +87,11 @@ def _choice(value: str, enum: type[StrEnum], field: str) -> Any:
         return enum(value)
     except ValueError:
         raise InvalidRequest(
-            f"{field} must be one of {', '.join(e.value for e in enum)}.",
+            _(
+                "%(field)s must be one of %(choices)s.",
+                field=field,
+                choices=", ".join(e.value for e in enum),
+            ),
             code=f"invalid.{field}",
         ) from None
 
@@ -83,7 +99,12 @@ def _choice(value: str, enum: type[StrEnum], field: str) -> Any:
 def _open_visit(cycle: CommissioningCycle) -> StageVisit:
     visit = selectors.open_visit(cycle)
     if cycle.status != CommissioningCycle.Status.ACTIVE or visit is None:
-        raise Conflict("The cycle is completed; reopen a stage first.", code="cycle.completed")
+        raise Conflict(
+            _(
+                "The cycle is completed; reopen a stage first.",
+            ),
+            code="cycle.completed",
+        )
     return visit
 
 
@@ -211,10 +232,18 @@ def consultation_open(
     title = _text(title, "title")[:200]
     kind = _choice(equality_kind, Consultation.EqualityKind, "equality_kind")
     if not isinstance(opens_on, date) or not isinstance(closes_on, date):
-        raise InvalidRequest("Give the dates it opens and closes.", code="invalid.dates")
+        raise InvalidRequest(
+            _(
+                "Give the dates it opens and closes.",
+            ),
+            code="invalid.dates",
+        )
     if closes_on <= opens_on:
         raise InvalidRequest(
-            "The consultation must close after the day it opens.", code="invalid.closes_on"
+            _(
+                "The consultation must close after the day it opens.",
+            ),
+            code="invalid.closes_on",
         )
     consultation = Consultation(
         cycle=cycle,
@@ -275,16 +304,26 @@ def consultation_consider(
     consultation = Consultation.objects.filter(cycle=cycle, pk=consultation_id).first()
     if consultation is None:
         raise NotFound(
-            f"There is no consultation {consultation_id} in this cycle.",
+            _(
+                "There is no consultation %(consultation_id)s in this cycle.",
+                consultation_id=consultation_id,
+            ),
             code="consultation.not_found",
         )
     if ConsultationConsideration.objects.filter(consultation=consultation).exists():
         raise Conflict(
-            "The responses to this consultation have already been considered.",
+            _(
+                "The responses to this consultation have already been considered.",
+            ),
             code="consultation.already_considered",
         )
     if not isinstance(responses, int) or isinstance(responses, bool) or responses < 0:
-        raise InvalidRequest("Give the number of responses.", code="invalid.responses")
+        raise InvalidRequest(
+            _(
+                "Give the number of responses.",
+            ),
+            code="invalid.responses",
+        )
     consideration = ConsultationConsideration.objects.create(
         consultation=consultation,
         responses=responses,
@@ -338,12 +377,21 @@ def pressure_record(
     kind = _choice(category, ExternalPressure.Category, "category")
     title = _text(title, "title")
     if len(title) > 200:
-        raise InvalidRequest("title must be at most 200 characters.", code="invalid.too_long")
+        raise InvalidRequest(
+            _(
+                "title must be at most 200 characters.",
+            ),
+            code="invalid.too_long",
+        )
     implication = _text(implication, "implication")
     description = (description or "").strip()
     if len(description) > TEXT_LIMIT:
         raise InvalidRequest(
-            f"description must be at most {TEXT_LIMIT} characters.", code="invalid.too_long"
+            _(
+                "description must be at most %(limit)s characters.",
+                limit=TEXT_LIMIT,
+            ),
+            code="invalid.too_long",
         )
     disclosed = bool(disclosed)
     withheld_reason = (withheld_reason or "").strip()
@@ -351,15 +399,20 @@ def pressure_record(
         withheld_reason = ""
     elif not withheld_reason:
         raise InvalidRequest(
-            "Say why the panel cannot be told about this pressure yet.",
+            _(
+                "Say why the panel cannot be told about this pressure yet.",
+            ),
             code="invalid.withheld_reason",
         )
     template = get_template(cycle.template_key)
     unknown = [key for key in affects if key not in template.keys]
     if unknown:
         raise InvalidRequest(
-            f"{', '.join(map(repr, unknown))} is not a stage of this cycle; stages are: "
-            f"{', '.join(template.keys)}.",
+            _(
+                "%(unknown)s is not a stage of this cycle; stages are: %(stages)s.",
+                unknown=", ".join(map(repr, unknown)),
+                stages=", ".join(template.keys),
+            ),
             code="invalid.affects",
         )
     affected = [key for key in template.keys if key in set(affects)]
@@ -423,8 +476,10 @@ def _stage_to_reopen(cycle: CommissioningCycle, affected: list[str]) -> str:
     ]
     if not behind:
         raise Conflict(
-            "Only a stage the cycle has already left can be reopened; choose an earlier stage "
-            "the pressure affects, or record it without reopening.",
+            _(
+                "Only a stage the cycle has already left can be reopened; choose an earlier "
+                "stage the pressure affects, or record it without reopening.",
+            ),
             code="reopen.not_earlier",
         )
     return behind[0]
@@ -438,12 +493,17 @@ def pressure_disclose(*, actor: Any, cycle_id: int, pressure_id: int) -> Externa
     pressure = ExternalPressure.objects.filter(cycle=cycle, pk=pressure_id).first()
     if pressure is None:
         raise NotFound(
-            f"There is no external pressure {pressure_id} in this cycle.",
+            _(
+                "There is no external pressure %(pressure_id)s in this cycle.",
+                pressure_id=pressure_id,
+            ),
             code="pressure.not_found",
         )
     if pressure.disclosed:
         raise Conflict(
-            "The panel has already been told about this pressure.",
+            _(
+                "The panel has already been told about this pressure.",
+            ),
             code="pressure.already_disclosed",
         )
     pressure.disclosed = True
@@ -475,16 +535,23 @@ EVIDENCE_KINDS = ("signoff", "response", "consultation")
 def _parse_refs(refs: Any, dimension: str) -> list[tuple[str, int]]:
     if isinstance(refs, str) or not isinstance(refs, list | tuple):
         raise InvalidRequest(
-            f"{dimension}: evidence must be a list of records, like “signoff:12”.",
+            _(
+                "%(dimension)s: evidence must be a list of records, like “signoff:12”.",
+                dimension=dimension,
+            ),
             code="invalid.evidence",
         )
     parsed = []
     for ref in refs:
-        kind, _, number = str(ref).partition(":")
+        kind, _colon, number = str(ref).partition(":")
         if kind not in EVIDENCE_KINDS or not number.isdigit() or len(number) > 18:
             raise InvalidRequest(
-                f"{dimension}: {ref!r} is not a record; name one as signoff:ID, response:ID or "
-                "consultation:ID.",
+                _(
+                    "%(dimension)s: %(ref)s is not a record; name one as signoff:ID, "
+                    "response:ID or consultation:ID.",
+                    dimension=dimension,
+                    ref=repr(ref),
+                ),
                 code="invalid.evidence",
             )
         parsed.append((kind, int(number)))
@@ -541,27 +608,49 @@ def self_assessment_record(
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     if organisation is None:
         raise NotFound(
-            f"There is no organisation {organisation_id}.", code="organisation.not_found"
+            _(
+                "There is no organisation %(organisation_id)s.",
+                organisation_id=organisation_id,
+            ),
+            code="organisation.not_found",
         )
     require(actor, Action.AUDIT, organisation=organisation)
     if not isinstance(scores, list | tuple):
-        raise InvalidRequest("Give a score for each stage.", code="invalid.scores")
+        raise InvalidRequest(
+            _(
+                "Give a score for each stage.",
+            ),
+            code="invalid.scores",
+        )
     given: dict[str, dict[str, Any]] = {}
     for entry in scores:
         dimension = str(entry.get("dimension", "")) if isinstance(entry, dict) else ""
         if dimension not in self_assessment.BY_KEY:
             raise InvalidRequest(
-                f"{dimension!r} is not a stage of the self-assessment; they are: "
-                f"{', '.join(self_assessment.DIMENSION_KEYS)}.",
+                _(
+                    "%(dimension)s is not a stage of the self-assessment; they are: %(choices)s.",
+                    dimension=repr(dimension),
+                    choices=", ".join(self_assessment.DIMENSION_KEYS),
+                ),
                 code="invalid.dimension",
             )
         if dimension in given:
-            raise InvalidRequest(f"{dimension} is scored twice.", code="invalid.dimension")
+            raise InvalidRequest(
+                _(
+                    "%(dimension)s is scored twice.",
+                    dimension=dimension,
+                ),
+                code="invalid.dimension",
+            )
         given[dimension] = entry
     missing = [key for key in self_assessment.DIMENSION_KEYS if key not in given]
     if missing:
         raise InvalidRequest(
-            f"Give a score for every stage; missing: {', '.join(missing)}.", code="invalid.scores"
+            _(
+                "Give a score for every stage; missing: %(missing)s.",
+                missing=", ".join(missing),
+            ),
+            code="invalid.scores",
         )
     cited: dict[str, list[tuple[str, int]]] = {}
     checked: list[tuple[str, int, str]] = []
@@ -570,18 +659,33 @@ def self_assessment_record(
         name = self_assessment.BY_KEY[dimension].name
         score = entry.get("score")
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-            raise InvalidRequest(f"{name}: the score must be 1 to 5.", code="invalid.score")
+            raise InvalidRequest(
+                _(
+                    "%(name)s: the score must be 1 to 5.",
+                    name=name,
+                ),
+                code="invalid.score",
+            )
         comments = (entry.get("comments") or "").strip()
         if len(comments) > TEXT_LIMIT:
             raise InvalidRequest(
-                f"{name}: comments must be at most {TEXT_LIMIT} characters.",
+                _(
+                    "%(name)s: comments must be at most %(limit)s characters.",
+                    name=name,
+                    limit=TEXT_LIMIT,
+                ),
                 code="invalid.too_long",
             )
         cited[dimension] = _parse_refs(entry.get("evidence", []), name)
         if score >= self_assessment.EVIDENCE_FROM and not cited[dimension]:
             raise InvalidRequest(
-                f"{name}: a score of {score} needs evidence from the records: a sign-off, an "
-                "answer to input (“we did”) or a consultation. Comments alone are not evidence.",
+                _(
+                    "%(name)s: a score of %(score)s needs evidence from the records: a "
+                    "sign-off, an answer to input (“we did”) or a consultation. Comments alone "
+                    "are not evidence.",
+                    name=name,
+                    score=score,
+                ),
                 code="self_assessment.no_evidence",
             )
         checked.append((dimension, score, comments))
@@ -590,8 +694,12 @@ def self_assessment_record(
     if unknown:
         kind, pk = unknown[0]
         raise InvalidRequest(
-            f"{kind}:{pk} is not a record of this organisation that can be cited: a user's "
-            "sign-off, a “we did” answer to input, or a consultation.",
+            _(
+                "%(kind)s:%(pk)s is not a record of this organisation that can be cited: a "
+                "user's sign-off, a “we did” answer to input, or a consultation.",
+                kind=kind,
+                pk=pk,
+            ),
             code="invalid.evidence",
         )
     proposals = duty_selectors.self_assessment_proposals(organisation.pk)
@@ -649,10 +757,21 @@ def coverage_group_add(*, actor: Any, cycle_id: int, name: str, kind: str) -> Co
     require(actor, Action.MANAGE_PANEL, cycle)
     name = _text(name, "name")
     if len(name) > 200:
-        raise InvalidRequest("name must be at most 200 characters.", code="invalid.too_long")
+        raise InvalidRequest(
+            _(
+                "name must be at most 200 characters.",
+            ),
+            code="invalid.too_long",
+        )
     group_kind = _choice(kind, CoverageGroup.Kind, "kind")
     if CoverageGroup.objects.filter(cycle=cycle, name__iexact=name).exists():
-        raise Conflict(f"The group “{name}” is already on the list.", code="coverage.duplicate")
+        raise Conflict(
+            _(
+                "The group “%(name)s” is already on the list.",
+                name=name,
+            ),
+            code="coverage.duplicate",
+        )
     group = CoverageGroup.objects.create(
         cycle=cycle, name=name, kind=group_kind, created_by=actor, created_at=timezone.now()
     )
@@ -682,25 +801,38 @@ def coverage_record(
     require(actor, Action.MANAGE_PANEL, cycle)
     group = CoverageGroup.objects.filter(cycle=cycle, pk=group_id).first()
     if group is None:
-        raise NotFound(f"There is no group {group_id} in this cycle.", code="coverage.not_found")
+        raise NotFound(
+            _(
+                "There is no group %(group_id)s in this cycle.",
+                group_id=group_id,
+            ),
+            code="coverage.not_found",
+        )
     members = {int(pk) for pk in member_ids}
     strangers = members - selectors.active_member_ids(cycle)
     if strangers:
         raise InvalidRequest(
-            "Only people on the panel now can be recorded as speaking for a group.",
+            _(
+                "Only people on the panel now can be recorded as speaking for a group.",
+            ),
             code="invalid.members",
         )
     counts = {int(k): v for k, v in (respondents or {}).items()}
     if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in counts.values()):
         raise InvalidRequest(
-            "Give the number of respondents as a whole number.", code="invalid.respondents"
+            _(
+                "Give the number of respondents as a whole number.",
+            ),
+            code="invalid.respondents",
         )
     known = set(
         Consultation.objects.filter(cycle=cycle, pk__in=counts).values_list("pk", flat=True)
     )
     if set(counts) - known:
         raise InvalidRequest(
-            "Respondents can only be counted for this cycle's consultations.",
+            _(
+                "Respondents can only be counted for this cycle's consultations.",
+            ),
             code="invalid.respondents",
         )
     CoverageGroupMember.objects.filter(group=group).delete()

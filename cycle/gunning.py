@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .i18n import gettext_lazy as _
+
 DEFAULT_MIN_WEEKS = 12
 """The length under which a consultation is flagged, unless ``CONSULTATION_MIN_WEEKS`` says
 otherwise."""
@@ -79,8 +81,10 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
             Finding(
                 "gunning.not_formative",
                 1,
-                "The consultation opened after the stage's decision was recorded, so the "
-                "proposals were no longer formative.",
+                _(
+                    "The consultation opened after the stage's decision was recorded, so the "
+                    "proposals were no longer formative.",
+                ),
             )
         )
     if not facts.document.strip():
@@ -88,8 +92,10 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
             Finding(
                 "gunning.no_document",
                 2,
-                "No consultation document is attached: people need the proposals and the reasons "
-                "for them to respond.",
+                _(
+                    "No consultation document is attached: people need the proposals and the "
+                    "reasons for them to respond.",
+                ),
                 blocking=True,
             )
         )
@@ -98,8 +104,10 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
             Finding(
                 "gunning.no_equality_assessment",
                 2,
-                "No equality impact assessment is attached, nor a recorded screening-out: it "
-                "must be published with the consultation.",
+                _(
+                    "No equality impact assessment is attached, nor a recorded screening-out: "
+                    "it must be published with the consultation.",
+                ),
                 blocking=True,
             )
         )
@@ -109,8 +117,12 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
             Finding(
                 "gunning.short",
                 3,
-                f"The consultation runs for {_weeks(weeks)}, less than the {min_weeks} weeks "
-                "widely accepted as adequate time.",
+                _(
+                    "The consultation runs for %(weeks)s, less than the %(min_weeks)s weeks "
+                    "widely accepted as adequate time.",
+                    weeks=_weeks(weeks),
+                    min_weeks=min_weeks,
+                ),
             )
         )
     if facts.considered_at is None:
@@ -118,8 +130,10 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
             Finding(
                 "gunning.not_considered",
                 4,
-                "No analysis of the responses, nor a statement of how they were considered, "
-                "has been recorded yet.",
+                _(
+                    "No analysis of the responses, nor a statement of how they were "
+                    "considered, has been recorded yet.",
+                ),
                 blocking=True,
             )
         )
@@ -133,7 +147,9 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
             Finding(
                 "gunning.decided_before_considered",
                 4,
-                "A decision was recorded before the responses were analysed and considered.",
+                _(
+                    "A decision was recorded before the responses were analysed and considered.",
+                ),
             )
         )
     return tuple(findings)

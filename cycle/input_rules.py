@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import InvalidRequest
+from .i18n import gettext_lazy as _
 
 LONG_TEXT = 10_000
 """The longest free text a service accepts (reasons, summaries, dissent, what users said)."""
@@ -64,21 +65,50 @@ def text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidRequest(f"{field} must be text.", code=code or f"invalid.{_key(field)}")
+        raise InvalidRequest(
+            _(
+                "%(field)s must be text.",
+                field=field,
+            ),
+            code=code or f"invalid.{_key(field)}",
+        )
     stripped = value.strip()
     if required and not stripped:
-        raise InvalidRequest(f"{field} must not be empty.", code=code or f"invalid.{_key(field)}")
+        raise InvalidRequest(
+            _(
+                "%(field)s must not be empty.",
+                field=field,
+            ),
+            code=code or f"invalid.{_key(field)}",
+        )
     if len(stripped) > limit:
         raise InvalidRequest(
-            f"{field} must be at most {limit} characters (it has {len(stripped)}).",
+            _(
+                "%(field)s must be at most %(limit)s characters (it has %(length)s).",
+                field=field,
+                limit=limit,
+                length=len(stripped),
+            ),
             code="invalid.too_long",
         )
     try:
         stripped.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidRequest(f"{field} is not valid UTF-8 text.", code="invalid.encoding") from None
+        raise InvalidRequest(
+            _(
+                "%(field)s is not valid UTF-8 text.",
+                field=field,
+            ),
+            code="invalid.encoding",
+        ) from None
     if "\x00" in stripped:
-        raise InvalidRequest(f"{field} must not contain a NUL character.", code="invalid.encoding")
+        raise InvalidRequest(
+            _(
+                "%(field)s must not contain a NUL character.",
+                field=field,
+            ),
+            code="invalid.encoding",
+        )
     return stripped
 
 
@@ -89,17 +119,29 @@ def amount(value: Decimal | str | int | None) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
         raise InvalidRequest(
-            f"{value!r} is not an amount of money: give it as text, like 950000.50.",
+            _(
+                "%(value)s is not an amount of money: give it as text, like 950000.50.",
+                value=repr(value),
+            ),
             code="invalid.amount",
         )
     written = value.strip() if isinstance(value, str) else str(value)
     if written.startswith("-"):
-        raise InvalidRequest("The amount must be zero or more.", code="invalid.amount")
+        raise InvalidRequest(
+            _(
+                "The amount must be zero or more.",
+            ),
+            code="invalid.amount",
+        )
     if _PLAIN_AMOUNT.fullmatch(written) is None:
         raise InvalidRequest(
-            f"{written[:40]!r} is not a plain amount: write digits 0-9 with at most two decimal "
-            f"places and {AMOUNT_DIGITS} digits before the point, like 950000.50 (no commas, "
-            "underscores or exponents).",
+            _(
+                "%(written)s is not a plain amount: write digits 0-9 with at most two decimal "
+                "places and %(digits)s digits before the point, like 950000.50 (no "
+                "commas, underscores or exponents).",
+                written=repr(written[:40]),
+                digits=AMOUNT_DIGITS,
+            ),
             code="invalid.amount",
         )
     return Decimal(written).quantize(Decimal("0.01"))
@@ -111,7 +153,10 @@ def currency(value: str | None, default: str = "GBP") -> str:
     code = written.upper() if written.isascii() else ""
     if code not in CURRENCIES:
         raise InvalidRequest(
-            f"{written[:20]!r} is not an ISO 4217 currency code; give one such as GBP or EUR.",
+            _(
+                "%(written)s is not an ISO 4217 currency code; give one such as GBP or EUR.",
+                written=repr(written[:20]),
+            ),
             code="invalid.currency",
         )
     return code

@@ -23,6 +23,7 @@ from roles.permissions import Action as Permission
 from . import input_rules, ledger, notifications, selectors, workdays
 from .actions import LedgerAction
 from .errors import Conflict, InvalidRequest, NotFound
+from .i18n import gettext_lazy as _
 from .models import CommissioningCycle, DecisionMeeting
 from .service_support import lock_cycle, service
 
@@ -34,7 +35,11 @@ def _parse_date(value: date | str, field: str) -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidRequest(
-            f"The {field} must be a date like 2026-12-31, not {value!r}.",
+            _(
+                "The %(field)s must be a date like 2026-12-31, not %(value)s.",
+                field=field,
+                value=repr(value),
+            ),
             code=f"invalid.{field.replace(' ', '_')}",
         ) from None
 
@@ -47,23 +52,43 @@ def meeting_schedule(
     cycle = lock_cycle(cycle_id)
     require(actor, Permission.LEAD, cycle)
     if cycle.status != CommissioningCycle.Status.ACTIVE:
-        raise Conflict("The cycle is completed; reopen a stage first.", code="cycle.completed")
+        raise Conflict(
+            _(
+                "The cycle is completed; reopen a stage first.",
+            ),
+            code="cycle.completed",
+        )
     visit = selectors.open_visit(cycle)
     if visit is None:  # pragma: no cover - an active cycle always has an open visit
-        raise Conflict("The cycle has no open stage.", code="cycle.no_open_stage")
+        raise Conflict(
+            _(
+                "The cycle has no open stage.",
+            ),
+            code="cycle.no_open_stage",
+        )
     day = _parse_date(held_on, "meeting date")
     forum = (forum or "").strip()
     if not forum:
-        raise InvalidRequest("Say where the decision is made.", code="invalid.forum")
+        raise InvalidRequest(
+            _(
+                "Say where the decision is made.",
+            ),
+            code="invalid.forum",
+        )
     if len(forum) > input_rules.SHORT_TEXT:
         raise InvalidRequest(
-            f"The forum must be at most {input_rules.SHORT_TEXT} characters.",
+            _(
+                "The forum must be at most %(limit)s characters.",
+                limit=input_rules.SHORT_TEXT,
+            ),
             code="invalid.too_long",
         )
     if not decision_maker.has_perm(DECIDE_PERM):
         raise InvalidRequest(
-            f"{decision_maker.get_username()} cannot make the decision: they do not hold the "
-            "decision-maker role.",
+            _(
+                "%(name)s cannot make the decision: they do not hold the decision-maker role.",
+                name=decision_maker.get_username(),
+            ),
             code="invalid.decision_maker",
         )
     meeting = DecisionMeeting.objects.create(
@@ -105,19 +130,28 @@ def meeting_papers_issue(
     meeting = DecisionMeeting.objects.filter(pk=meeting_id, cycle=cycle).first()
     if meeting is None:
         raise NotFound(
-            f"Cycle {cycle.pk} has no decision meeting {meeting_id}.", code="meeting.not_found"
+            _(
+                "Cycle %(pk)s has no decision meeting %(meeting_id)s.",
+                pk=cycle.pk,
+                meeting_id=meeting_id,
+            ),
+            code="meeting.not_found",
         )
     today = workdays.uk_date(timezone.now())
     day = today if issued_on is None else _parse_date(issued_on, "papers date")
     if day > today:
         raise InvalidRequest(
-            "Papers can be recorded as sent only once they have been sent: the date is in the "
-            "future.",
+            _(
+                "Papers can be recorded as sent only once they have been sent: the date is in "
+                "the future.",
+            ),
             code="invalid.papers_date",
         )
     if day > meeting.held_on:
         raise InvalidRequest(
-            "The papers cannot have gone to the panel after the meeting.",
+            _(
+                "The papers cannot have gone to the panel after the meeting.",
+            ),
             code="invalid.papers_date",
         )
     previous = meeting.papers_issued_on
@@ -172,47 +206,74 @@ def meeting_change(
     )
     if meeting is None:
         raise NotFound(
-            f"Cycle {cycle.pk} has no decision meeting {meeting_id}.", code="meeting.not_found"
+            _(
+                "Cycle %(pk)s has no decision meeting %(meeting_id)s.",
+                pk=cycle.pk,
+                meeting_id=meeting_id,
+            ),
+            code="meeting.not_found",
         )
     if cycle.status != CommissioningCycle.Status.ACTIVE or meeting.visit.closed_at is not None:
         raise Conflict(
-            "This meeting belongs to a stage that has ended, so it cannot be changed.",
+            _(
+                "This meeting belongs to a stage that has ended, so it cannot be changed.",
+            ),
             code="meeting.stage_ended",
         )
     today = workdays.uk_date(timezone.now())
     if meeting.held_on < today:
         raise Conflict(
-            f"The meeting on {_day(meeting.held_on)} has been held, so it cannot be changed.",
+            _(
+                "The meeting on %(day)s has been held, so it cannot be changed.",
+                day=_day(meeting.held_on),
+            ),
             code="meeting.held",
         )
     if meeting.award_decisions.exists():
         raise Conflict(
-            "The award was decided at this meeting, so it cannot be changed.",
+            _(
+                "The award was decided at this meeting, so it cannot be changed.",
+            ),
             code="meeting.decided",
         )
     day = _parse_date(held_on, "meeting date")
     if day < today:
         raise InvalidRequest(
-            "A meeting can be moved only to today or a later day.", code="invalid.meeting_date"
+            _(
+                "A meeting can be moved only to today or a later day.",
+            ),
+            code="invalid.meeting_date",
         )
     if meeting.papers_issued_on is not None and day < meeting.papers_issued_on:
         raise InvalidRequest(
-            f"The papers went to the panel on {_day(meeting.papers_issued_on)}: the meeting "
-            "cannot be before that.",
+            _(
+                "The papers went to the panel on %(day)s: the meeting cannot be before that.",
+                day=_day(meeting.papers_issued_on),
+            ),
             code="invalid.meeting_date",
         )
     forum = (forum or "").strip()
     if not forum:
-        raise InvalidRequest("Say where the decision is made.", code="invalid.forum")
+        raise InvalidRequest(
+            _(
+                "Say where the decision is made.",
+            ),
+            code="invalid.forum",
+        )
     if len(forum) > input_rules.SHORT_TEXT:
         raise InvalidRequest(
-            f"The forum must be at most {input_rules.SHORT_TEXT} characters.",
+            _(
+                "The forum must be at most %(limit)s characters.",
+                limit=input_rules.SHORT_TEXT,
+            ),
             code="invalid.too_long",
         )
     if not decision_maker.has_perm(DECIDE_PERM):
         raise InvalidRequest(
-            f"{decision_maker.get_username()} cannot make the decision: they do not hold the "
-            "decision-maker role.",
+            _(
+                "%(name)s cannot make the decision: they do not hold the decision-maker role.",
+                name=decision_maker.get_username(),
+            ),
             code="invalid.decision_maker",
         )
     if (day, forum, decision_maker.pk) == (
@@ -220,7 +281,12 @@ def meeting_change(
         meeting.forum,
         meeting.decision_maker_id,
     ):
-        raise InvalidRequest("Nothing has changed.", code="invalid.unchanged")
+        raise InvalidRequest(
+            _(
+                "Nothing has changed.",
+            ),
+            code="invalid.unchanged",
+        )
     before = f"{meeting.forum} on {_day(meeting.held_on)}"
     previous = {
         "held_on": meeting.held_on.isoformat(),

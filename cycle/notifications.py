@@ -29,6 +29,7 @@ from roles.models import GovernanceBoard, PanelMembership
 from . import selectors
 from .errors import Conflict, InvalidRequest, NotFound
 from .gates import PAPERS_NOTICE_DAYS
+from .i18n import gettext_lazy as _
 from .models import (
     BudgetDisclosure,
     CommissioningCycle,
@@ -576,9 +577,13 @@ def notification_preference_set(*, actor: Any, channel: str) -> NotificationPref
     """Choose e-mail (and in the app) or in the app only, for everything from now on."""
     if channel not in Channel.values:
         raise InvalidRequest(
-            f"Choose one of: {', '.join(Channel.values)}.", code="invalid.notification_channel"
+            _(
+                "Choose one of: %(choices)s.",
+                choices=", ".join(Channel.values),
+            ),
+            code="invalid.notification_channel",
         )
-    preference, _ = NotificationPreference.objects.update_or_create(
+    preference, _created = NotificationPreference.objects.update_or_create(
         user_id=actor.pk, defaults={"channel": channel, "updated_at": timezone.now()}
     )
     return preference
@@ -617,11 +622,17 @@ def notification_retry(*, actor: Any, notification_id: int) -> Notification:
     )
     if notification is None:
         raise NotFound(
-            "There is no e-mail like that for you to try again.", code="notification.not_found"
+            _(
+                "There is no e-mail like that for you to try again.",
+            ),
+            code="notification.not_found",
         )
     if notification.failed_at is None:
         raise Conflict(
-            "That e-mail has not been given up on: it has been delivered, or is still being tried.",
+            _(
+                "That e-mail has not been given up on: it has been delivered, or is still "
+                "being tried.",
+            ),
             code="notification.not_given_up",
         )
     notification.failed_at = None

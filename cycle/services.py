@@ -22,6 +22,7 @@ from . import input_rules, ledger, notifications, records, selectors, workflow
 from .actions import LedgerAction
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
 from .gates import check_override, evaluate
+from .i18n import gettext_lazy as _
 from .models import (
     BoundaryAcknowledgement,
     BudgetDisclosure,
@@ -53,10 +54,20 @@ def _optional_text(value: str | None, field: str, limit: int = input_rules.LONG_
 
 def _require_active(cycle: CommissioningCycle) -> StageVisit:
     if cycle.status != CommissioningCycle.Status.ACTIVE:
-        raise Conflict("The cycle is completed; reopen a stage first.", code="cycle.completed")
+        raise Conflict(
+            _(
+                "The cycle is completed; reopen a stage first.",
+            ),
+            code="cycle.completed",
+        )
     visit = selectors.open_visit(cycle)
     if visit is None:  # pragma: no cover - an active cycle always has an open visit
-        raise Conflict("The cycle has no open stage.", code="cycle.no_open_stage")
+        raise Conflict(
+            _(
+                "The cycle has no open stage.",
+            ),
+            code="cycle.no_open_stage",
+        )
     return visit
 
 
@@ -94,12 +105,19 @@ def cycle_create(
     title = _require_text(title, "title", input_rules.SHORT_TEXT)
     if template_key not in TEMPLATES:
         raise InvalidRequest(
-            f"Unknown stage template {template_key!r}; choose one of: {', '.join(TEMPLATES)}.",
+            _(
+                "Unknown stage template %(template_key)s; choose one of: %(choices)s.",
+                template_key=repr(template_key),
+                choices=", ".join(TEMPLATES),
+            ),
             code="invalid.template",
         )
     if not lead.has_perm(LEAD_PERM):
         raise InvalidRequest(
-            f"{lead.get_username()} cannot lead a cycle: they do not hold the commissioner role.",
+            _(
+                "%(name)s cannot lead a cycle: they do not hold the commissioner role.",
+                name=lead.get_username(),
+            ),
             code="invalid.lead",
         )
     template = get_template(template_key)
@@ -149,7 +167,10 @@ def boundaries_agree(
     visit = _require_active(cycle)
     if influence not in RoleBoundaryAgreement.Influence.values:
         raise InvalidRequest(
-            f"Influence must be one of {', '.join(RoleBoundaryAgreement.Influence.values)}.",
+            _(
+                "Influence must be one of %(choices)s.",
+                choices=", ".join(RoleBoundaryAgreement.Influence.values),
+            ),
             code="invalid.influence",
         )
     previous = selectors.current_boundaries(cycle, visit.stage_key)
@@ -194,7 +215,9 @@ def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgem
     agreement = selectors.current_boundaries(cycle, visit.stage_key)
     if agreement is None:
         raise Conflict(
-            "There are no role boundaries to acknowledge for this stage yet.",
+            _(
+                "There are no role boundaries to acknowledge for this stage yet.",
+            ),
             code="boundaries.missing",
         )
     acknowledgement, created = BoundaryAcknowledgement.objects.get_or_create(
@@ -235,7 +258,9 @@ def budget_disclose(
     constraints = _optional_text(constraints, "constraints")
     if (value is None) == (not withheld_reason):
         raise InvalidRequest(
-            "Give either the amount or the reason it cannot be disclosed, not both.",
+            _(
+                "Give either the amount or the reason it cannot be disclosed, not both.",
+            ),
             code="invalid.budget",
         )
     currency = input_rules.currency(currency)
@@ -297,16 +322,20 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
     reasons = _require_text(dissent or "", "dissent reasons") if is_dissent else ""
     if not is_dissent and (boundaries is None or budget is None):
         raise Conflict(
-            "There is nothing to attest to yet: the role boundaries and the budget must be on "
-            "record first.",
+            _(
+                "There is nothing to attest to yet: the role boundaries and the budget must be "
+                "on record first.",
+            ),
             code="signoff.nothing_to_attest",
         )
     if not is_dissent:
         assert boundaries is not None
         if not BoundaryAcknowledgement.objects.filter(agreement=boundaries, member=actor).exists():
             raise Conflict(
-                f"Acknowledge version {boundaries.version} of the role boundaries "
-                "before attesting.",
+                _(
+                    "Acknowledge version %(version)s of the role boundaries before attesting.",
+                    version=boundaries.version,
+                ),
                 code="signoff.unacknowledged",
             )
     now = timezone.now()
@@ -374,7 +403,12 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
         visit=visit, member=actor, superseded_at__isnull=True, kind=SignOff.Kind.DISSENT
     ).first()
     if signoff is None:
-        raise Conflict("You have no open dissent on this stage.", code="dissent.none")
+        raise Conflict(
+            _(
+                "You have no open dissent on this stage.",
+            ),
+            code="dissent.none",
+        )
     SignOff.objects.filter(pk=signoff.pk).update(superseded_at=timezone.now(), withdrawn=True)
     ledger.append(
         actor=actor,
@@ -446,7 +480,11 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
     template = get_template(cycle.template_key)
     if stage_key not in template.keys:
         raise InvalidRequest(
-            f"{stage_key!r} is not a stage of this cycle; stages are: {', '.join(template.keys)}.",
+            _(
+                "%(stage_key)s is not a stage of this cycle; stages are: %(choices)s.",
+                stage_key=repr(stage_key),
+                choices=", ".join(template.keys),
+            ),
             code="invalid.stage",
         )
     current = template.position(cycle.current_stage)
@@ -455,7 +493,10 @@ def stage_reopen(*, actor: Any, cycle_id: int, stage_key: str, reason: str) -> S
         template.position(stage_key) == current and not completed
     ):
         raise Conflict(
-            f"Only a stage before the current one ({cycle.current_stage}) can be reopened.",
+            _(
+                "Only a stage before the current one (%(current_stage)s) can be reopened.",
+                current_stage=cycle.current_stage,
+            ),
             code="reopen.not_earlier",
         )
     now = timezone.now()
@@ -507,15 +548,21 @@ def gate_override(
     result = evaluate(snapshot)
     if result.open:
         raise Conflict(
-            "The gate is already open; there is nothing to override.", code="override.gate_open"
+            _(
+                "The gate is already open; there is nothing to override.",
+            ),
+            code="override.gate_open",
         )
     check = check_override(result, tuple(codes) if codes is not None else None)
     if check.not_waivable:
         raise Forbidden(check.refusal_message, code="override.not_waivable")
     if check.not_unmet or not check.departures:
         raise InvalidRequest(
-            f"An override can name only conditions unmet now ({', '.join(result.codes)}); "
-            f"not {', '.join(check.not_unmet) or 'none'}.",
+            _(
+                "An override can name only conditions unmet now (%(unmet)s); not %(named)s.",
+                unmet=", ".join(result.codes),
+                named=", ".join(check.not_unmet) or "none",
+            ),
             code="invalid.override_codes",
         )
     override = GateOverride.objects.create(
@@ -559,8 +606,11 @@ def involvement_lead_name(*, actor: Any, cycle_id: int, lead: Any) -> Commission
     require(actor, Action.LEAD, cycle)
     if not lead.has_perm(PANEL_PERM):
         raise InvalidRequest(
-            f"{lead.get_username()} cannot be the involvement lead: they hold neither the "
-            "involvement lead role nor the commissioner role.",
+            _(
+                "%(name)s cannot be the involvement lead: they hold neither the involvement "
+                "lead role nor the commissioner role.",
+                name=lead.get_username(),
+            ),
             code="invalid.involvement_lead",
         )
     bar = involvement_lead_bar(lead, cycle)
@@ -598,7 +648,12 @@ def decision_record(
     veto_reason = _optional_text(veto_reason, "veto reason")
     forum = _optional_text(forum, "forum", input_rules.SHORT_TEXT)
     if veto_used and not veto_reason:
-        raise InvalidRequest("A veto needs its reasons on the record.", code="invalid.veto_reason")
+        raise InvalidRequest(
+            _(
+                "A veto needs its reasons on the record.",
+            ),
+            code="invalid.veto_reason",
+        )
     decision = Decision.objects.create(
         cycle=cycle,
         visit=visit,
@@ -646,11 +701,19 @@ def input_submit(
     require_on_panel(cycle, actor)
     if source not in UserInput.Source.values:
         raise InvalidRequest(
-            f"Source must be one of {', '.join(UserInput.Source.values)}.", code="invalid.source"
+            _(
+                "Source must be one of %(choices)s.",
+                choices=", ".join(UserInput.Source.values),
+            ),
+            code="invalid.source",
         )
     if method not in UserInput.Method.values:
         raise InvalidRequest(
-            f"Method must be one of {', '.join(UserInput.Method.values)}.", code="invalid.method"
+            _(
+                "Method must be one of %(choices)s.",
+                choices=", ".join(UserInput.Method.values),
+            ),
+            code="invalid.method",
         )
     attachment_reference = _optional_text(
         attachment_reference, "attachment reference", input_rules.REFERENCE_TEXT
@@ -698,10 +761,20 @@ def input_respond(
     require(actor, Action.LEAD, cycle)
     user_input = UserInput.objects.filter(pk=input_id, cycle=cycle).first()
     if user_input is None:
-        raise NotFound(f"Cycle {cycle.pk} has no input {input_id}.", code="input.not_found")
+        raise NotFound(
+            _(
+                "Cycle %(pk)s has no input %(input_id)s.",
+                pk=cycle.pk,
+                input_id=input_id,
+            ),
+            code="input.not_found",
+        )
     if kind not in InputResponse.Kind.values:
         raise InvalidRequest(
-            f"The response must be one of {', '.join(InputResponse.Kind.values)}.",
+            _(
+                "The response must be one of %(choices)s.",
+                choices=", ".join(InputResponse.Kind.values),
+            ),
             code="invalid.response_kind",
         )
     if kind == InputResponse.Kind.WE_COULD_NOT:
@@ -715,7 +788,12 @@ def input_respond(
         decision = Decision.objects.filter(pk=decision_id, cycle=cycle).first()
         if decision is None:
             raise NotFound(
-                f"Cycle {cycle.pk} has no decision {decision_id}.", code="decision.not_found"
+                _(
+                    "Cycle %(pk)s has no decision %(decision_id)s.",
+                    pk=cycle.pk,
+                    decision_id=decision_id,
+                ),
+                code="decision.not_found",
             )
     now = timezone.now()
     previous_kind = user_input.status

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Conflict
+from .i18n import gettext_lazy as _
 
 if TYPE_CHECKING:
     from .models import CommissioningCycle, SignOff, StageVisit
@@ -61,8 +62,10 @@ class _NoWorkflow:
     ) -> list[int]:
         if required:
             raise Conflict(
-                "This cycle has no running process with an open stage, so there is nobody to "
-                "ask for sign-off through it.",
+                _(
+                    "This cycle has no running process with an open stage, so there is nobody "
+                    "to ask for sign-off through it.",
+                ),
                 code="process.not_running",
             )
         return []

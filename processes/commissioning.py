@@ -29,7 +29,7 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.status import PROCESS, STATUS
 
-from cycle import notifications, selectors, services
+from cycle import i18n, notifications, selectors, services
 from cycle.errors import Conflict, ServiceError
 from cycle.models import CommissioningCycle, SignOff, StageVisit
 from cycle.stages import get_template
@@ -280,8 +280,10 @@ class FlowWorkflow:
         if task is None:
             if process_for(cycle.pk) is not None:
                 raise Conflict(
-                    "The cycle's process has no open stage task, so the stage cannot be moved. "
-                    "Ask an administrator to check the process.",
+                    i18n.gettext_lazy(
+                        "The cycle's process has no open stage task, so the stage cannot be "
+                        "moved. Ask an administrator to check the process.",
+                    ),
                     code="process.no_stage_task",
                 )
             if outcome.get("outcome") == "reopened":
@@ -310,8 +312,10 @@ class FlowWorkflow:
         if process is None or stage_task is None:
             if required:
                 raise Conflict(
-                    "This cycle has no running process with an open stage, so there is nobody "
-                    "to ask for sign-off through it.",
+                    i18n.gettext_lazy(
+                        "This cycle has no running process with an open stage, so there is "
+                        "nobody to ask for sign-off through it.",
+                    ),
                     code="process.not_running",
                 )
             return []

@@ -30,6 +30,7 @@ from django.contrib.auth.models import Group
 from cycle import ledger
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from cycle.i18n import gettext_lazy as _
 from cycle.models import Organisation
 from cycle.service_support import service
 
@@ -41,12 +42,13 @@ CREATE_ACCOUNT_PERM = "auth.add_user"
 STAFF_PERM = "cycle.change_organisation"
 BOARD_PERM = "roles.change_governanceboard"
 
-_WHO_MAY = {
-    ACCOUNTS_PERM: "Only an administrator can change user accounts and their roles.",
-    CREATE_ACCOUNT_PERM: "Only an administrator can create user accounts.",
-    STAFF_PERM: "Only an administrator can change who works for an organisation.",
-    BOARD_PERM: "Only an administrator can change who sits on a governance board and what it "
-    "oversees.",
+_WHO_MAY: dict[str, str] = {
+    ACCOUNTS_PERM: _("Only an administrator can change user accounts and their roles."),
+    CREATE_ACCOUNT_PERM: _("Only an administrator can create user accounts."),
+    STAFF_PERM: _("Only an administrator can change who works for an organisation."),
+    BOARD_PERM: _(
+        "Only an administrator can change who sits on a governance board and what it oversees."
+    ),
 }
 
 
@@ -64,13 +66,17 @@ def _require_other(actor: Any, user: Any) -> None:
     """Nobody changes their own access; only a superuser changes a superuser's account."""
     if user.pk == actor.pk:
         raise Forbidden(
-            "Nobody can change their own access: another administrator must do it.",
+            _(
+                "Nobody can change their own access: another administrator must do it.",
+            ),
             code="forbidden.own_access",
         )
     if user.is_superuser and not actor.is_superuser:
         raise Forbidden(
-            f"{user.get_username()} is an operator (superuser) account, which only a superuser "
-            "can change.",
+            _(
+                "%(name)s is an operator (superuser) account, which only a superuser can change.",
+                name=user.get_username(),
+            ),
             code="forbidden.superuser_account",
         )
 
@@ -78,21 +84,39 @@ def _require_other(actor: Any, user: Any) -> None:
 def _lock_user(user: Any) -> Any:
     found = get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
     if found is None:
-        raise NotFound(f"There is no user account {user.pk}.", code="user.not_found")
+        raise NotFound(
+            _(
+                "There is no user account %(pk)s.",
+                pk=user.pk,
+            ),
+            code="user.not_found",
+        )
     return found
 
 
 def _lock_organisation(pk: int) -> Organisation:
     found = Organisation.objects.select_for_update().filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"There is no organisation {pk}.", code="organisation.not_found")
+        raise NotFound(
+            _(
+                "There is no organisation %(pk)s.",
+                pk=pk,
+            ),
+            code="organisation.not_found",
+        )
     return found
 
 
 def _lock_board(pk: int) -> GovernanceBoard:
     found = GovernanceBoard.objects.select_for_update().filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"There is no governance board {pk}.", code="board.not_found")
+        raise NotFound(
+            _(
+                "There is no governance board %(pk)s.",
+                pk=pk,
+            ),
+            code="board.not_found",
+        )
     return found
 
 
@@ -100,7 +124,11 @@ def _role_group(role: str) -> Group:
     names = {spec["name"] for spec in definitions.load_roles().values()}
     if role not in names:
         raise InvalidRequest(
-            f"{role!r} is not a role; the roles are: {', '.join(sorted(names))}.",
+            _(
+                "%(role)s is not a role; the roles are: %(roles)s.",
+                role=repr(role),
+                roles=", ".join(sorted(names)),
+            ),
             code="invalid.role",
         )
     return Group.objects.get(name=role)
@@ -149,11 +177,27 @@ def account_create(
     user_model = get_user_model()
     username = (username or "").strip()
     if not username:
-        raise InvalidRequest("An account needs a username.", code="invalid.username")
+        raise InvalidRequest(
+            _(
+                "An account needs a username.",
+            ),
+            code="invalid.username",
+        )
     if len(username) > 150:
-        raise InvalidRequest("A username must be at most 150 characters.", code="invalid.too_long")
+        raise InvalidRequest(
+            _(
+                "A username must be at most 150 characters.",
+            ),
+            code="invalid.too_long",
+        )
     if user_model._default_manager.filter(username=username).exists():
-        raise Conflict(f"There is already an account {username}.", code="account.exists")
+        raise Conflict(
+            _(
+                "There is already an account %(name)s.",
+                name=username,
+            ),
+            code="account.exists",
+        )
     user = user_model(
         username=username,
         email=email.strip(),
@@ -181,15 +225,27 @@ def account_set_password(*, actor: Any, user: Any, password: str | None) -> Any:
     ``None`` switches signing in with a password off for the account.
     """
     if actor is None or not actor.is_authenticated or not actor.is_active:
-        raise Forbidden("Sign in to change a password.", code="forbidden.manage_access")
+        raise Forbidden(
+            _(
+                "Sign in to change a password.",
+            ),
+            code="forbidden.manage_access",
+        )
     if user.pk != actor.pk and not actor.is_superuser:
         raise Forbidden(
-            "Only the account's owner, or an operator (superuser), can set its password: "
-            "nobody may sign in as someone else.",
+            _(
+                "Only the account's owner, or an operator (superuser), can set its password: "
+                "nobody may sign in as someone else.",
+            ),
             code="forbidden.password_of_another",
         )
     if password is not None and not password:
-        raise InvalidRequest("Give the new password.", code="invalid.password")
+        raise InvalidRequest(
+            _(
+                "Give the new password.",
+            ),
+            code="invalid.password",
+        )
     user = _lock_user(user)
     if password is None:
         user.set_unusable_password()
@@ -371,7 +427,9 @@ def board_oversight_add(*, actor: Any, board_id: int, organisation_id: int) -> G
     board = _lock_board(board_id)
     if board.members.filter(pk=actor.pk).exists():
         raise Forbidden(
-            "You sit on this board, so you cannot change what it oversees.",
+            _(
+                "You sit on this board, so you cannot change what it oversees.",
+            ),
             code="forbidden.own_access",
         )
     organisation = _lock_organisation(organisation_id)
@@ -394,7 +452,9 @@ def board_oversight_remove(*, actor: Any, board_id: int, organisation_id: int) -
     board = _lock_board(board_id)
     if board.members.filter(pk=actor.pk).exists():
         raise Forbidden(
-            "You sit on this board, so you cannot change what it oversees.",
+            _(
+                "You sit on this board, so you cannot change what it oversees.",
+            ),
             code="forbidden.own_access",
         )
     organisation = _lock_organisation(organisation_id)

@@ -187,7 +187,7 @@ class AccountAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
                 actor=request.user, user=user, password=password
             )
         except ServiceError as error:
-            messages.error(request, f"{error.code}: {error.message}")
+            messages.error(request, f"{error.code}: {error.message!s}")
             return HttpResponseRedirect(request.get_full_path())
         if changed.pk == request.user.pk:
             update_session_auth_hash(request, changed)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from cycle import ledger
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from cycle.i18n import gettext_lazy as _
 from cycle.service_support import service
 
 from .models import ApiToken
@@ -56,15 +57,34 @@ def find_active(secret: str) -> ApiToken | None:
 def token_create(*, actor: Any, name: str, expires_in_days: int | None = None) -> NewToken:
     """Create a token for the acting user; the secret is in the result and nowhere else."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
-        raise Forbidden("Only a signed-in user can create an API token.", code="forbidden.token")
+        raise Forbidden(
+            _(
+                "Only a signed-in user can create an API token.",
+            ),
+            code="forbidden.token",
+        )
     name = (name or "").strip()
     if not name:
-        raise InvalidRequest("Say what the token is for.", code="invalid.name")
+        raise InvalidRequest(
+            _(
+                "Say what the token is for.",
+            ),
+            code="invalid.name",
+        )
     if len(name) > 100:
-        raise InvalidRequest("The name must be at most 100 characters.", code="invalid.too_long")
+        raise InvalidRequest(
+            _(
+                "The name must be at most 100 characters.",
+            ),
+            code="invalid.too_long",
+        )
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_LIFETIME_DAYS:
         raise InvalidRequest(
-            f"A token lasts from 1 to {MAX_LIFETIME_DAYS} days.", code="invalid.expires_in_days"
+            _(
+                "A token lasts from 1 to %(days)s days.",
+                days=MAX_LIFETIME_DAYS,
+            ),
+            code="invalid.expires_in_days",
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
@@ -100,9 +120,20 @@ def token_revoke(*, actor: Any, token_id: int) -> ApiToken:
         or (token.user_id != actor.pk and not actor.is_superuser)
     ):
         # Someone else's token is answered as if it did not exist.
-        raise NotFound(f"There is no API token {token_id}.", code="token.not_found")
+        raise NotFound(
+            _(
+                "There is no API token %(token_id)s.",
+                token_id=token_id,
+            ),
+            code="token.not_found",
+        )
     if token.revoked_at is not None:
-        raise Conflict("The token has already been revoked.", code=LedgerAction.TOKEN_REVOKED)
+        raise Conflict(
+            _(
+                "The token has already been revoked.",
+            ),
+            code=LedgerAction.TOKEN_REVOKED,
+        )
     token.revoked_at = timezone.now()
     token.revoked_by = actor
     token.save(update_fields=["revoked_at", "revoked_by"])

@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from cycle import input_rules, ledger, notifications, records, workflow
 from cycle.actions import LedgerAction
 from cycle.errors import Conflict, Forbidden, InvalidRequest
+from cycle.i18n import gettext_lazy as _
 from cycle.models import CommissioningCycle, SignOff
 from cycle.service_support import lock_cycle, require_on_panel, service
 
@@ -46,7 +47,10 @@ def membership_add(
     require(actor, Action.MANAGE_PANEL, cycle)
     if not member.has_perm(REPRESENT_PERM):
         raise InvalidRequest(
-            f"{member.get_username()} does not hold the user representative role.",
+            _(
+                "%(name)s does not hold the user representative role.",
+                name=member.get_username(),
+            ),
             code="invalid.not_representative",
         )
     bar = panel_bar(member, cycle)
@@ -54,11 +58,19 @@ def membership_add(
         raise bar
     if tier not in PanelMembership.Tier.values:
         raise InvalidRequest(
-            f"Tier must be one of {', '.join(PanelMembership.Tier.values)}.", code="invalid.tier"
+            _(
+                "Tier must be one of %(choices)s.",
+                choices=", ".join(PanelMembership.Tier.values),
+            ),
+            code="invalid.tier",
         )
     if _active_membership(cycle, member) is not None:
         raise Conflict(
-            f"{member.get_username()} is already on the panel.", code="panel.already_member"
+            _(
+                "%(name)s is already on the panel.",
+                name=member.get_username(),
+            ),
+            code="panel.already_member",
         )
     membership = PanelMembership.objects.create(
         cycle=cycle,
@@ -145,12 +157,21 @@ def membership_remove(
         require(actor, Action.MANAGE_PANEL, cycle)
     membership = _active_membership(cycle, member)
     if membership is None:
-        raise Conflict(f"{member.get_username()} is not on the panel.", code="panel.not_member")
+        raise Conflict(
+            _(
+                "%(name)s is not on the panel.",
+                name=member.get_username(),
+            ),
+            code="panel.not_member",
+        )
     if actor.pk != member.pk and _has_open_dissent(cycle, member):
         raise Conflict(
-            f"{member.get_username()} has recorded dissent on this stage. Removing them would "
-            "silence it: the dissent must be withdrawn by them, or the gate overridden by a "
-            "governance board member, first.",
+            _(
+                "%(name)s has recorded dissent on this stage. Removing them would silence it: "
+                "the dissent must be withdrawn by them, or the gate overridden by a governance "
+                "board member, first.",
+                name=member.get_username(),
+            ),
             code="panel.dissent_open",
         )
     return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
@@ -163,7 +184,10 @@ def membership_leave(*, actor: Any, cycle_id: int, reason: str = "") -> PanelMem
     membership = _active_membership(cycle, actor)
     if membership is None:
         raise Forbidden(
-            "You are not an active member of this cycle's panel.", code="forbidden.not_on_panel"
+            _(
+                "You are not an active member of this cycle's panel.",
+            ),
+            code="forbidden.not_on_panel",
         )
     return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
 
@@ -180,13 +204,21 @@ def membership_set_tender_panel(
     require(actor, Action.MANAGE_PANEL, cycle)
     membership = _active_membership(cycle, member)
     if membership is None:
-        raise Conflict(f"{member.get_username()} is not on the panel.", code="panel.not_member")
+        raise Conflict(
+            _(
+                "%(name)s is not on the panel.",
+                name=member.get_username(),
+            ),
+            code="panel.not_member",
+        )
     if membership.tender_panel == tender_panel:
         return membership
     if tender_panel and _plans_to_bid(cycle, member):
         raise Conflict(
-            f"{member.get_username()} has declared that they plan to bid, so cannot sit on the "
-            "tender panel.",
+            _(
+                "%(name)s has declared that they plan to bid, so cannot sit on the tender panel.",
+                name=member.get_username(),
+            ),
             code="panel.plans_to_bid",
         )
     membership.tender_panel = tender_panel
@@ -225,7 +257,13 @@ def agreement_record(
     fields = {"task": task, "responsibilities": responsibilities, "support": support}
     for name, value in fields.items():
         if not (value or "").strip():
-            raise InvalidRequest(f"The working agreement needs its {name}.", code=f"invalid.{name}")
+            raise InvalidRequest(
+                _(
+                    "The working agreement needs its %(name)s.",
+                    name=name,
+                ),
+                code=f"invalid.{name}",
+            )
         fields[name] = input_rules.text(value, name.replace("_", " "))
     previous = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
     extra = {
@@ -267,7 +305,12 @@ def agreement_sign(*, actor: Any, cycle_id: int) -> AgreementSignature:
     require_on_panel(cycle, actor)
     agreement = WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").first()
     if agreement is None:
-        raise Conflict("There is no working agreement to sign yet.", code="agreement.missing")
+        raise Conflict(
+            _(
+                "There is no working agreement to sign yet.",
+            ),
+            code="agreement.missing",
+        )
     signature, created = AgreementSignature.objects.get_or_create(
         agreement=agreement, member=actor, defaults={"signed_at": timezone.now()}
     )
@@ -304,13 +347,19 @@ def conflict_declare(
     require_on_panel(cycle, actor)
     if interest not in ConflictDeclaration.Interest.values:
         raise InvalidRequest(
-            f"Interest must be one of {', '.join(ConflictDeclaration.Interest.values)}.",
+            _(
+                "Interest must be one of %(choices)s.",
+                choices=", ".join(ConflictDeclaration.Interest.values),
+            ),
             code="invalid.interest",
         )
     details = input_rules.text(details, "details", required=False)
     if interest != ConflictDeclaration.Interest.NONE and not details:
         raise InvalidRequest(
-            "Say which service, provider or bidder the interest concerns.", code="invalid.details"
+            _(
+                "Say which service, provider or bidder the interest concerns.",
+            ),
+            code="invalid.details",
         )
     declaration = ConflictDeclaration.objects.create(
         cycle=cycle, member=actor, interest=interest, details=details, declared_at=timezone.now()

@@ -75,9 +75,10 @@ def _service_problem(error: ServiceError, instance: str) -> tuple[int, dict[str,
     if isinstance(error, GateClosed):
         extensions["stage"] = error.stage_key
         extensions["unmet"] = [
-            {"code": item.code, "message": item.message} for item in error.result.unmet
+            {"code": item.code, "message": str(item.message)} for item in error.result.unmet
         ]
-    return status, problem(status, error.code, error.message, instance, **extensions)
+    # str(): a message in the active language (cycle.i18n), as a page would show it.
+    return status, problem(status, error.code, str(error.message), instance, **extensions)
 
 
 def _field_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 
+from ..i18n import gettext_lazy as _
+
 CONSIDERABLE_CHANGE_AMOUNT = Decimal("500000")
 """Reg 6(11)(b)(ii): the new lifetime value is at least this much higher than the existing
 contract's, when the authority's decision causes the difference, and also the share below."""
@@ -186,8 +188,10 @@ def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]
         return True, (
             Reason(
                 "change.different_in_character",
-                "The new arrangements are materially different in character from the existing "
-                "contract: the considerable change threshold is met.",
+                _(
+                    "The new arrangements are materially different in character from the "
+                    "existing contract: the considerable change threshold is met.",
+                ),
                 "reg 6(11)(a)",
             ),
         )
@@ -195,9 +199,11 @@ def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]
         return False, (
             Reason(
                 "change.not_considerable",
-                "The arrangements are not materially different in character, and the difference "
-                "from the existing contract is not the authority's own decision: the "
-                "considerable change threshold is not met.",
+                _(
+                    "The arrangements are not materially different in character, and the "
+                    "difference from the existing contract is not the authority's own "
+                    "decision: the considerable change threshold is not met.",
+                ),
                 "reg 6(10)-(11)",
             ),
         )
@@ -212,20 +218,26 @@ def considerable_change(answers: RouteAnswers) -> tuple[bool, tuple[Reason, ...]
         return True, (
             Reason(
                 "change.value_rise",
-                f"The authority's decision raises the lifetime value by £{rise:,.0f}"
-                + (f" ({share:.0%})" if share is not None else "")
-                + ": at least £500,000 and at least 25% above the existing contract's lifetime "
-                "value, so the considerable change threshold is met.",
+                _(
+                    "The authority's decision raises the lifetime value by £%(rise)s%(share)s: at "
+                    "least £500,000 and at least 25%% above the existing contract's lifetime "
+                    "value, so the considerable change threshold is met.",
+                    rise=f"{rise:,.0f}",
+                    share=f" ({share:.0%})" if share is not None else "",
+                ),
                 "reg 6(11)(b)",
             ),
         )
     return False, (
         Reason(
             "change.value_rise_below_threshold",
-            f"The authority's decision changes the lifetime value by £{rise:,.0f}"
-            + (f" ({share:.0%})" if share is not None else "")
-            + ": less than £500,000 or less than 25% above the existing contract's lifetime "
-            "value, so the considerable change threshold is not met.",
+            _(
+                "The authority's decision changes the lifetime value by £%(rise)s%(share)s: less "
+                "than £500,000 or less than 25%% above the existing contract's lifetime value, so "
+                "the considerable change threshold is not met.",
+                rise=f"{rise:,.0f}",
+                share=f" ({share:.0%})" if share is not None else "",
+            ),
             "reg 6(11)(b)",
         ),
     )
@@ -280,7 +292,9 @@ def _walk(
         reasons.append(
             Reason(
                 "framework.competitive_only",
-                "A framework agreement can be concluded only through the competitive process.",
+                _(
+                    "A framework agreement can be concluded only through the competitive process.",
+                ),
                 "reg 6(8), reg 18",
             )
         )
@@ -291,8 +305,10 @@ def _walk(
         reasons.append(
             Reason(
                 "direct_award_a.only_capable_provider",
-                "Only the existing provider can provide these services, because of their "
-                "nature: direct award A must be used.",
+                _(
+                    "Only the existing provider can provide these services, because of their "
+                    "nature: direct award A must be used.",
+                ),
                 "reg 6(3)",
             )
         )
@@ -300,8 +316,10 @@ def _walk(
     reasons.append(
         Reason(
             "direct_award_a.not_applicable",
-            "There is no existing provider, or other providers could provide these services: "
-            "direct award A does not apply.",
+            _(
+                "There is no existing provider, or other providers could provide these "
+                "services: direct award A does not apply.",
+            ),
             "reg 6(3)",
         )
     )
@@ -310,8 +328,10 @@ def _walk(
         reasons.append(
             Reason(
                 "direct_award_b.patient_choice",
-                "Patients choose their provider and every provider meeting the requirements is "
-                "offered a contract: direct award B must be used.",
+                _(
+                    "Patients choose their provider and every provider meeting the "
+                    "requirements is offered a contract: direct award B must be used.",
+                ),
                 "reg 6(4)",
             )
         )
@@ -319,8 +339,10 @@ def _walk(
     reasons.append(
         Reason(
             "direct_award_b.not_applicable",
-            "The number of providers is limited, or patients do not choose among them: direct "
-            "award B does not apply.",
+            _(
+                "The number of providers is limited, or patients do not choose among them: "
+                "direct award B does not apply.",
+            ),
             "reg 6(4)",
         )
     )
@@ -329,7 +351,9 @@ def _walk(
         reasons.append(
             Reason(
                 "direct_award_c.no_existing_provider",
-                "There is no existing provider, so direct award C is not open.",
+                _(
+                    "There is no existing provider, so direct award C is not open.",
+                ),
                 "reg 6(5)",
             )
         )
@@ -337,7 +361,9 @@ def _walk(
         reasons.append(
             Reason(
                 "direct_award_c.contract_not_expiring",
-                "The existing contract is not coming to an end, so direct award C is not open.",
+                _(
+                    "The existing contract is not coming to an end, so direct award C is not open.",
+                ),
                 "reg 6(5)(a)",
             )
         )
@@ -345,8 +371,10 @@ def _walk(
         reasons.append(
             Reason(
                 "direct_award_c.provider_not_performing",
-                "The existing provider is not performing sufficiently, so direct award C is not "
-                "open.",
+                _(
+                    "The existing provider is not performing sufficiently, so direct award C "
+                    "is not open.",
+                ),
                 "reg 6(5)(b)",
             )
         )
@@ -358,7 +386,9 @@ def _walk(
             reasons.append(
                 Reason(
                     "direct_award_c.considerable_change",
-                    "The considerable change threshold is met, so direct award C is not open.",
+                    _(
+                        "The considerable change threshold is met, so direct award C is not open.",
+                    ),
                     "reg 6(5)(c)",
                 )
             )
@@ -368,9 +398,11 @@ def _walk(
                 reasons.append(
                     Reason(
                         "direct_award_c.chosen",
-                        "The contract is expiring, the existing provider is performing "
-                        "sufficiently and the change is not considerable; the authority chose "
-                        "direct award C.",
+                        _(
+                            "The contract is expiring, the existing provider is performing "
+                            "sufficiently and the change is not considerable; the authority "
+                            "chose direct award C.",
+                        ),
                         "reg 6(5)",
                     )
                 )
@@ -378,7 +410,9 @@ def _walk(
             reasons.append(
                 Reason(
                     "direct_award_c.not_chosen",
-                    "Direct award C was open, and the authority chose not to use it.",
+                    _(
+                        "Direct award C was open, and the authority chose not to use it.",
+                    ),
                     "reg 6(5)",
                 )
             )
@@ -387,8 +421,10 @@ def _walk(
         reasons.append(
             Reason(
                 "most_suitable_provider.identifiable",
-                "The authority can identify the most suitable provider without a competition, "
-                "taking the key criteria into account.",
+                _(
+                    "The authority can identify the most suitable provider without a "
+                    "competition, taking the key criteria into account.",
+                ),
                 "reg 6(6)",
             )
         )
@@ -396,8 +432,10 @@ def _walk(
     reasons.append(
         Reason(
             "competitive.needed",
-            "The most suitable provider cannot be identified without a competition: the "
-            "competitive process is used.",
+            _(
+                "The most suitable provider cannot be identified without a competition: the "
+                "competitive process is used.",
+            ),
             "reg 6(7)",
         )
     )

@@ -32,6 +32,7 @@ from roles.models import ConflictDeclaration
 from roles.permissions import Action as Permission
 from roles.permissions import require
 
+from ..i18n import gettext_lazy as _
 from . import notice as notice_contents
 from . import selectors, standstill
 from .evaluation import SCORE_MAX, BidFacts, recusal
@@ -63,7 +64,13 @@ TEXT_LIMIT = 10_000
 def _text(value: str | None, field: str, *, required: bool = True, limit: int = TEXT_LIMIT) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise InvalidRequest(f"Enter {field}.", code=f"invalid.{field.replace(' ', '_')}")
+        raise InvalidRequest(
+            _(
+                "Enter %(field)s.",
+                field=field,
+            ),
+            code=f"invalid.{field.replace(' ', '_')}",
+        )
     # The length limit and valid Unicode, as every service checks them (``cycle.input_rules``).
     return input_rules.text(text, field, limit=limit, required=False)
 
@@ -80,11 +87,19 @@ def _decimal(value: Any, field: str) -> Decimal:
         amount = Decimal(written)
     except (InvalidOperation, ValueError):
         raise InvalidRequest(
-            f"{field} must be a number, like 1200000.", code=f"invalid.{field.replace(' ', '_')}"
+            _(
+                "%(field)s must be a number, like 1200000.",
+                field=field,
+            ),
+            code=f"invalid.{field.replace(' ', '_')}",
         ) from None
     if not amount.is_finite() or amount < 0:
         raise InvalidRequest(
-            f"{field} must be zero or more.", code=f"invalid.{field.replace(' ', '_')}"
+            _(
+                "%(field)s must be zero or more.",
+                field=field,
+            ),
+            code=f"invalid.{field.replace(' ', '_')}",
         )
     return amount
 
@@ -98,40 +113,68 @@ def _date(value: date | str | None, field: str) -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidRequest(
-            f"{field} must be a date like 2026-12-31.", code=f"invalid.{field.replace(' ', '_')}"
+            _(
+                "%(field)s must be a date like 2026-12-31.",
+                field=field,
+            ),
+            code=f"invalid.{field.replace(' ', '_')}",
         ) from None
 
 
 def _active(cycle: CommissioningCycle) -> None:
     if cycle.status != CommissioningCycle.Status.ACTIVE:
-        raise Conflict("The cycle is completed; reopen a stage first.", code="cycle.completed")
+        raise Conflict(
+            _(
+                "The cycle is completed; reopen a stage first.",
+            ),
+            code="cycle.completed",
+        )
 
 
 def _tender(cycle: CommissioningCycle) -> Tender:
     tender = Tender.objects.filter(cycle=cycle).first()
     if tender is None:
-        raise Conflict("No tender has been opened on this cycle.", code="tender.missing")
+        raise Conflict(
+            _(
+                "No tender has been opened on this cycle.",
+            ),
+            code="tender.missing",
+        )
     return tender
 
 
 def _bid(tender: Tender, bid_id: int) -> Bid:
     bid = Bid.objects.filter(pk=bid_id, tender=tender).select_related("lot").first()
     if bid is None:
-        raise NotFound(f"The tender has no bid {bid_id}.", code="bid.not_found")
+        raise NotFound(
+            _(
+                "The tender has no bid %(bid_id)s.",
+                bid_id=bid_id,
+            ),
+            code="bid.not_found",
+        )
     return bid
 
 
 def _criterion(tender: Tender, criterion_id: int) -> Criterion:
     criterion = Criterion.objects.filter(pk=criterion_id, tender=tender).first()
     if criterion is None:
-        raise NotFound(f"The tender has no criterion {criterion_id}.", code="criterion.not_found")
+        raise NotFound(
+            _(
+                "The tender has no criterion %(criterion_id)s.",
+                criterion_id=criterion_id,
+            ),
+            code="criterion.not_found",
+        )
     return criterion
 
 
 def _open_for_evaluation(tender: Tender) -> None:
     if AwardDecision.objects.filter(tender=tender, superseded_at__isnull=True).exists():
         raise Conflict(
-            "The award has been decided; scores and bids can no longer change.",
+            _(
+                "The award has been decided; scores and bids can no longer change.",
+            ),
             code="tender.decided",
         )
 
@@ -141,8 +184,10 @@ def _scorer_side(actor: Any, cycle: CommissioningCycle) -> Side:
     side = selectors.scorer_side(actor, cycle)
     if side is None:
         raise Forbidden(
-            "Only the organisation's commissioners and the members of the tender panel take part "
-            "in evaluating the bids.",
+            _(
+                "Only the organisation's commissioners and the members of the tender panel "
+                "take part in evaluating the bids.",
+            ),
             code="forbidden.evaluate",
         )
     return side
@@ -155,7 +200,11 @@ def _answers(raw: Mapping[str, Any]) -> RouteAnswers:
     unknown = set(raw) - set(QUESTIONS)
     if unknown:
         raise InvalidRequest(
-            f"Unknown questions: {', '.join(sorted(unknown))}.", code="invalid.route_question"
+            _(
+                "Unknown questions: %(unknown)s.",
+                unknown=", ".join(sorted(unknown)),
+            ),
+            code="invalid.route_question",
         )
     values: dict[str, Any] = {}
     for name, value in raw.items():
@@ -170,7 +219,13 @@ def _answers(raw: Mapping[str, Any]) -> RouteAnswers:
         elif str(value).lower() in ("no", "false"):
             values[name] = False
         else:
-            raise InvalidRequest(f"Answer {name} with yes or no.", code="invalid.route_answer")
+            raise InvalidRequest(
+                _(
+                    "Answer %(name)s with yes or no.",
+                    name=name,
+                ),
+                code="invalid.route_answer",
+            )
     return RouteAnswers(**values)
 
 
@@ -189,11 +244,20 @@ def route_record(
     rationale = _text(rationale, "rationale")
     decision = decide_route(given)
     if decision.invalid:
-        raise InvalidRequest("Lifetime values cannot be negative.", code="invalid.lifetime_value")
+        raise InvalidRequest(
+            _(
+                "Lifetime values cannot be negative.",
+            ),
+            code="invalid.lifetime_value",
+        )
     if decision.route is None:
         question = decision.unanswered[0]
         raise InvalidRequest(
-            f"Answer this question first: {QUESTIONS[question]}", code="route.unanswered"
+            _(
+                "Answer this question first: %(question)s",
+                question=QUESTIONS[question],
+            ),
+            code="route.unanswered",
         )
     previous = RouteAssessment.objects.filter(cycle=cycle).order_by("-version").first()
     assessment = RouteAssessment.objects.create(
@@ -256,31 +320,53 @@ def tender_open(
     require(actor, Permission.LEAD, cycle)
     _active(cycle)
     if Tender.objects.filter(cycle=cycle).exists():
-        raise Conflict("A tender is already open on this cycle.", code="tender.exists")
+        raise Conflict(
+            _(
+                "A tender is already open on this cycle.",
+            ),
+            code="tender.exists",
+        )
     route = RouteAssessment.objects.filter(cycle=cycle).order_by("-version").first()
     if route is None:
         raise Conflict(
-            "Record the route under the Provider Selection Regime first.", code="route.missing"
+            _(
+                "Record the route under the Provider Selection Regime first.",
+            ),
+            code="route.missing",
         )
     if route.route in ("direct-award-a", "direct-award-b"):
         raise Conflict(
-            f"The route is {route.route_label}: there is no evaluation against the key criteria.",
+            _(
+                "The route is %(route_label)s: there is no evaluation against the key criteria.",
+                route_label=route.route_label,
+            ),
             code="route.not_evaluated",
         )
     weight = _decimal(user_panel_weight, "user panel weight")
     if weight > 100:
         raise InvalidRequest(
-            "The user panel's weight is a percentage, from 0 to 100.",
+            _(
+                "The user panel's weight is a percentage, from 0 to 100.",
+            ),
             code="invalid.user_panel_weight",
         )
     if not lots:
-        raise InvalidRequest("A tender needs at least one lot.", code="invalid.lots")
+        raise InvalidRequest(
+            _(
+                "A tender needs at least one lot.",
+            ),
+            code="invalid.lots",
+        )
     lot_rows = []
     for position, lot in enumerate(lots, start=1):
         kind = lot.get("kind", Lot.Kind.GEOGRAPHIC)
         if kind not in Lot.Kind.values:
             raise InvalidRequest(
-                f"A lot is {' or '.join(Lot.Kind.values)}.", code="invalid.lot_kind"
+                _(
+                    "A lot is %(choices)s.",
+                    choices=" or ".join(Lot.Kind.values),
+                ),
+                code="invalid.lot_kind",
             )
         lot_rows.append(
             Lot(
@@ -291,16 +377,30 @@ def tender_open(
             )
         )
     if len({lot.name for lot in lot_rows}) != len(lot_rows):
-        raise InvalidRequest("Each lot needs a name of its own.", code="invalid.lot_name")
+        raise InvalidRequest(
+            _(
+                "Each lot needs a name of its own.",
+            ),
+            code="invalid.lot_name",
+        )
     criterion_rows = []
     for position, item in enumerate(criteria, start=1):
         key = item.get("key") or ""
         if key and key not in KeyCriterion.values:
-            raise InvalidRequest(f"Unknown key criterion {key!r}.", code="invalid.criterion_key")
+            raise InvalidRequest(
+                _(
+                    "Unknown key criterion %(key)s.",
+                    key=repr(key),
+                ),
+                code="invalid.criterion_key",
+            )
         value = _decimal(item.get("weight"), "criterion weight")
         if value <= 0:
             raise InvalidRequest(
-                "Every criterion needs a weight above zero.", code="invalid.criterion_weight"
+                _(
+                    "Every criterion needs a weight above zero.",
+                ),
+                code="invalid.criterion_weight",
             )
         criterion_rows.append(
             Criterion(
@@ -314,14 +414,19 @@ def tender_open(
     missing = [str(k.label) for k in KeyCriterion if k.value not in keys]
     if missing or len(keys) != len(set(keys)):
         raise InvalidRequest(
-            "The criteria must include each of the five key criteria once; missing: "
-            + (", ".join(missing) or "none")
-            + ".",
+            _(
+                "The criteria must include each of the five key criteria once; missing: "
+                "%(missing)s.",
+                missing=", ".join(missing) or "none",
+            ),
             code="invalid.key_criteria",
         )
     if sum(c.weight for c in criterion_rows) != 100:
         raise InvalidRequest(
-            "The criteria's weights must add up to 100.", code="invalid.criteria_weights"
+            _(
+                "The criteria's weights must add up to 100.",
+            ),
+            code="invalid.criteria_weights",
         )
     tender = Tender.objects.create(
         cycle=cycle,
@@ -382,10 +487,23 @@ def bid_record(
     _open_for_evaluation(tender)
     lot = Lot.objects.filter(pk=lot_id, tender=tender).first()
     if lot is None:
-        raise NotFound(f"The tender has no lot {lot_id}.", code="lot.not_found")
+        raise NotFound(
+            _(
+                "The tender has no lot %(lot_id)s.",
+                lot_id=lot_id,
+            ),
+            code="lot.not_found",
+        )
     bidder = _text(bidder, "provider", limit=200)
     if Bid.objects.filter(lot=lot, bidder__iexact=bidder).exists():
-        raise Conflict(f"{bidder} has already bid for {lot.name}.", code="bid.exists")
+        raise Conflict(
+            _(
+                "%(bidder)s has already bid for %(name)s.",
+                bidder=bidder,
+                name=lot.name,
+            ),
+            code="bid.exists",
+        )
     bid = Bid.objects.create(
         tender=tender,
         lot=lot,
@@ -420,13 +538,20 @@ def bid_interest_declare(
     bid = _bid(tender, bid_id)
     if interest not in ConflictDeclaration.Interest.values or interest == "none":
         raise InvalidRequest(
-            "Say what the interest is: uses the service, employment, a link to the bidder, "
-            "plans to bid, or other.",
+            _(
+                "Say what the interest is: uses the service, employment, a link to the bidder, "
+                "plans to bid, or other.",
+            ),
             code="invalid.interest",
         )
     details = _text(details, "details")
     if BidInterest.objects.filter(bid=bid, person=actor).exists():
-        raise Conflict("You have already declared an interest in this bid.", code="interest.exists")
+        raise Conflict(
+            _(
+                "You have already declared an interest in this bid.",
+            ),
+            code="interest.exists",
+        )
     declared = BidInterest.objects.create(
         bid=bid,
         person=actor,
@@ -480,12 +605,21 @@ def score_record(
     )
     if conflict is not None:
         raise Forbidden(
-            f"You declared an interest ({conflict.details}) in this bid by {bid.bidder}, so you "
-            "do not score it. You can still give your views on it.",
+            _(
+                "You declared an interest (%(details)s) in this bid by %(bidder)s, so you do "
+                "not score it. You can still give your views on it.",
+                details=conflict.details,
+                bidder=bid.bidder,
+            ),
             code="forbidden.recused",
         )
     if not scores:
-        raise InvalidRequest("Give at least one score.", code="invalid.score")
+        raise InvalidRequest(
+            _(
+                "Give at least one score.",
+            ),
+            code="invalid.score",
+        )
     criteria = {c.pk: c for c in Criterion.objects.filter(tender=tender)}
     comments = {int(k): v for k, v in (comments or {}).items()}
     values: dict[int, int] = {}
@@ -493,7 +627,11 @@ def score_record(
         criterion_id = int(key)
         if criterion_id not in criteria:
             raise NotFound(
-                f"The tender has no criterion {criterion_id}.", code="criterion.not_found"
+                _(
+                    "The tender has no criterion %(criterion_id)s.",
+                    criterion_id=criterion_id,
+                ),
+                code="criterion.not_found",
             )
         try:
             value = int(score)
@@ -501,7 +639,11 @@ def score_record(
             value = -1
         if not 0 <= value <= SCORE_MAX:
             raise InvalidRequest(
-                f"A score is a whole number from 0 to {SCORE_MAX}.", code="invalid.score"
+                _(
+                    "A score is a whole number from 0 to %(most)s.",
+                    most=SCORE_MAX,
+                ),
+                code="invalid.score",
             )
         values[criterion_id] = value
     now = timezone.now()
@@ -603,18 +745,32 @@ def score_moderate(
     criterion = _criterion(tender, criterion_id)
     if side not in Side.values:
         raise InvalidRequest(
-            "Moderate the commissioners' or the user panel's scores.", code="invalid.side"
+            _(
+                "Moderate the commissioners' or the user panel's scores.",
+            ),
+            code="invalid.side",
         )
     value = _decimal(score, "score")
     if value > SCORE_MAX:
-        raise InvalidRequest(f"A score is from 0 to {SCORE_MAX}.", code="invalid.score")
+        raise InvalidRequest(
+            _(
+                "A score is from 0 to %(most)s.",
+                most=SCORE_MAX,
+            ),
+            code="invalid.score",
+        )
     scored = list(
         Score.objects.filter(
             bid=bid, criterion=criterion, side=side, superseded_at__isnull=True
         ).values_list("score", flat=True)
     )
     if not scored:
-        raise Conflict("Nobody on that side has scored this yet.", code="moderation.nothing_scored")
+        raise Conflict(
+            _(
+                "Nobody on that side has scored this yet.",
+            ),
+            code="moderation.nothing_scored",
+        )
     now = timezone.now()
     previous = Moderation.objects.filter(
         bid=bid, criterion=criterion, side=side, superseded_at__isnull=True
@@ -676,19 +832,39 @@ def award_decide(
     meeting = DecisionMeeting.objects.filter(pk=meeting_id, cycle=cycle).first()
     if meeting is None:
         raise NotFound(
-            f"Cycle {cycle.pk} has no decision meeting {meeting_id}.", code="meeting.not_found"
+            _(
+                "Cycle %(pk)s has no decision meeting %(meeting_id)s.",
+                pk=cycle.pk,
+                meeting_id=meeting_id,
+            ),
+            code="meeting.not_found",
         )
     if AwardDecision.objects.filter(tender=tender, superseded_at__isnull=True).exists():
-        raise Conflict("The award has already been decided.", code="award.decided")
+        raise Conflict(
+            _(
+                "The award has already been decided.",
+            ),
+            code="award.decided",
+        )
     lots = {lot.pk: lot for lot in Lot.objects.filter(tender=tender)}
     given = {int(k): (int(v) if v not in (None, "") else None) for k, v in awards.items()}
     if set(given) != set(lots):
-        raise InvalidRequest("Decide every lot: a bid for it, or no award.", code="invalid.awards")
+        raise InvalidRequest(
+            _(
+                "Decide every lot: a bid for it, or no award.",
+            ),
+            code="invalid.awards",
+        )
     bids = {bid.pk: bid for bid in Bid.objects.filter(tender=tender)}
     for lot_id, bid_id in given.items():
         if bid_id is not None and (bid_id not in bids or bids[bid_id].lot_id != lot_id):
             raise InvalidRequest(
-                f"Bid {bid_id} is not a bid for {lots[lot_id].name}.", code="invalid.awards"
+                _(
+                    "Bid %(bid_id)s is not a bid for %(name)s.",
+                    bid_id=bid_id,
+                    name=lots[lot_id].name,
+                ),
+                code="invalid.awards",
             )
     texts = {}
     for key, field in AwardDecision.REASON_FIELDS.items():
@@ -738,7 +914,12 @@ def award_decide(
 def _current_decision(tender: Tender) -> AwardDecision:
     decision = AwardDecision.objects.filter(tender=tender, superseded_at__isnull=True).first()
     if decision is None:
-        raise Conflict("The award has not been decided yet.", code="award.undecided")
+        raise Conflict(
+            _(
+                "The award has not been decided yet.",
+            ),
+            code="award.undecided",
+        )
     return decision
 
 
@@ -760,16 +941,26 @@ def notice_publish(
     decision = _current_decision(tender)
     if decision.outcome != AwardDecision.Outcome.AWARD:
         raise Conflict(
-            "The decision was not to award: there is no intention to award to publish.",
+            _(
+                "The decision was not to award: there is no intention to award to publish.",
+            ),
             code="notice.no_award",
         )
     if IntentionNotice.objects.filter(decision=decision).exists():
-        raise Conflict("The notice has already been published.", code="notice.published")
+        raise Conflict(
+            _(
+                "The notice has already been published.",
+            ),
+            code="notice.published",
+        )
     day = _date(published_on, "publication date")
     contents = notice_contents.build(tender.pk)
     if contents.missing:
         raise InvalidRequest(
-            "The notice cannot be published without: " + ", ".join(contents.missing) + ".",
+            _(
+                "The notice cannot be published without: %(missing)s.",
+                missing=", ".join(contents.missing),
+            ),
             code="notice.incomplete",
         )
     ends = standstill.standstill_ends(day, _region(cycle))
@@ -799,7 +990,12 @@ def notice_publish(
 def _notice(tender: Tender) -> IntentionNotice:
     published = IntentionNotice.objects.filter(decision__tender=tender).order_by("-id").first()
     if published is None:
-        raise Conflict("No notice of intention has been published.", code="notice.missing")
+        raise Conflict(
+            _(
+                "No notice of intention has been published.",
+            ),
+            code="notice.missing",
+        )
     return published
 
 
@@ -819,8 +1015,11 @@ def representation_record(
     day = _date(received_on, "date received")
     if day <= published.published_on or day > published.standstill_ends_on:
         raise Conflict(
-            "Representations are made during the standstill: from the day after the notice to "
-            f"the end of {published.standstill_ends_on.isoformat()}.",
+            _(
+                "Representations are made during the standstill: from the day after the notice "
+                "to the end of %(day)s.",
+                day=published.standstill_ends_on.isoformat(),
+            ),
             code="representation.outside_standstill",
         )
     row = Representation.objects.create(
@@ -861,16 +1060,33 @@ def representation_review(
     row = Representation.objects.filter(pk=representation_id, notice=published).first()
     if row is None:
         raise NotFound(
-            f"There is no representation {representation_id}.", code="representation.not_found"
+            _(
+                "There is no representation %(representation_id)s.",
+                representation_id=representation_id,
+            ),
+            code="representation.not_found",
         )
     if row.outcome:
-        raise Conflict("This representation has been reviewed.", code="representation.reviewed")
+        raise Conflict(
+            _(
+                "This representation has been reviewed.",
+            ),
+            code="representation.reviewed",
+        )
     if outcome not in Representation.Outcome.values:
-        raise InvalidRequest("Proceed, or abandon the award.", code="invalid.outcome")
+        raise InvalidRequest(
+            _(
+                "Proceed, or abandon the award.",
+            ),
+            code="invalid.outcome",
+        )
     day = _date(reviewed_on, "review date")
     if day < row.received_on:
         raise InvalidRequest(
-            "The review cannot come before the representation.", code="invalid.review_date"
+            _(
+                "The review cannot come before the representation.",
+            ),
+            code="invalid.review_date",
         )
     row.outcome = outcome
     row.review_reasons = _text(reasons, "reasons")
@@ -908,7 +1124,12 @@ def contract_award_record(
     require(actor, Permission.LEAD, cycle)
     published = _notice(_tender(cycle))
     if published.contract_awarded_on is not None:
-        raise Conflict("The contract has been recorded as awarded.", code="contract.awarded")
+        raise Conflict(
+            _(
+                "The contract has been recorded as awarded.",
+            ),
+            code="contract.awarded",
+        )
     day = _date(awarded_on, "award date")
     state = selectors.standstill_state(published, today=day)
     if not state.may_award:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cycle import workdays
+from cycle.i18n import gettext_lazy as _
 
 STANDSTILL_WORKING_DAYS = 8
 AFTER_REVIEW_WORKING_DAYS = 5
@@ -55,14 +56,17 @@ def standstill_state(
     """Where the standstill stands on ``today``."""
     if abandoned:
         return StandstillState(
-            False, "standstill.abandoned", "The award was abandoned after review.", None
+            False, "standstill.abandoned", _("The award was abandoned after review."), None
         )
     if any(not r.reviewed for r in representations):
         return StandstillState(
             False,
             "standstill.under_review",
-            "A representation was made: the decision is under review, and the contract cannot "
-            "be awarded until the review decides to proceed and 5 more working days pass.",
+            _(
+                "A representation was made: the decision is under review, and the contract "
+                "cannot be awarded until the review decides to proceed and 5 more working days "
+                "pass."
+            ),
             None,
         )
     last = ends_on
@@ -74,8 +78,12 @@ def standstill_state(
         return StandstillState(
             False,
             "standstill.running",
-            f"The standstill runs until the end of {last.day} {last:%B %Y}; the contract can be "
-            f"awarded from {earliest.day} {earliest:%B %Y}.",
+            _(
+                "The standstill runs until the end of %(last)s; the contract can be awarded from "
+                "%(earliest)s.",
+                last=f"{last.day} {last:%B %Y}",
+                earliest=f"{earliest.day} {earliest:%B %Y}",
+            ),
             earliest,
         )
-    return StandstillState(True, "standstill.over", "The standstill is over.", earliest)
+    return StandstillState(True, "standstill.over", _("The standstill is over."), earliest)
