@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 
 from cycle import compliance, duty_services, meetings, reminders, services
 from cycle.actions import LedgerAction, Operation
-from cycle.errors import Forbidden
+from cycle.errors import Forbidden, ServiceError
 from cycle.models import AuditEvent
 from cycle.procurement import services as procurement_services
 from cycle.service_support import service
 from roles import accounts, api_tokens
 from roles import services as role_services
-from tests.factories import CycleWorld
+from tests.factories import CycleWorld, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = (
@@ -32,14 +35,19 @@ SERVICE_MODULES = (
 )
 
 
-def _services() -> dict[str, tuple[LedgerAction, ...]]:
+def _service_functions() -> dict[str, Any]:
     found = {}
     for module in SERVICE_MODULES:
         for name, value in vars(module).items():
-            declared = getattr(value, "ledger_actions", None)
-            if declared is not None and value.__module__ == module.__name__:
-                found[name] = declared
+            if getattr(value, "ledger_actions", None) is not None and (
+                value.__module__ == module.__name__
+            ):
+                found[name] = value
     return found
+
+
+def _services() -> dict[str, tuple[LedgerAction, ...]]:
+    return {name: func.ledger_actions for name, func in _service_functions().items()}
 
 
 def test_every_service_is_an_operation_and_every_operation_a_service() -> None:
@@ -121,3 +129,67 @@ def test_a_sign_off_refusal_carries_both_actions_a_sign_off_can_write(world: Cyc
 def test_compliance_fails_loudly_on_a_payload_without_a_key_it_reads() -> None:
     with pytest.raises(compliance.LedgerPayloadMissing, match="'signoffs_voided'"):
         compliance.recorded({"version": 2, "amount": "950000.00"}, "signoffs_voided")
+
+
+UNREFUSABLE = {
+    Operation.INPUT_FLAG_OVERDUE,  # tasks the system runs on its own: no actor to refuse
+    Operation.REMINDERS_SEND_FOR_CYCLE,
+    Operation.TOKEN_REVOKE,  # someone else's token is answered as not found, never refused
+}
+
+SIGNED_IN_IS_ENOUGH = {Operation.TOKEN_CREATE}
+"""Services anyone signed in may call for themselves: only someone signed out is refused."""
+
+
+def _stand_in(name: str, world: CycleWorld, outsider: Any) -> Any:
+    """A value for a required argument: someone on the cycle for a person, the world's own
+    records for the rest (the refusal comes before they are read)."""
+    return {
+        "user": world.panel[0],
+        "member": world.panel[0],
+        "lead": world.lead,
+        "decision_maker": world.lead,
+        "cycle_id": world.id,
+        "organisation": world.organisation,
+        "organisation_id": world.organisation.pk,
+        "tender_panel": True,
+        "answers": {},
+        "lots": [],
+        "awards": {},
+        "scores": {},
+    }.get(name, 1 if name.endswith("_id") else "x")
+
+
+def test_every_service_refuses_an_outsider_under_its_operation_with_the_actions_it_refused(
+    world: CycleWorld,
+) -> None:
+    outsider = UserFactory()
+    refused = {}
+    for name, func in _service_functions().items():
+        if Operation(name) in UNREFUSABLE:
+            continue
+        required = [
+            p.name
+            for p in inspect.signature(func).parameters.values()
+            if p.default is inspect.Parameter.empty and p.name != "actor"
+        ]
+        kwargs = {arg: _stand_in(arg, world, outsider) for arg in required}
+        actor = AnonymousUser() if name in SIGNED_IN_IS_ENOUGH else outsider
+        try:
+            func(actor=actor, **kwargs)
+        except Forbidden:
+            pass
+        except ServiceError as error:  # pragma: no cover - the assertion below names it
+            refused[name] = ("not refused", error.code)
+            continue
+        else:  # pragma: no cover - the assertion below names it
+            refused[name] = ("allowed", "")
+            continue
+        event = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.REFUSED).latest("seq")
+        refused[name] = (event.action, json.loads(event.payload)["refused"])
+
+    assert refused == {
+        name: (name, [str(action) for action in declared])
+        for name, declared in _services().items()
+        if Operation(name) not in UNREFUSABLE
+    }
