@@ -323,13 +323,14 @@ def main() -> int:
             f"{label:<58}{seconds:>9.3f}{args.events / seconds:>12,.0f}"
             f"{megabytes / seconds:>9.1f}{raw_seconds / seconds:>8.2f}"
         )
-    ratio = raw_seconds / rows[1][1]
     print()
-    verdict = "met" if ratio >= GOAL else "NOT met"
-    print(
-        f"In-memory verification runs at {ratio:.2f} of raw SHA-256 speed: the goal "
-        f"(at least {GOAL:.2f}) is {verdict}."
-    )
+    for where, seconds in (("In memory", rows[1][1]), ("From the database", rows[3][1])):
+        ratio = raw_seconds / seconds
+        verdict = "met" if ratio >= GOAL else "NOT met"
+        print(
+            f"{where}, verification runs at {ratio:.2f} of raw SHA-256 speed: the goal "
+            f"(at least {GOAL:.2f}) is {verdict}."
+        )
     return 0
 
 

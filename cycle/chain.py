@@ -185,6 +185,22 @@ def canonical_bodies(
     return bodies
 
 
+def stored_bodies(texts: Iterable[Any]) -> list[bytes] | None:
+    """Canonical bodies kept as text (by the database), as bytes; None if any might not be one.
+
+    A body kept is the canonical form only if it holds no control character (JSON escapes those);
+    None also when one is missing or not text.
+    """
+    try:
+        bodies = list(map(str.encode, texts))
+    except (TypeError, ValueError):
+        return None
+    joined = b"".join(bodies)
+    if len(joined.translate(None, _CONTROL_BYTES)) != len(joined):
+        return None
+    return bodies
+
+
 def event_hash(fields: Mapping[str, Any]) -> str:
     """SHA-256 (hex) over the canonical JSON of the hashed fields of one event."""
     return hashlib.sha256(canonical_event(fields)).hexdigest()
