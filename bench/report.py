@@ -139,6 +139,38 @@ class Builder:
         self.prev_hash = chain.GENESIS
         self.cycles = {self.home.pk: 0, self.neighbour.pk: 0}
 
+    @staticmethod
+    def _record_passages(
+        visits: list[Any], signoffs: list[Any], panels: list[Any], plans: list[Any], cycles: Any
+    ) -> None:
+        """What the advance records on each visit it closes: how many attestations counted (the
+        whole panel here, as the ledger says) and, when the gate was passed, the attestation that
+        completed the quorum of the panel."""
+        from cycle.gates import quorum_for
+        from cycle.models import StageVisit
+
+        panel_size = {cycle.pk: len(panel) for cycle, panel in zip(cycles, panels, strict=True)}
+        joined = {
+            cycle.pk: plan[0] + timedelta(hours=2)
+            for cycle, plan in zip(cycles, plans, strict=True)
+        }
+        by_visit: dict[int, list[Any]] = {}
+        for signoff in signoffs:
+            by_visit.setdefault(signoff.visit_id, []).append(signoff)
+        closed = []
+        for visit in visits:
+            if visit.closed_at is None:
+                continue
+            visit.attesting = panel_size[visit.cycle_id]
+            counted = sorted(by_visit.get(visit.pk, ()), key=lambda s: (s.recorded_at, s.pk))
+            if visit.closure == "passed" and counted:
+                active = (
+                    panel_size[visit.cycle_id] if joined[visit.cycle_id] <= visit.closed_at else 0
+                )
+                visit.quorum_signoff_id = counted[min(quorum_for(active), len(counted)) - 1].pk
+            closed.append(visit)
+        StageVisit.objects.bulk_update(closed, ["attesting", "quorum_signoff"], batch_size=2000)
+
     def add(self, organisation: Any, count: int, chunk: int = 250) -> None:
         done = 0
         while done < count:
@@ -271,23 +303,24 @@ class Builder:
             for visit in by_cycle[cycle.pk]:
                 versions = 2 if rnd.random() < 0.2 else 1
                 for version in range(1, versions + 1):
-                    boundaries.append(
-                        RoleBoundaryAgreement(
-                            cycle=cycle,
-                            stage_key=visit.stage_key,
-                            version=version,
-                            purpose="Shape the service with the people who use it.",
-                            user_role="Co-author the outcomes; comment on the rest.",
-                            influence=rnd.choice(
-                                ("consult", "influence", "influence", "co-decide")
-                            ),
-                            decision_maker="The cabinet member for adult social care.",
-                            fixed_matters="The total budget.",
-                            open_matters="Outcomes, locations and opening hours.",
-                            recorded_by=cycle.lead_commissioner,
-                            recorded_at=visit.opened_at + timedelta(days=version),
-                        )
+                    agreement = RoleBoundaryAgreement(
+                        cycle=cycle,
+                        stage_key=visit.stage_key,
+                        version=version,
+                        purpose="Shape the service with the people who use it.",
+                        user_role="Co-author the outcomes; comment on the rest.",
+                        influence=rnd.choice(("consult", "influence", "influence", "co-decide")),
+                        decision_maker="The cabinet member for adult social care.",
+                        fixed_matters="The total budget.",
+                        open_matters="Outcomes, locations and opening hours.",
+                        recorded_by=cycle.lead_commissioner,
+                        recorded_at=visit.opened_at + timedelta(days=version),
                     )
+                    previous = boundaries[-1] if version > 1 else None
+                    agreement.unchanged_from_previous = self.records.boundaries_unchanged(
+                        previous, agreement
+                    )
+                    boundaries.append(agreement)
             budgets.append(
                 BudgetDisclosure(
                     cycle=cycle,
@@ -358,6 +391,7 @@ class Builder:
         BoundaryAcknowledgement.objects.bulk_create(acknowledgements, batch_size=5000)
         SignOff.objects.bulk_create(signoffs, batch_size=5000)
         GateOverride.objects.bulk_create(overrides)
+        self._record_passages(visits, signoffs, panels, plans, cycles)
 
         decisions = []
         for cycle in cycles:
@@ -488,10 +522,7 @@ class Builder:
                     ),
                 )
             )
-        before: dict[tuple[int, str], Any] = {}
         for agreement in boundaries:
-            previous = before.get((agreement.cycle_id, agreement.stage_key))
-            before[(agreement.cycle_id, agreement.stage_key)] = agreement
             story[agreement.cycle_id].append(
                 (
                     agreement.recorded_at,
@@ -503,7 +534,7 @@ class Builder:
                         version=agreement.version,
                         influence=agreement.influence,
                         decision_maker=agreement.decision_maker,
-                        unchanged=records.boundaries_unchanged(previous, agreement),
+                        unchanged=agreement.unchanged_from_previous,
                     ),
                 )
             )

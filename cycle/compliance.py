@@ -21,19 +21,16 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Min, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from roles.models import PanelMembership
-
 from .actions import LedgerAction
-from .gates import quorum_for
 from .models import (
     AuditEvent,
     BudgetDisclosure,
@@ -251,13 +248,40 @@ def as_json(report: OrganisationCompliance | CycleCompliance) -> str:
 
 
 def _collect(cycles_q: Q, now: datetime) -> list[tuple[int, CycleCompliance]]:
-    """Read everything once (nine queries), then work out each cycle's measures in Python.
+    """Read everything once (nine queries), then work out each cycle's measures.
     Each cycle comes with the id of its organisation.
 
     The cycles are read first, and everything else by their ids: the planner then reads each
     table through its cycle index, so the cost follows these cycles' own records, not what other
-    organisations hold (a join to the cycles by organisation let it scan whole tables)."""
-    cycles = list(
+    organisations hold (a join to the cycles by organisation let it scan whole tables). What the
+    measures only count or pick (the attestation that completed a quorum, the members who
+    attested again after a budget change, how a dissent ended) is worked out in the database."""
+    cycles = _cycles(cycles_q)
+    ids = [cycle["id"] for cycle in cycles]
+    by_cycle = {name: _by_cycle(read(ids)) for name, read in _RECORDS.items()}
+    return [
+        (
+            cycle["organisation_id"],
+            _cycle(
+                cycle, {name: table.get(cycle["id"], []) for name, table in by_cycle.items()}, now
+            ),
+        )
+        for cycle in cycles
+    ]
+
+
+Rows = list[dict[str, Any]]
+
+
+def _by_cycle(rows: Iterable[Any]) -> dict[int, Rows]:
+    table: dict[int, Rows] = defaultdict(list)
+    for row in rows:
+        table[row["cycle_id"]].append(row)
+    return table
+
+
+def _cycles(cycles_q: Q) -> list[Any]:
+    return list(
         CommissioningCycle.objects.filter(cycles_q)
         .order_by("id")
         .values(
@@ -270,102 +294,136 @@ def _collect(cycles_q: Q, now: datetime) -> list[tuple[int, CycleCompliance]]:
             "status",
         )
     )
-    related = {"cycle_id__in": [cycle["id"] for cycle in cycles]}
-    by_cycle: dict[str, dict[int, list[dict[str, Any]]]] = {}
 
-    def grouped(name: str, rows: Any) -> None:
-        table: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            table[row["cycle_id"]].append(row)
-        by_cycle[name] = table
 
-    grouped(
-        "visits",
-        StageVisit.objects.filter(**related)
-        .order_by("id")
-        .values("id", "cycle_id", "stage_key", "opened_at", "closed_at", "closure"),
-    )
-    grouped(
-        "overrides",
-        GateOverride.objects.filter(**related)
-        .order_by("id")
-        .values("id", "cycle_id", "visit_id", "by__username", "reason", "unmet_codes"),
-    )
-    grouped(
-        "signoffs",
-        SignOff.objects.filter(**related)
+def _visits(ids: list[int]) -> Iterable[Any]:
+    """Each stage visit, with the attestation that completed its quorum when its gate was passed
+    (``StageVisit.quorum_signoff``) and when the boundaries that attestation named were agreed."""
+    return (
+        StageVisit.objects.filter(cycle_id__in=ids)
         .order_by("id")
         .values(
             "id",
             "cycle_id",
+            "stage_key",
+            "opened_at",
+            "closed_at",
+            "closure",
+            "quorum_signoff__recorded_at",
+            "quorum_signoff__boundary__recorded_at",
+        )
+    )
+
+
+def _overrides(ids: list[int]) -> Iterable[Any]:
+    return (
+        GateOverride.objects.filter(cycle_id__in=ids)
+        .order_by("id")
+        .values("id", "cycle_id", "visit_id", "by__username", "reason", "unmet_codes")
+    )
+
+
+def _dissents(ids: list[int]) -> Iterable[Any]:
+    """Each dissent, with the kind of the member's next sign-off on the same visit, if any."""
+    following = (
+        SignOff.objects.filter(
+            visit_id=OuterRef("visit_id"), member_id=OuterRef("member_id"), id__gt=OuterRef("id")
+        )
+        .order_by("id")
+        .values("kind")[:1]
+    )
+    return (
+        SignOff.objects.filter(cycle_id__in=ids, kind=SignOff.Kind.DISSENT)
+        .annotate(followed_by=Subquery(following))
+        .order_by("id")
+        .values(
+            "cycle_id",
             "visit_id",
-            "member_id",
             "member__username",
-            "kind",
             "reasons",
             "recorded_at",
             "superseded_at",
             "withdrawn",
-            "budget_id",
-            "boundary_id",
-        ),
+            "followed_by",
+        )
     )
-    grouped(
-        "budgets",
-        BudgetDisclosure.objects.filter(**related)
+
+
+def _reattestations(ids: list[int]) -> Iterable[Any]:
+    """For each budget change (version 2 on) and member who attested against it, the first such
+    attestation: whether the member re-attested before the next advance is one comparison."""
+    return (
+        SignOff.objects.filter(cycle_id__in=ids, kind=SignOff.Kind.ATTEST, budget__version__gte=2)
+        .values("cycle_id", "budget_id", "member_id")
+        .annotate(first_at=Min("recorded_at"))
+        .order_by()
+    )
+
+
+def _budgets(ids: list[int]) -> Iterable[Any]:
+    return (
+        BudgetDisclosure.objects.filter(cycle_id__in=ids)
         .order_by("version")
-        .values("id", "cycle_id", "version", "amount", "disclosed_at"),
+        .values("id", "cycle_id", "version", "amount", "disclosed_at", "signoffs_voided")
     )
-    grouped(
-        "boundaries",
-        RoleBoundaryAgreement.objects.filter(**related)
+
+
+def _boundaries(ids: list[int]) -> Iterable[Any]:
+    rows: Iterable[Any] = (
+        RoleBoundaryAgreement.objects.filter(cycle_id__in=ids)
         .order_by("recorded_at", "id")
-        .values("id", "cycle_id", "stage_key", "version", "recorded_at", *BOUNDARY_TERMS),
+        .values(
+            "id",
+            "cycle_id",
+            "stage_key",
+            "version",
+            "recorded_at",
+            "unchanged_from_previous",
+            *BOUNDARY_TERMS,
+        )
     )
-    grouped(
-        "members",
-        PanelMembership.objects.filter(**related).values("cycle_id", "joined_at", "left_at"),
-    )
-    grouped(
-        "inputs",
-        UserInput.objects.filter(**related)
+    return rows
+
+
+def _unanswered_inputs(ids: list[int]) -> Iterable[Any]:
+    return (
+        UserInput.objects.filter(cycle_id__in=ids)
         .unanswered()
         .order_by("submitted_at", "id")
-        .values("id", "cycle_id", "stage_key", "submitted_at", "status", "overdue_flagged_at"),
+        .values("id", "cycle_id", "stage_key", "submitted_at", "status", "overdue_flagged_at")
     )
+
+
+def _ledger_events(ids: list[int]) -> Iterable[Any]:
+    """Of the ledger, only what is not a column: each cycle's first act of involvement, and the
+    stage each budget disclosure was made in."""
     first_involvement = (
         AuditEvent.objects.filter(
-            **related, outcome=AuditEvent.Outcome.DONE, action__in=INVOLVEMENT_ACTIONS
+            cycle_id__in=ids, outcome=AuditEvent.Outcome.DONE, action__in=INVOLVEMENT_ACTIONS
         )
         .values("cycle_id")
         .annotate(first=Min("seq"))
         .values("first")
     )
-    grouped(
-        "events",
-        AuditEvent.objects.filter(**related, outcome=AuditEvent.Outcome.DONE)
-        .filter(
-            Q(
-                action__in=(
-                    LedgerAction.STAGE_ADVANCED,
-                    LedgerAction.BOUNDARIES_AGREED,
-                    LedgerAction.BUDGET_DISCLOSED,
-                )
-            )
-            | Q(seq__in=first_involvement)
-        )
+    return (
+        AuditEvent.objects.filter(cycle_id__in=ids, outcome=AuditEvent.Outcome.DONE)
+        .filter(Q(action=LedgerAction.BUDGET_DISCLOSED) | Q(seq__in=first_involvement))
         .order_by("seq")
-        .values("cycle_id", "seq", "at", "action", "stage_key", "object_id", "payload"),
+        .values("cycle_id", "at", "action", "stage_key", "object_id")
     )
-    return [
-        (
-            cycle["organisation_id"],
-            _cycle(
-                cycle, {name: table.get(cycle["id"], []) for name, table in by_cycle.items()}, now
-            ),
-        )
-        for cycle in cycles
-    ]
+
+
+_RECORDS: dict[str, Callable[[list[int]], Iterable[Any]]] = {
+    "visits": _visits,
+    "overrides": _overrides,
+    "dissents": _dissents,
+    "reattestations": _reattestations,
+    "budgets": _budgets,
+    "boundaries": _boundaries,
+    "inputs": _unanswered_inputs,
+    "events": _ledger_events,
+}
+"""What compliance reads, one query each, every one by the cycles' ids."""
 
 
 class LedgerPayloadMissing(KeyError):
@@ -382,15 +440,8 @@ def recorded(payload: Mapping[str, Any], key: str) -> Any:
         ) from None
 
 
-def _cycle(
-    cycle: Mapping[str, Any], rows: dict[str, list[dict[str, Any]]], now: datetime
-) -> CycleCompliance:
+def _cycle(cycle: Mapping[str, Any], rows: dict[str, Rows], now: datetime) -> CycleCompliance:
     events = rows["events"]
-    advanced = {
-        event["object_id"]: json.loads(event["payload"])
-        for event in events
-        if event["action"] == LedgerAction.STAGE_ADVANCED
-    }
     return CycleCompliance(
         cycle_id=cycle["id"],
         title=cycle["title"],
@@ -399,8 +450,8 @@ def _cycle(
         stage=cycle["current_stage"],
         status=cycle["status"],
         gates=_gates(rows["visits"], rows["overrides"]),
-        dissents=_dissents(rows["visits"], rows["signoffs"]),
-        quorum=_quorum(rows, advanced, now),
+        dissents=_dissent_records(rows["visits"], rows["dissents"]),
+        quorum=_quorum(rows, now),
         budget_changes=_budget_changes(rows, events),
         involvement=_involvement(cycle["template_key"], rows["visits"], events),
         unanswered_inputs=tuple(
@@ -414,13 +465,11 @@ def _cycle(
             )
             for row in rows["inputs"]
         ),
-        copied_boundaries=_copied_boundaries(rows["boundaries"], events),
+        copied_boundaries=_copied_boundaries(rows["boundaries"]),
     )
 
 
-def _gates(
-    visits: list[dict[str, Any]], overrides: list[dict[str, Any]]
-) -> tuple[GatePassage, ...]:
+def _gates(visits: Rows, overrides: Rows) -> tuple[GatePassage, ...]:
     last_override = {row["visit_id"]: row for row in overrides}
     passages = []
     for visit in visits:
@@ -443,29 +492,16 @@ def _gates(
     return tuple(passages)
 
 
-def _dissents(
-    visits: list[dict[str, Any]], signoffs: list[dict[str, Any]]
-) -> tuple[DissentRecord, ...]:
+def _dissent_records(visits: Rows, dissents: Rows) -> tuple[DissentRecord, ...]:
     visit_by_id = {visit["id"]: visit for visit in visits}
-    later: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for row in signoffs:
-        later[(row["visit_id"], row["member_id"])].append(row)
     records = []
-    for row in signoffs:
-        if row["kind"] != SignOff.Kind.DISSENT:
-            continue
+    for row in dissents:
         visit = visit_by_id[row["visit_id"]]
         ended_at = row["superseded_at"]
         if row["withdrawn"]:
             outcome = "withdrawn"
         elif row["superseded_at"] is not None:
-            following = [
-                other
-                for other in later[(row["visit_id"], row["member_id"])]
-                if other["id"] > row["id"]
-            ]
-            attested = following and following[0]["kind"] == SignOff.Kind.ATTEST
-            outcome = "attested" if attested else "restated"
+            outcome = "attested" if row["followed_by"] == SignOff.Kind.ATTEST else "restated"
         else:
             ended_at = visit["closed_at"]
             outcome = {
@@ -487,31 +523,14 @@ def _dissents(
     return tuple(records)
 
 
-def _active_at(members: list[dict[str, Any]], moment: datetime) -> int:
-    return sum(
-        1
-        for row in members
-        if row["joined_at"] <= moment and (row["left_at"] is None or row["left_at"] > moment)
-    )
-
-
 def _hours(start: datetime, end: datetime) -> float:
     return round((end - start).total_seconds() / 3600, 2)
 
 
-def _quorum(
-    rows: dict[str, list[dict[str, Any]]], advanced: dict[str, dict[str, Any]], now: datetime
-) -> tuple[QuorumTiming, ...]:
-    boundaries: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    agreed_at = {}  # a sign-off names the cycle's boundaries it was given against
+def _quorum(rows: dict[str, Rows], now: datetime) -> tuple[QuorumTiming, ...]:
+    boundaries: dict[str, Rows] = defaultdict(list)
     for row in rows["boundaries"]:
         boundaries[row["stage_key"]].append(row)
-        agreed_at[row["id"]] = row["recorded_at"]
-    signoffs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows["signoffs"]:
-        if row["kind"] == SignOff.Kind.ATTEST:
-            signoffs[row["visit_id"]].append(row)
-
     timings = []
     for visit in rows["visits"]:
         until = visit["closed_at"] or now
@@ -519,20 +538,12 @@ def _quorum(
         requested = max(visit["opened_at"], agreed[-1]["recorded_at"]) if agreed else None
         stage = visit["stage_key"]
         if visit["closure"] == StageVisit.Closure.PASSED:
-            advance = advanced.get(str(visit["id"]))
-            attesting = set(recorded(advance, "attesting")) if advance is not None else set()
-            latest: dict[int, dict[str, Any]] = {}
-            for row in signoffs[visit["id"]]:
-                if row["member_id"] in attesting and row["recorded_at"] <= visit["closed_at"]:
-                    latest[row["member_id"]] = row
-            times = sorted(latest.values(), key=lambda row: row["recorded_at"])
-            if not times:
+            reached = visit["quorum_signoff__recorded_at"]
+            if reached is None:
                 timings.append(QuorumTiming(stage, "reached", requested))
                 continue
-            needed = quorum_for(_active_at(rows["members"], visit["closed_at"]))
-            completing = times[min(needed, len(times)) - 1]
-            requested = max(visit["opened_at"], agreed_at[completing["boundary_id"]])
-            reached = completing["recorded_at"]
+            # Asked for when the boundaries the completing attestation named were agreed.
+            requested = max(visit["opened_at"], visit["quorum_signoff__boundary__recorded_at"])
             timings.append(
                 QuorumTiming(stage, "reached", requested, reached, _hours(requested, reached))
             )
@@ -547,11 +558,9 @@ def _quorum(
     return tuple(timings)
 
 
-def _budget_changes(
-    rows: dict[str, list[dict[str, Any]]], events: list[dict[str, Any]]
-) -> tuple[BudgetChange, ...]:
-    disclosed = {
-        event["object_id"]: event
+def _budget_changes(rows: dict[str, Rows], events: Rows) -> tuple[BudgetChange, ...]:
+    disclosed_in = {
+        event["object_id"]: event["stage_key"]
         for event in events
         if event["action"] == LedgerAction.BUDGET_DISCLOSED
     }
@@ -560,25 +569,20 @@ def _budget_changes(
         for visit in rows["visits"]
         if visit["closure"] in (StageVisit.Closure.PASSED, StageVisit.Closure.OVERRIDDEN)
     ]
+    attested_against: dict[int, list[datetime]] = defaultdict(list)
+    for row in rows["reattestations"]:
+        attested_against[row["budget_id"]].append(row["first_at"])
     budgets = rows["budgets"]
     changes = []
     for index, budget in enumerate(budgets):
         if budget["version"] < 2:
             continue
         changed_at = budget["disclosed_at"]
-        event = disclosed.get(str(budget["id"]))
-        payload = json.loads(event["payload"]) if event else {}
         following = next((v for v in advances if v["closed_at"] >= changed_at), None)
         next_change = budgets[index + 1]["disclosed_at"] if index + 1 < len(budgets) else None
         cutoff = following["closed_at"] if following else None
-        reattested_by = len(
-            {
-                row["member_id"]
-                for row in rows["signoffs"]
-                if row["kind"] == SignOff.Kind.ATTEST
-                and row["budget_id"] == budget["id"]
-                and (cutoff is None or row["recorded_at"] <= cutoff)
-            }
+        reattested_by = sum(
+            1 for first_at in attested_against[budget["id"]] if cutoff is None or first_at <= cutoff
         )
         if next_change is not None and (cutoff is None or next_change < cutoff):
             outcome = "superseded"
@@ -592,10 +596,10 @@ def _budget_changes(
             BudgetChange(
                 version=budget["version"],
                 changed_at=changed_at,
-                stage_key=event["stage_key"] if event else "",
+                stage_key=disclosed_in.get(str(budget["id"]), ""),
                 previous_amount=budgets[index - 1]["amount"],
                 amount=budget["amount"],
-                signoffs_voided=int(recorded(payload, "signoffs_voided")) if event else 0,
+                signoffs_voided=budget["signoffs_voided"],
                 outcome=outcome,
                 reattested_by=reattested_by,
                 next_advance_at=cutoff,
@@ -604,9 +608,7 @@ def _budget_changes(
     return tuple(changes)
 
 
-def _involvement(
-    template_key: str, visits: list[dict[str, Any]], events: list[dict[str, Any]]
-) -> Involvement:
+def _involvement(template_key: str, visits: Rows, events: Rows) -> Involvement:
     template = TEMPLATES[template_key]
     review = REVIEW_STAGES.get(template_key, template.stages[min(2, len(template.stages) - 1)].key)
     review_left_at = next(
@@ -630,19 +632,11 @@ def _involvement(
     )
 
 
-def _copied_boundaries(
-    boundaries: list[dict[str, Any]], events: list[dict[str, Any]]
-) -> tuple[CopiedBoundaries, ...]:
-    unchanged = {
-        event["object_id"]
-        for event in events
-        if event["action"] == LedgerAction.BOUNDARIES_AGREED
-        and recorded(json.loads(event["payload"]), "unchanged_from_previous")
-    }
+def _copied_boundaries(boundaries: Rows) -> tuple[CopiedBoundaries, ...]:
     copied = []
     for index, row in enumerate(boundaries):
         source = ""
-        if str(row["id"]) in unchanged:
+        if row["unchanged_from_previous"]:
             source = "previous-version"
         else:
             other = next(

@@ -144,6 +144,21 @@ class StageVisit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     closure = models.CharField(max_length=20, choices=Closure.choices, blank=True)
+    attesting = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many members' attestations counted when the stage was left through its gate."
+        ),
+    )
+    quorum_signoff = models.ForeignKey(
+        "SignOff",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("The attestation that completed the quorum, when the gate was passed."),
+    )
 
     class Meta:
         ordering = ["id"]
@@ -188,6 +203,10 @@ class RoleBoundaryAgreement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField()
+    unchanged_from_previous = models.BooleanField(
+        default=False,
+        help_text=_("This version agrees the same terms as the stage's version before it."),
+    )
 
     TERMS = (
         "purpose",
@@ -246,6 +265,13 @@ class BudgetDisclosure(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     disclosed_at = models.DateTimeField()
+    signoffs_voided = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "Attestations of the open stage, given against the version before, that this "
+            "version voided."
+        ),
+    )
 
     class Meta:
         ordering = ["cycle", "version"]

@@ -60,6 +60,16 @@ def closure_of(result: GateResult) -> StageVisit.Closure:
     return StageVisit.Closure.PASSED if result.open else StageVisit.Closure.OVERRIDDEN
 
 
+def quorum_position(result: GateResult) -> int | None:
+    """Which of the counting members' current attestations, in the order they were given,
+    completed the quorum of a gate passed open (the last, when fewer attest than a quorum): its
+    index, stored as ``StageVisit.quorum_signoff``. None when the gate was not passed open or no
+    attestation counted. ``StageVisit.attesting`` is ``len(result.attesting)``."""
+    if not result.open or not result.attesting:
+        return None
+    return min(result.quorum, len(result.attesting)) - 1
+
+
 def stage_advanced(
     *,
     from_stage: str,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -21,7 +22,7 @@ from roles.permissions import LEAD_PERM, PANEL_PERM, Action, involvement_lead_ba
 from . import input_rules, ledger, notifications, records, selectors, workflow
 from .actions import LedgerAction
 from .errors import Conflict, Forbidden, GateClosed, InvalidRequest, NotFound
-from .gates import check_override, evaluate
+from .gates import GateResult, check_override, evaluate
 from .i18n import gettext_lazy as _
 from .models import (
     BoundaryAcknowledgement,
@@ -174,19 +175,24 @@ def boundaries_agree(
             code="invalid.influence",
         )
     previous = selectors.current_boundaries(cycle, visit.stage_key)
+    terms = {
+        "purpose": _require_text(purpose, "purpose"),
+        "user_role": _require_text(user_role, "user role"),
+        "influence": influence,
+        "decision_maker": _require_text(decision_maker, "decision maker"),
+        "commissioner_authority": _optional_text(commissioner_authority, "commissioner authority"),
+        "fixed_matters": _optional_text(fixed_matters, "fixed matters"),
+        "open_matters": _optional_text(open_matters, "open matters"),
+    }
+    unchanged = records.boundaries_unchanged(previous, terms)
     agreement = RoleBoundaryAgreement.objects.create(
         cycle=cycle,
         stage_key=visit.stage_key,
         version=records.next_version(previous),
-        purpose=_require_text(purpose, "purpose"),
-        user_role=_require_text(user_role, "user role"),
-        influence=influence,
-        decision_maker=_require_text(decision_maker, "decision maker"),
-        commissioner_authority=_optional_text(commissioner_authority, "commissioner authority"),
-        fixed_matters=_optional_text(fixed_matters, "fixed matters"),
-        open_matters=_optional_text(open_matters, "open matters"),
+        **terms,
         recorded_by=actor,
         recorded_at=timezone.now(),
+        unchanged_from_previous=unchanged,
     )
     ledger.append(
         actor=actor,
@@ -198,7 +204,7 @@ def boundaries_agree(
             version=agreement.version,
             influence=influence,
             decision_maker=agreement.decision_maker,
-            unchanged=records.boundaries_unchanged(previous, agreement),
+            unchanged=unchanged,
         ),
     )
     notifications.boundaries_agreed(cycle=cycle, agreement=agreement, previous=previous)
@@ -265,16 +271,6 @@ def budget_disclose(
         )
     currency = input_rules.currency(currency)
     previous = selectors.current_budget(cycle)
-    disclosure = BudgetDisclosure.objects.create(
-        cycle=cycle,
-        version=records.next_version(previous),
-        amount=value,
-        currency=currency,
-        constraints=constraints,
-        withheld_reason=withheld_reason,
-        disclosed_by=actor,
-        disclosed_at=timezone.now(),
-    )
     voided = 0
     if previous is not None:
         voided = SignOff.objects.filter(
@@ -285,6 +281,17 @@ def budget_disclose(
             kind=SignOff.Kind.ATTEST,
             visit=visit,
         ).count()
+    disclosure = BudgetDisclosure.objects.create(
+        cycle=cycle,
+        version=records.next_version(previous),
+        amount=value,
+        currency=currency,
+        constraints=constraints,
+        withheld_reason=withheld_reason,
+        disclosed_by=actor,
+        disclosed_at=timezone.now(),
+        signoffs_voided=voided,
+    )
     ledger.append(
         actor=actor,
         action=LedgerAction.BUDGET_DISCLOSED,
@@ -422,6 +429,24 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
     return signoff
 
 
+def _quorum_signoff(visit: StageVisit, result: GateResult) -> Subquery | None:
+    """The attestation that completed the quorum (``records.quorum_position``), as a subquery of
+    the visit's closing update, so that recording it costs the advance no statement of its own."""
+    position = records.quorum_position(result)
+    if position is None:
+        return None
+    return Subquery(
+        SignOff.objects.filter(
+            visit_id=visit.pk,
+            kind=SignOff.Kind.ATTEST,
+            superseded_at__isnull=True,
+            member_id__in=sorted(result.attesting),
+        )
+        .order_by("recorded_at", "id")
+        .values("pk")[position : position + 1]
+    )
+
+
 @service(LedgerAction.STAGE_ADVANCED)
 def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     """Leave the current stage through its gate, into the next stage of the template.
@@ -438,7 +463,13 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
         raise GateClosed(result, visit.stage_key)
     now = timezone.now()
     closure = records.closure_of(result)
-    StageVisit.objects.filter(pk=visit.pk).update(closed_at=now, closed_by=actor, closure=closure)
+    StageVisit.objects.filter(pk=visit.pk).update(
+        closed_at=now,
+        closed_by=actor,
+        closure=closure,
+        attesting=len(result.attesting),
+        quorum_signoff=_quorum_signoff(visit, result),
+    )
     following = get_template(cycle.template_key).next_after(visit.stage_key)
     new_visit = None
     if following is None:

@@ -361,6 +361,14 @@ class CycleActions:
             return False
         closure = records.closure_of(result)
         self._close_visit(at, closure)
+        self.visit["attesting"] = len(result.attesting)
+        position = records.quorum_position(result)
+        if position is not None:
+            counted = sorted(
+                (self.current[member_id].row for member_id in result.attesting),
+                key=lambda row: (row["recorded_at"], row["id"]),
+            )
+            self.visit["quorum_signoff_id"] = counted[position]["id"]
         following = self.template.next_after(key)
         if following is None:
             self.cycle["status"] = CommissioningCycle.Status.COMPLETED
@@ -602,6 +610,7 @@ class CycleActions:
             recorded_by_id=self.lead,
             recorded_at=at,
         )
+        row["unchanged_from_previous"] = records.boundaries_unchanged(previous, row)
         self.boundaries[key] = row
         self.event(
             at,
@@ -612,7 +621,7 @@ class CycleActions:
                 version=row["version"],
                 influence=influence,
                 decision_maker=decision_maker,
-                unchanged=records.boundaries_unchanged(previous, row),
+                unchanged=row["unchanged_from_previous"],
             ),
         )
 
@@ -663,6 +672,7 @@ class CycleActions:
                 for s in self.current.values()
                 if s.kind is SignoffKind.ATTEST and s.budget_version == previous["version"]
             )
+        row["signoffs_voided"] = voided
         self.budget = row
         self.event(
             at,
