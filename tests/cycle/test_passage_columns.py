@@ -29,7 +29,7 @@ from tests.factories import CycleWorld
 pytestmark = pytest.mark.django_db
 
 fill_from_the_ledger = import_module(
-    "cycle.migrations.0018_stage_passage_and_change_columns"
+    "cycle.migrations.0019_stage_passage_and_change_columns"
 ).fill_from_the_ledger
 
 

@@ -125,7 +125,7 @@ def fill_from_the_ledger(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cycle', '0017_meeting_changed_notification'),
+        ('cycle', '0018_ledger_canonical_column'),
         ('roles', '0001_initial'),
     ]
 
