@@ -270,32 +270,36 @@ def _verify(
     if not _canonical_column_is_generated():
         return _verify_laid_out(events, per_cycle=per_cycle, head=head)
     verifier = ChainVerifier(per_cycle=per_cycle, head=head)
-    rows = (
+    query = (
         events.order_by("seq")
         .annotate(canonical=RawSQL(f"{AuditEvent._meta.db_table}.canonical", ()))
         .values_list("seq", "cycle_id", "prev_hash", "cycle_prev_hash", "hash", "canonical")
-        .iterator(chunk_size=CHUNK * 2)
     )
-    while chunk := list(islice(rows, CHUNK)):
-        seqs, cycles, prev_hashes, cycle_prev_hashes, hashes, texts = map(
-            list, zip(*chunk, strict=True)
-        )
-        bodies = stored_bodies(texts)
-        if not (
-            bodies is not None
-            and verifier.bodies(
-                seqs,
-                cycles,
-                prev_hashes,
-                cycle_prev_hashes,
-                hashes,
-                bodies,
-                last_action=json.loads(texts[-1])["action"],
+    # The rows as the database driver gives them, a chunk at a time from a server-side cursor:
+    # the columns are in the order asked for (the fields, then the one annotation).
+    sql, params = query.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
+            seqs, cycles, prev_hashes, cycle_prev_hashes, hashes, texts = map(
+                list, zip(*chunk, strict=True)
             )
-        ) and not verifier.one_by_one(
-            iter_records(events.filter(seq__gte=seqs[0], seq__lte=seqs[-1]))
-        ):
-            break
+            bodies = stored_bodies(texts)
+            if not (
+                bodies is not None
+                and verifier.bodies(
+                    seqs,
+                    cycles,
+                    prev_hashes,
+                    cycle_prev_hashes,
+                    hashes,
+                    bodies,
+                    last_action=json.loads(texts[-1])["action"],
+                )
+            ) and not verifier.one_by_one(
+                iter_records(events.filter(seq__gte=seqs[0], seq__lte=seqs[-1]))
+            ):
+                break
     return verifier.result()
 
 
