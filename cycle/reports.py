@@ -232,14 +232,48 @@ def involvement_report(
 ) -> InvolvementReport:
     """Build the report for one organisation's decisions recorded from ``period_from`` to
     ``period_to`` (both days included), in six queries at most (fewer when there is nothing to
-    read). ``progress(done, total)``, if given, is told as each decision's entry is built."""
+    read). ``progress(done, total)``, if given, is told as each decision's entry is built.
+
+    Everything after the decisions is read by these decisions' and cycles' ids, so that the
+    planner reads each table through its index and the cost follows this organisation's own
+    records, not what other organisations hold."""
     start, end = period_bounds(period_from, period_to)
-    decisions_in_period = Decision.objects.filter(
-        cycle__organisation=organisation, decided_at__gte=start, decided_at__lt=end
+    decisions = _decisions(organisation, start, end)
+    decision_ids = [row["id"] for row in decisions]
+    cycle_ids = sorted({row["cycle_id"] for row in decisions})
+    acts = _acts_before_decisions(decision_ids)
+    boundaries = _boundaries_by_cycle(cycle_ids, end)
+    members = _members_by_cycle(cycle_ids, end)
+    linked = _linked_inputs(decision_ids)
+    unlinked = _unlinked_inputs(organisation, start, end)
+
+    built = []
+    for row in decisions:
+        built.append(
+            _decision_entry(
+                row, acts[row["id"]], boundaries[row["cycle_id"]], members[row["cycle_id"]], linked
+            )
+        )
+        if progress is not None:
+            progress(len(built), len(decisions))
+    return InvolvementReport(
+        organisation=organisation.name,
+        period_from=period_from,
+        period_to=period_to,
+        generated_at=timezone.now(),
+        decisions=tuple(built),
+        unlinked_inputs=unlinked,
     )
 
-    decisions = list(
-        decisions_in_period.order_by("decided_at", "id").values(
+
+def _decisions(organisation: Organisation, start: datetime, end: datetime) -> list[Any]:
+    """The organisation's decisions recorded in the period, in the order they were taken."""
+    return list(
+        Decision.objects.filter(
+            cycle__organisation=organisation, decided_at__gte=start, decided_at__lt=end
+        )
+        .order_by("decided_at", "id")
+        .values(
             "id",
             "cycle_id",
             "cycle__title",
@@ -257,13 +291,10 @@ def involvement_report(
         )
     )
 
-    # Everything else is read by these decisions' and cycles' ids, so that the planner reads each
-    # table through its index and the cost follows this organisation's own records, not what
-    # other organisations hold.
-    decision_ids = [row["id"] for row in decisions]
-    cycle_ids = sorted({row["cycle_id"] for row in decisions})
 
-    # What the panel did before each decision, per stage, counted in the database.
+def _acts_before_decisions(decision_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """What the panel did before each decision, per stage, counted in the database: the people
+    who acted, the first act, and a count of each act in ``ACTS``."""
     acts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for counted in (
         AuditEvent.objects.filter(
@@ -285,7 +316,11 @@ def involvement_report(
             for name, value in counted.items()
             if name not in ("cycle__decisions__id", "stage_key")
         }
+    return acts
 
+
+def _boundaries_by_cycle(cycle_ids: list[int], end: datetime) -> dict[int, list[dict[str, Any]]]:
+    """The role boundaries agreed before the period ended, each cycle's in the order agreed."""
     boundaries: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for agreement in (
         RoleBoundaryAgreement.objects.filter(cycle_id__in=cycle_ids, recorded_at__lt=end)
@@ -293,7 +328,11 @@ def involvement_report(
         .values("cycle_id", "stage_key", "influence", "user_role", "purpose", "recorded_at")
     ):
         boundaries[agreement["cycle_id"]].append(dict(agreement))
+    return boundaries
 
+
+def _members_by_cycle(cycle_ids: list[int], end: datetime) -> dict[int, list[dict[str, Any]]]:
+    """Who had joined each cycle's panel before the period ended: whom they represent, and how."""
     members: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for membership in (
         PanelMembership.objects.filter(cycle_id__in=cycle_ids, joined_at__lt=end)
@@ -301,7 +340,27 @@ def involvement_report(
         .values("cycle_id", "represents", "tier", "joined_at")
     ):
         members[membership["cycle_id"]].append(dict(membership))
+    return members
 
+
+def _input_record(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The fields of an input record that come from the input itself (``prefix`` names the
+    input's relation when the row is a response's)."""
+    return {
+        "cycle_title": row[prefix + "cycle__title"],
+        "stage_name": _stage_name(row[prefix + "cycle__template_key"], row[prefix + "stage_key"]),
+        "submitted_at": row[prefix + "submitted_at"],
+        "source": str(UserInput.Source(row[prefix + "source"]).label),
+        "method": str(UserInput.Method(row[prefix + "method"]).label),
+        "represents": row["represents"] or "",
+        "text": row[prefix + "text"],
+        "attachment_reference": row[prefix + "attachment_reference"],
+        "earlier_responses": row["earlier"] or 0,
+    }
+
+
+def _linked_inputs(decision_ids: list[int]) -> dict[int, list[InputRecord]]:
+    """The input each decision's current responses answer, with what became of it."""
     linked: dict[int, list[InputRecord]] = defaultdict(list)
     for response in (
         InputResponse.objects.filter(superseded_at__isnull=True, decision__in=decision_ids)
@@ -331,40 +390,28 @@ def involvement_report(
         linked[response["decision_id"]].append(
             InputRecord(
                 input_id=response["user_input_id"],
-                cycle_title=response["user_input__cycle__title"],
-                stage_name=_stage_name(
-                    response["user_input__cycle__template_key"], response["user_input__stage_key"]
-                ),
-                submitted_at=response["user_input__submitted_at"],
-                source=str(UserInput.Source(response["user_input__source"]).label),
-                method=str(UserInput.Method(response["user_input__method"]).label),
-                represents=response["represents"] or "",
-                text=response["user_input__text"],
-                attachment_reference=response["user_input__attachment_reference"],
+                **_input_record(response, "user_input__"),
                 status=response["kind"],
                 status_label=str(UserInput.Status(response["kind"]).label),
                 response=response["text"],
                 responded_at=response["responded_at"],
-                earlier_responses=response["earlier"] or 0,
             )
         )
+    return linked
 
-    unlinked = tuple(
+
+def _unlinked_inputs(
+    organisation: Organisation, start: datetime, end: datetime
+) -> tuple[InputRecord, ...]:
+    """Input received in the period that no current response links to a decision."""
+    return tuple(
         InputRecord(
             input_id=row["id"],
-            cycle_title=row["cycle__title"],
-            stage_name=_stage_name(row["cycle__template_key"], row["stage_key"]),
-            submitted_at=row["submitted_at"],
-            source=str(UserInput.Source(row["source"]).label),
-            method=str(UserInput.Method(row["method"]).label),
-            represents=row["represents"] or "",
-            text=row["text"],
-            attachment_reference=row["attachment_reference"],
+            **_input_record(row),
             status=row["status"],
             status_label=str(UserInput.Status(row["status"]).label),
             response=row["current__text"] or "",
             responded_at=row["current__responded_at"],
-            earlier_responses=row["earlier"] or 0,
         )
         for row in UserInput.objects.filter(
             cycle__organisation=organisation, submitted_at__gte=start, submitted_at__lt=end
@@ -394,25 +441,6 @@ def involvement_report(
             "current__text",
             "current__responded_at",
         )
-    )
-
-    built = []
-    for row in decisions:
-        built.append(
-            _decision_entry(
-                row, acts[row["id"]], boundaries[row["cycle_id"]], members[row["cycle_id"]], linked
-            )
-        )
-        if progress is not None:
-            progress(len(built), len(decisions))
-    entries = tuple(built)
-    return InvolvementReport(
-        organisation=organisation.name,
-        period_from=period_from,
-        period_to=period_to,
-        generated_at=timezone.now(),
-        decisions=entries,
-        unlinked_inputs=unlinked,
     )
 
 
