@@ -60,17 +60,20 @@ PAPERS_NOTICE_DAYS = 7
 """Decision papers reach the panel at least this many days before the meeting (001:L705)."""
 
 
-class SignoffKind(StrEnum):
+class SignOffKind(StrEnum):
+    """What a sign-off says: the values of ``cycle.models.SignOff.Kind``."""
+
     ATTEST = "attest"
     DISSENT = "dissent"
 
 
 @dataclass(frozen=True)
-class Signoff:
-    """A representative's latest position on the current stage visit."""
+class SignOffPosition:
+    """A representative's latest position on the current stage visit: what the gate reads of
+    their current ``cycle.models.SignOff`` row."""
 
     member_id: int
-    kind: SignoffKind
+    kind: SignOffKind
     boundary_version: int | None
     budget_version: int | None
 
@@ -132,7 +135,7 @@ class StageSnapshot:
     boundary_version: int | None = None
     acknowledged_by: frozenset[int] = frozenset()
     budget_version: int | None = None
-    signoffs: tuple[Signoff, ...] = ()
+    signoffs: tuple[SignOffPosition, ...] = ()
     requires: frozenset[Condition] = frozenset()
     agreement_version: int | None = None
     """The cycle's current working agreement, if one has been recorded."""
@@ -309,7 +312,7 @@ def _positions(snapshot: StageSnapshot) -> tuple[set[int], set[int], set[int]]:
     for signoff in snapshot.signoffs:
         if signoff.member_id not in members:
             continue
-        if signoff.kind is SignoffKind.DISSENT:
+        if signoff.kind is SignOffKind.DISSENT:
             dissenting.add(signoff.member_id)
         elif (
             signoff.boundary_version == snapshot.boundary_version

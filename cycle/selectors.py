@@ -31,8 +31,8 @@ from .gates import (
     GateResult,
     MeetingPapers,
     OverrideRecord,
-    Signoff,
-    SignoffKind,
+    SignOffKind,
+    SignOffPosition,
     StageSnapshot,
     evaluate,
 )
@@ -118,13 +118,13 @@ def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) ->
     acknowledged = frozenset(member for _, member in boundary_rows if member is not None)
     budget = current_budget(cycle)
 
-    signoffs: tuple[Signoff, ...] = ()
+    signoffs: tuple[SignOffPosition, ...] = ()
     override: OverrideRecord | None = None
     if visit is not None:
         signoffs = tuple(
-            Signoff(
+            SignOffPosition(
                 member_id=row["member_id"],
-                kind=SignoffKind(row["kind"]),
+                kind=SignOffKind(row["kind"]),
                 boundary_version=row["boundary__version"],
                 budget_version=row["budget__version"],
             )
@@ -402,7 +402,7 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
         budgets[cycle_id] = max(version, budgets.get(cycle_id, 0))
 
     visit_cycle = {visit.pk: cycle_id for cycle_id, visit in visits.items()}
-    signoffs: defaultdict[int, list[Signoff]] = defaultdict(list)
+    signoffs: defaultdict[int, list[SignOffPosition]] = defaultdict(list)
     for row in SignOff.objects.filter(
         visit_id__in=list(visit_cycle), superseded_at__isnull=True, withdrawn=False
     ).values(
@@ -413,9 +413,9 @@ def gate_snapshots(cycles: list[CommissioningCycle]) -> dict[int, StageSnapshot]
         if member_joined is not None and row["recorded_at"] < member_joined:
             continue
         signoffs[cycle_id].append(
-            Signoff(
+            SignOffPosition(
                 member_id=row["member_id"],
-                kind=SignoffKind(row["kind"]),
+                kind=SignOffKind(row["kind"]),
                 boundary_version=row["boundary__version"],
                 budget_version=row["budget__version"],
             )

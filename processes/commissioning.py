@@ -85,7 +85,7 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
     )
 
     signoff = (
-        nodes.View(views.SignoffTaskView.as_view())
+        nodes.View(views.SignOffTaskView.as_view())
         .Annotation(
             title=_("Sign off the stage"),
             description=_(

@@ -39,7 +39,7 @@ class StageTaskForm(forms.Form):
         stage.choices = [("", _("(choose a stage)")), *earlier_stages]
 
 
-class SignoffTaskForm(forms.Form):
+class SignOffTaskForm(forms.Form):
     """A representative's position on the stage: attestation or dissent."""
 
     ATTEST = "attest"

@@ -27,7 +27,7 @@ from cycle.errors import GateClosed, ServiceError
 from cycle.models import CommissioningCycle
 from cycle.stages import get_template
 
-from .forms import SignoffTaskForm, StageTaskForm
+from .forms import SignOffTaskForm, StageTaskForm
 
 
 def _show_refusal(form: Any, error: ServiceError) -> None:
@@ -110,10 +110,10 @@ class StageTaskView(_TaskPage):
         return HttpResponseRedirect(self.process_detail_url())
 
 
-class SignoffTaskView(_TaskPage):
+class SignOffTaskView(_TaskPage):
     """A representative's sign-off task: attest that involvement happened as agreed, or dissent."""
 
-    form_class = SignoffTaskForm
+    form_class = SignOffTaskForm
     template_name = "processes/signoff_task.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -126,11 +126,11 @@ class SignoffTaskView(_TaskPage):
             **kwargs,
         )
 
-    def form_valid(self, form: SignoffTaskForm) -> HttpResponse:
+    def form_valid(self, form: SignOffTaskForm) -> HttpResponse:
         actor, cycle_id = self.request.user, self.cycle.pk
         dissent = (
             form.cleaned_data["reasons"]
-            if form.cleaned_data["position"] == SignoffTaskForm.DISSENT
+            if form.cleaned_data["position"] == SignOffTaskForm.DISSENT
             else None
         )
         try:

@@ -58,7 +58,7 @@ cycle_urls = [
     path("visits/", views.VisitList.as_view(), name="cycle-visits"),
     path("advance/", views.Advance.as_view(), name="cycle-advance"),
     path("reopen/", views.Reopen.as_view(), name="cycle-reopen"),
-    path("signoff-request/", views.SignoffRequest.as_view(), name="cycle-signoff-request"),
+    path("signoff-request/", views.SignOffRequest.as_view(), name="cycle-signoff-request"),
     path("involvement-lead/", views.InvolvementLead.as_view(), name="cycle-involvement-lead"),
     path("boundaries/", views.BoundaryList.as_view(), name="cycle-boundaries"),
     path(

@@ -285,7 +285,7 @@ class Advance(CycleScopedMixin, APIView):
         return _move(request, cycle, visit)
 
 
-class SignoffRequest(CycleScopedMixin, APIView):
+class SignOffRequest(CycleScopedMixin, APIView):
     @extend_schema(
         request=None,
         responses={

@@ -38,8 +38,8 @@ from cycle.gates import (
     DutyAssessmentState,
     GateResult,
     OverrideRecord,
-    Signoff,
-    SignoffKind,
+    SignOffKind,
+    SignOffPosition,
     StageSnapshot,
     check_override,
     evaluate,
@@ -113,7 +113,7 @@ class Current:
     """A member's latest position on the stage visit, as the gate sees it."""
 
     row: Row
-    kind: SignoffKind
+    kind: SignOffKind
     boundary_version: int | None
     budget_version: int | None
 
@@ -266,7 +266,7 @@ class CycleActions:
             acknowledged_by=frozenset(self.acks[(key, version)]) if version else frozenset(),
             budget_version=self.budget["version"] if self.budget is not None else None,
             signoffs=tuple(
-                Signoff(member_id, s.kind, s.boundary_version, s.budget_version)
+                SignOffPosition(member_id, s.kind, s.boundary_version, s.budget_version)
                 for member_id, s in self.current.items()
             ),
             requires=self.template.gate_requires(key),
@@ -498,7 +498,7 @@ class CycleActions:
                 member=self.context.usernames[member.user_id],
                 reason=member.reason,
                 stepped_down=True,
-                had_open_dissent=current is not None and current.kind is SignoffKind.DISSENT,
+                had_open_dissent=current is not None and current.kind is SignOffKind.DISSENT,
             ),
         )
 
@@ -670,7 +670,7 @@ class CycleActions:
             voided = sum(
                 1
                 for s in self.current.values()
-                if s.kind is SignoffKind.ATTEST and s.budget_version == previous["version"]
+                if s.kind is SignOffKind.ATTEST and s.budget_version == previous["version"]
             )
         row["signoffs_voided"] = voided
         self.budget = row
@@ -690,7 +690,7 @@ class CycleActions:
             ),
         )
 
-    def signoff_record(self, at: float, member: Member, kind: SignoffKind, reasons: str) -> None:
+    def signoff_record(self, at: float, member: Member, kind: SignOffKind, reasons: str) -> None:
         """An attestation (acknowledging the boundaries first where the member has not) or a
         dissent; an attestation that repeats the member's last one is not recorded again."""
         key = self.visit["stage_key"]
@@ -698,7 +698,7 @@ class CycleActions:
         budget = self.budget
         if not member.active(at):
             return
-        if kind is SignoffKind.ATTEST:
+        if kind is SignOffKind.ATTEST:
             if boundary is None or budget is None:
                 return
             if member.user_id not in self.acks[(key, boundary["version"])]:
@@ -709,7 +709,7 @@ class CycleActions:
         )
         earlier = self.current.get(member.user_id)
         if earlier is not None:
-            if kind is earlier.kind is SignoffKind.ATTEST and versions == (
+            if kind is earlier.kind is SignOffKind.ATTEST and versions == (
                 earlier.boundary_version,
                 earlier.budget_version,
             ):
@@ -734,7 +734,7 @@ class CycleActions:
             at,
             member.user_id,
             LedgerAction.SIGNOFF_DISSENTED
-            if kind is SignoffKind.DISSENT
+            if kind is SignOffKind.DISSENT
             else LedgerAction.SIGNOFF_ATTESTED,
             (SignOff, row),
             records.signoff_recorded(
@@ -744,7 +744,7 @@ class CycleActions:
 
     def dissent_withdraw(self, at: float, member: Member) -> bool:
         current = self.current.get(member.user_id)
-        if current is None or current.kind is not SignoffKind.DISSENT:
+        if current is None or current.kind is not SignOffKind.DISSENT:
             return False
         current.row["superseded_at"] = at
         current.row["withdrawn"] = True

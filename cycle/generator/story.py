@@ -20,7 +20,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from cycle.gates import Condition, SignoffKind
+from cycle.gates import Condition, SignOffKind
 from cycle.models import InputResponse, StageVisit, UserInput
 from cycle.stages import TEMPLATES
 from roles.models import PanelMembership
@@ -355,17 +355,17 @@ class Story(CycleActions):
 
     def attest(self, at: float, member: Member) -> None:
         current = self.current.get(member.user_id)
-        if current is not None and current.kind is SignoffKind.DISSENT:
+        if current is not None and current.kind is SignOffKind.DISSENT:
             return  # a dissent stands until it is withdrawn
-        self.signoff_record(at, member, SignoffKind.ATTEST, "")
+        self.signoff_record(at, member, SignOffKind.ATTEST, "")
 
     def dissent(self, at: float, member: Member) -> None:
-        self.signoff_record(at, member, SignoffKind.DISSENT, self.rng.choice(DISSENTS))
+        self.signoff_record(at, member, SignOffKind.DISSENT, self.rng.choice(DISSENTS))
 
     def resolve_dissents(self, at: float) -> None:
         for member in self.active(at):
             current = self.current.get(member.user_id)
-            if current is None or current.kind is not SignoffKind.DISSENT:
+            if current is None or current.kind is not SignOffKind.DISSENT:
                 continue
             if self.rng.random() < 0.65:
                 self.dissent_withdraw(at, member)

@@ -39,9 +39,9 @@ cycle_pages = [
     path("agreement/record/", commissioner.AgreementEditView.as_view(), name="agreement-edit"),
     path("agreement/sign/", representative.AgreementSignView.as_view(), name="agreement-sign"),
     # Sign-off
-    path("sign-offs/", commissioner.SignoffsView.as_view(), name="signoffs"),
-    path("sign-off/ask/", commissioner.SignoffRequestView.as_view(), name="signoff-request"),
-    path("sign-off/", representative.SignoffView.as_view(), name="signoff"),
+    path("sign-offs/", commissioner.SignOffsView.as_view(), name="signoffs"),
+    path("sign-off/ask/", commissioner.SignOffRequestView.as_view(), name="signoff-request"),
+    path("sign-off/", representative.SignOffView.as_view(), name="signoff"),
     path("sign-off/withdraw/", representative.WithdrawView.as_view(), name="dissent-withdraw"),
     # Input and answers
     path("inputs/", commissioner.InputsView.as_view(), name="inputs"),

@@ -12,8 +12,8 @@ from cycle.gates import (
     Condition,
     Departure,
     OverrideRecord,
-    Signoff,
-    SignoffKind,
+    SignOffKind,
+    SignOffPosition,
     StageSnapshot,
     check_override,
     evaluate,
@@ -24,12 +24,12 @@ from cycle.gates import (
 PANEL = frozenset({1, 2, 3})
 
 
-def attest(member: int, boundary: int | None = 1, budget: int | None = 1) -> Signoff:
-    return Signoff(member, SignoffKind.ATTEST, boundary, budget)
+def attest(member: int, boundary: int | None = 1, budget: int | None = 1) -> SignOffPosition:
+    return SignOffPosition(member, SignOffKind.ATTEST, boundary, budget)
 
 
-def dissent(member: int, boundary: int | None = 1, budget: int | None = 1) -> Signoff:
-    return Signoff(member, SignoffKind.DISSENT, boundary, budget)
+def dissent(member: int, boundary: int | None = 1, budget: int | None = 1) -> SignOffPosition:
+    return SignOffPosition(member, SignOffKind.DISSENT, boundary, budget)
 
 
 def ready(**changes: Any) -> StageSnapshot:

@@ -25,7 +25,7 @@ import pytest
 from cycle import duty, ledger, services
 from cycle.actions import LedgerAction
 from cycle.errors import GateClosed
-from cycle.gates import SignoffKind
+from cycle.gates import SignOffKind
 from cycle.generator import run
 from cycle.generator.actions import Context, CycleActions, Member
 from cycle.generator.writer import Writer
@@ -336,10 +336,10 @@ class ThroughGenerator:
         )
 
     def attest(self, member: int) -> None:
-        self.actions.signoff_record(self.tick(), self.member(member), SignoffKind.ATTEST, "")
+        self.actions.signoff_record(self.tick(), self.member(member), SignOffKind.ATTEST, "")
 
     def dissent(self, member: int, reasons: str) -> None:
-        self.actions.signoff_record(self.tick(), self.member(member), SignoffKind.DISSENT, reasons)
+        self.actions.signoff_record(self.tick(), self.member(member), SignOffKind.DISSENT, reasons)
 
     def withdraw(self, member: int) -> None:
         self.actions.dissent_withdraw(self.tick(), self.member(member))

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cycle import selectors, services
 from cycle.errors import Forbidden, GateClosed, InvalidRequest, NotFound
-from cycle.gates import Condition, Signoff, SignoffKind, StageSnapshot, evaluate
+from cycle.gates import Condition, SignOffKind, SignOffPosition, StageSnapshot, evaluate
 from cycle.models import AuditEvent, CommissioningCycle, InputResponse, UserInput
 from cycle.stages import TEMPLATES
 from roles import definitions
@@ -260,7 +260,7 @@ def test_gate_rule_counts_unanswered_input_only_where_the_stage_asks():
         boundary_version=1,
         acknowledged_by=frozenset({1}),
         budget_version=1,
-        signoffs=(Signoff(1, SignoffKind.ATTEST, 1, 1),),
+        signoffs=(SignOffPosition(1, SignOffKind.ATTEST, 1, 1),),
         requires=frozenset({Condition.INPUT_ANSWERED}),
         unanswered_inputs=2,
     )

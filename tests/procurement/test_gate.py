@@ -49,8 +49,8 @@ def award_codes(tender: TenderState | None, **extra: Any) -> list[str]:
     return [code for code in evaluate(snapshot(tender, **extra)).codes if code in AWARD_CODES]
 
 
-def attest(*members: int) -> tuple[gates.Signoff, ...]:
-    return tuple(gates.Signoff(m, gates.SignoffKind.ATTEST, 1, 1) for m in members)
+def attest(*members: int) -> tuple[gates.SignOffPosition, ...]:
+    return tuple(gates.SignOffPosition(m, gates.SignOffKind.ATTEST, 1, 1) for m in members)
 
 
 SIGNED = {
@@ -105,7 +105,7 @@ def test_most_of_the_tender_panel_must_sign_off_that_they_took_part_as_agreed() 
 
 
 def test_a_dissent_from_the_tender_panel_does_not_count_as_their_sign_off() -> None:
-    dissent = (gates.Signoff(2, gates.SignoffKind.DISSENT, 1, 1),)
+    dissent = (gates.SignOffPosition(2, gates.SignOffKind.DISSENT, 1, 1),)
     codes = award_codes(TenderState(True, False), **{**SIGNED, "signoffs": attest(1, 3) + dissent})
     assert codes == ["evaluation.unsigned"]
 

@@ -81,8 +81,8 @@ def confirmations() -> str:
     agreement = SimpleNamespace(version=2)
     texts = [
         representative.AcknowledgeView.confirmation(view, SimpleNamespace(agreement=agreement)),
-        representative.SignoffView.confirmation(view, SimpleNamespace(kind="attest")),
-        representative.SignoffView.confirmation(view, SimpleNamespace(kind="dissent")),
+        representative.SignOffView.confirmation(view, SimpleNamespace(kind="attest")),
+        representative.SignOffView.confirmation(view, SimpleNamespace(kind="dissent")),
         representative.WithdrawView.confirmation(view, None),
         representative.InputNewView.confirmation(view, None),
         representative.AgreementSignView.confirmation(view, SimpleNamespace(agreement=agreement)),
@@ -232,7 +232,7 @@ def texts() -> dict[str, str]:
         for path in REPRESENTATIVE_TEMPLATES
     }
     for form in (
-        representative.SignoffForm,
+        representative.SignOffForm,
         representative.InputForm,
         representative.InterestsForm,
     ):

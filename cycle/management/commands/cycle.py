@@ -345,7 +345,7 @@ _DUTY_FLAGS = (
 )
 
 
-class Signoff(Subcommand):
+class SignOffCommand(Subcommand):
     name = "signoff"
     help = "Attest that involvement happened as agreed, or record dissent with reasons."
 
@@ -890,7 +890,7 @@ SUBCOMMANDS: Sequence[Subcommand] = (
     Boundaries(),
     Acknowledge(),
     Budget(),
-    Signoff(),
+    SignOffCommand(),
     Withdraw(),
     Advance(),
     Reopen(),

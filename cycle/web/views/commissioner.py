@@ -526,7 +526,7 @@ class AgreementEditView(CycleFormView):
 # --- Sign-off -------------------------------------------------------------------------------
 
 
-class SignoffsView(CyclePage):
+class SignOffsView(CyclePage):
     """Where each panel member stands on the current stage, dissents with their reasons."""
 
     template_name = "web/commissioner/signoffs.html"
@@ -539,15 +539,15 @@ class SignoffsView(CyclePage):
         )
 
 
-class SignoffRequestForm(PageForm):
+class SignOffRequestForm(PageForm):
     """No fields: the button asks."""
 
 
-class SignoffRequestView(CycleFormView):
+class SignOffRequestView(CycleFormView):
     """Ask the panel for sign-off: every member now on it gets the request."""
 
     template_name = "web/commissioner/signoff_request.html"
-    form_class = SignoffRequestForm
+    form_class = SignOffRequestForm
     submit_label = "Ask the panel to sign off"
     success_url_name = "web:signoffs"
 

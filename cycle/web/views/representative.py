@@ -107,7 +107,7 @@ class AcknowledgeView(ButtonView):
         )
 
 
-class SignoffForm(PageForm):
+class SignOffForm(PageForm):
     ATTEST = "attest"
     DISSENT = "dissent"
 
@@ -135,11 +135,11 @@ class SignoffForm(PageForm):
         return data
 
 
-class SignoffView(CycleFormView):
+class SignOffView(CycleFormView):
     """Say whether involvement happened as agreed (this is not saying yes to any decision)."""
 
     template_name = "web/representative/signoff.html"
-    form_class = SignoffForm
+    form_class = SignOffForm
     submit_label = "Send"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -164,9 +164,9 @@ class SignoffView(CycleFormView):
             and Tender.objects.filter(cycle=cycle).exists()
         )
 
-    def perform(self, form: SignoffForm) -> SignOff:
+    def perform(self, form: SignOffForm) -> SignOff:
         data = form.cleaned_data
-        dissent = data["reasons"] if data["answer"] == SignoffForm.DISSENT else None
+        dissent = data["reasons"] if data["answer"] == SignOffForm.DISSENT else None
         return commissioning.signoff(
             actor=self.request.user, cycle_id=self.cycle.pk, dissent=dissent
         )
@@ -185,7 +185,7 @@ class SignoffView(CycleFormView):
 
 class WithdrawView(ButtonView):
     form_class = NoFields
-    page_view = SignoffView
+    page_view = SignOffView
 
     def perform(self, form: Any) -> SignOff:
         return services.dissent_withdraw(actor=self.request.user, cycle_id=self.cycle.pk)
