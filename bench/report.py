@@ -235,6 +235,7 @@ class Builder:
         from roles.models import PanelMembership
 
         rnd = self.random
+        records = self.records
         keys = self.template.keys
         plans = []
         for _ in range(size):
@@ -260,12 +261,15 @@ class Builder:
         memberships = PanelMembership.objects.bulk_create(
             [
                 PanelMembership(
-                    cycle=cycle,
-                    member=member,
-                    represents=rnd.choice(GROUPS),
-                    tier="decision-forum" if index < 3 else "reference-group",
-                    joined_at=plan[0] + timedelta(hours=2),
-                    joined_stage=keys[0],
+                    **records.membership_row(
+                        cycle=cycle,
+                        member=member,
+                        represents=rnd.choice(GROUPS),
+                        tier="decision-forum" if index < 3 else "reference-group",
+                        tender_panel=False,
+                        stage_key=keys[0],
+                        at=plan[0] + timedelta(hours=2),
+                    )
                 )
                 for cycle, plan, panel in zip(cycles, plans, panels, strict=True)
                 for index, member in enumerate(panel)
@@ -281,11 +285,13 @@ class Builder:
                     closure = "overridden" if rnd.random() < 0.1 else "passed"
                 visits.append(
                     StageVisit(
-                        cycle=cycle,
-                        stage_key=keys[index],
-                        position=index + 1,
-                        opened_at=opened,
-                        opened_by=cycle.lead_commissioner,
+                        **records.stage_visit_row(
+                            cycle=cycle,
+                            stage_key=keys[index],
+                            position=index + 1,
+                            opened_by=cycle.lead_commissioner,
+                            at=opened,
+                        ),
                         closed_at=closed,
                         closed_by=cycle.lead_commissioner if closed else None,
                         closure=closure,
@@ -303,43 +309,61 @@ class Builder:
             for visit in by_cycle[cycle.pk]:
                 versions = 2 if rnd.random() < 0.2 else 1
                 for version in range(1, versions + 1):
-                    agreement = RoleBoundaryAgreement(
-                        cycle=cycle,
-                        stage_key=visit.stage_key,
-                        version=version,
-                        purpose="Shape the service with the people who use it.",
-                        user_role="Co-author the outcomes; comment on the rest.",
-                        influence=rnd.choice(("consult", "influence", "influence", "co-decide")),
-                        decision_maker="The cabinet member for adult social care.",
-                        fixed_matters="The total budget.",
-                        open_matters="Outcomes, locations and opening hours.",
-                        recorded_by=cycle.lead_commissioner,
-                        recorded_at=visit.opened_at + timedelta(days=version),
-                    )
                     previous = boundaries[-1] if version > 1 else None
-                    agreement.unchanged_from_previous = self.records.boundaries_unchanged(
-                        previous, agreement
+                    terms = {
+                        "purpose": "Shape the service with the people who use it.",
+                        "user_role": "Co-author the outcomes; comment on the rest.",
+                        "influence": rnd.choice(("consult", "influence", "influence", "co-decide")),
+                        "decision_maker": "The cabinet member for adult social care.",
+                        "commissioner_authority": "",
+                        "fixed_matters": "The total budget.",
+                        "open_matters": "Outcomes, locations and opening hours.",
+                    }
+                    boundaries.append(
+                        RoleBoundaryAgreement(
+                            **records.boundary_agreement_row(
+                                cycle=cycle,
+                                stage_key=visit.stage_key,
+                                version=version,
+                                **terms,
+                                unchanged_from_previous=records.boundaries_unchanged(
+                                    previous, terms
+                                ),
+                                recorded_by=cycle.lead_commissioner,
+                                at=visit.opened_at + timedelta(days=version),
+                            )
+                        )
                     )
-                    boundaries.append(agreement)
             budgets.append(
                 BudgetDisclosure(
-                    cycle=cycle,
-                    version=1,
-                    amount=Decimal("1200000.00"),
-                    disclosed_by=cycle.lead_commissioner,
-                    disclosed_at=start + timedelta(days=1),
+                    **records.budget_disclosure_row(
+                        cycle=cycle,
+                        version=1,
+                        amount=Decimal("1200000.00"),
+                        currency="GBP",
+                        constraints="",
+                        withheld_reason="",
+                        signoffs_voided=0,
+                        disclosed_by=cycle.lead_commissioner,
+                        at=start + timedelta(days=1),
+                    )
                 )
             )
             later = by_cycle[cycle.pk][-1]
             if len(by_cycle[cycle.pk]) > 2 and rnd.random() < 1 / 6:
                 budgets.append(
                     BudgetDisclosure(
-                        cycle=cycle,
-                        version=2,
-                        amount=Decimal("950000.00"),
-                        constraints="A saving of a fifth is required.",
-                        disclosed_by=cycle.lead_commissioner,
-                        disclosed_at=later.opened_at + timedelta(days=3),
+                        **records.budget_disclosure_row(
+                            cycle=cycle,
+                            version=2,
+                            amount=Decimal("950000.00"),
+                            currency="GBP",
+                            constraints="A saving of a fifth is required.",
+                            withheld_reason="",
+                            signoffs_voided=0,
+                            disclosed_by=cycle.lead_commissioner,
+                            at=later.opened_at + timedelta(days=3),
+                        )
                     )
                 )
         boundaries = RoleBoundaryAgreement.objects.bulk_create(boundaries)
@@ -366,26 +390,31 @@ class Builder:
                     if visit.closed_at is not None:
                         signoffs.append(
                             SignOff(
-                                visit=visit,
-                                cycle=cycle,
-                                member=member,
-                                kind="attest",
-                                boundary=agreement,
-                                budget=latest_budget[cycle.pk],
-                                recorded_at=visit.closed_at - timedelta(days=rnd.uniform(1, 5)),
+                                **records.signoff_row(
+                                    visit=visit,
+                                    cycle=cycle,
+                                    member=member,
+                                    kind="attest",
+                                    boundary=agreement,
+                                    budget=latest_budget[cycle.pk],
+                                    reasons="",
+                                    at=visit.closed_at - timedelta(days=rnd.uniform(1, 5)),
+                                )
                             )
                         )
                 if visit.closure == "overridden":
                     overrides.append(
                         GateOverride(
-                            visit=visit,
-                            cycle=cycle,
-                            by=cycle.lead_commissioner,
-                            reason="Deadline set by the board; panel chair consulted.",
-                            unmet_codes="signoff.quorum",
-                            boundary_version=agreement.version,
-                            budget_version=latest_budget[cycle.pk].version,
-                            recorded_at=visit.closed_at - timedelta(hours=1),
+                            **records.override_row(
+                                visit=visit,
+                                cycle=cycle,
+                                by=cycle.lead_commissioner,
+                                reason="Deadline set by the board; panel chair consulted.",
+                                departs_from=["signoff.quorum"],
+                                boundary_version=agreement.version,
+                                budget_version=latest_budget[cycle.pk].version,
+                                at=visit.closed_at - timedelta(hours=1),
+                            )
                         )
                     )
         BoundaryAcknowledgement.objects.bulk_create(acknowledgements, batch_size=5000)
@@ -399,15 +428,19 @@ class Builder:
                 if visit.stage_key in ("priorities", "decision") and visit.closed_at:
                     decisions.append(
                         Decision(
-                            cycle=cycle,
-                            visit=visit,
-                            stage_key=visit.stage_key,
-                            summary="Re-provide the services as six resource hubs."
-                            if visit.stage_key == "priorities"
-                            else "Award five hubs to four third-sector providers.",
-                            decided_by=rnd.choice(self.deciders),
-                            forum="Cabinet",
-                            decided_at=visit.closed_at - timedelta(days=2),
+                            **records.decision_row(
+                                cycle=cycle,
+                                visit=visit,
+                                stage_key=visit.stage_key,
+                                summary="Re-provide the services as six resource hubs."
+                                if visit.stage_key == "priorities"
+                                else "Award five hubs to four third-sector providers.",
+                                decided_by=rnd.choice(self.deciders),
+                                forum="Cabinet",
+                                veto_used=False,
+                                veto_reason="",
+                                at=visit.closed_at - timedelta(days=2),
+                            )
                         )
                     )
         decisions = Decision.objects.bulk_create(decisions)
@@ -421,14 +454,17 @@ class Builder:
                 visit = rnd.choice(by_cycle[cycle.pk])
                 inputs.append(
                     UserInput(
-                        cycle=cycle,
-                        visit=visit,
-                        stage_key=visit.stage_key,
-                        submitted_by=rnd.choice(panel),
-                        source=rnd.choice(("representative", "representative", "panel")),
-                        method=rnd.choice(("meeting", "written", "workshop", "survey")),
-                        text=rnd.choice(SAYINGS),
-                        submitted_at=visit.opened_at + timedelta(days=rnd.uniform(2, 15)),
+                        **records.input_row(
+                            cycle=cycle,
+                            visit=visit,
+                            stage_key=visit.stage_key,
+                            submitted_by=rnd.choice(panel),
+                            source=rnd.choice(("representative", "representative", "panel")),
+                            method=rnd.choice(("meeting", "written", "workshop", "survey")),
+                            text=rnd.choice(SAYINGS),
+                            attachment_reference="",
+                            at=visit.opened_at + timedelta(days=rnd.uniform(2, 15)),
+                        )
                     )
                 )
         responses = []
@@ -465,13 +501,15 @@ class Builder:
         response_rows = InputResponse.objects.bulk_create(
             [
                 InputResponse(
-                    user_input=item,
-                    cycle_id=item.cycle_id,
-                    kind=kind,
-                    text=ANSWERS[kind],
-                    decision=decision,
-                    responded_by=item.cycle.lead_commissioner,
-                    responded_at=at,
+                    **records.response_row(
+                        user_input=item,
+                        cycle=item.cycle,
+                        kind=kind,
+                        text=ANSWERS[kind],
+                        decision=decision,
+                        responded_by=item.cycle.lead_commissioner,
+                        at=at,
+                    ),
                     superseded_at=superseded,
                 )
                 for item, kind, decision, at, superseded in responses
@@ -488,7 +526,6 @@ class Builder:
         story: dict[int, list[tuple[datetime, Any, str, str, tuple[str, Any], dict[str, Any]]]] = {
             cycle.pk: [] for cycle in cycles
         }
-        records = self.records
         overridden = {override.visit_id: override for override in overrides}
         for cycle in cycles:
             story[cycle.pk].append(

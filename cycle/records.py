@@ -7,10 +7,15 @@ generated or benchmarked ledger says exactly what the services would have said. 
 (``tests/cycle/test_generator_parity.py``) plays one story both ways and compares the payloads
 event for event.
 
-Values are plain: usernames, versions, codes, amounts; the model rows a builder reads (a previous
-boundary version, a budget) may be model instances or the generator's rows, anything with the
-attributes named. To add a ledger action: its constant in ``cycle.actions``, its payload builder
-here, and the service that appends it calls the builder (and the generator, if it writes it too).
+Payload builders take plain values: usernames, versions, codes, amounts. Row builders (``*_row``)
+give the columns of the row an action creates; each foreign key may be given as a model instance
+(the services' way: the row is created with the instance, so it is not read again) or as an id
+(the generator's way: the row is written raw), and the column is named to suit. A model row a
+builder reads (a previous boundary version) may be an instance or the generator's row.
+
+To add a ledger action: its constant in ``cycle.actions``, its payload builder here (and a row
+builder if it creates a row), and the service that appends it calls them (and the generator's
+``cycle/generator/actions.py``, if it generates the action).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
+
 from .duty import DutyQuestions, DutyResult
 from .errors import Forbidden, GateClosed
 from .gates import GateResult, OverrideCheck
@@ -26,6 +33,15 @@ from .i18n import english
 from .models import RoleBoundaryAgreement, StageVisit
 
 Payload = dict[str, Any]
+Columns = dict[str, Any]
+
+
+def _refs(**refs: Any) -> Columns:
+    """Foreign keys by instance where one is given (``cycle=``), by id otherwise (``cycle_id=``)."""
+    return {
+        name if isinstance(value, models.Model) else f"{name}_id": value
+        for name, value in refs.items()
+    }
 
 
 def _term(row: Any, name: str) -> Any:
@@ -45,6 +61,18 @@ def boundaries_unchanged(previous: Any | None, agreement: Any) -> bool:
 
 
 # --- The cycle and its stages -------------------------------------------------------------------
+
+
+def stage_visit_row(
+    *, cycle: Any, stage_key: str, position: int, opened_by: Any, at: Any, reason: str = ""
+) -> Columns:
+    return {
+        **_refs(cycle=cycle, opened_by=opened_by),
+        "stage_key": stage_key,
+        "position": position,
+        "opened_at": at,
+        "opened_reason": reason,
+    }
 
 
 def cycle_created(*, title: str, organisation: str, lead: str, template: str) -> Payload:
@@ -106,6 +134,39 @@ def refused(refused_actions: Sequence[str], refusal: Forbidden | GateClosed) -> 
 # --- Gate evidence ------------------------------------------------------------------------------
 
 
+def boundary_agreement_row(
+    *,
+    cycle: Any,
+    stage_key: str,
+    version: int,
+    purpose: str,
+    user_role: str,
+    influence: str,
+    decision_maker: str,
+    commissioner_authority: str,
+    fixed_matters: str,
+    open_matters: str,
+    unchanged_from_previous: bool,
+    recorded_by: Any,
+    at: Any,
+) -> Columns:
+    """``unchanged_from_previous``: :func:`boundaries_unchanged` of the version before."""
+    return {
+        **_refs(cycle=cycle, recorded_by=recorded_by),
+        "stage_key": stage_key,
+        "version": version,
+        "purpose": purpose,
+        "user_role": user_role,
+        "influence": influence,
+        "decision_maker": decision_maker,
+        "commissioner_authority": commissioner_authority,
+        "fixed_matters": fixed_matters,
+        "open_matters": open_matters,
+        "unchanged_from_previous": unchanged_from_previous,
+        "recorded_at": at,
+    }
+
+
 def boundaries_agreed(
     *, version: int, influence: str, decision_maker: str, unchanged: bool
 ) -> Payload:
@@ -123,6 +184,31 @@ def boundaries_acknowledged(*, version: int) -> Payload:
 
 def _amount(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def budget_disclosure_row(
+    *,
+    cycle: Any,
+    version: int,
+    amount: Decimal | None,
+    currency: str,
+    constraints: str,
+    withheld_reason: str,
+    signoffs_voided: int,
+    disclosed_by: Any,
+    at: Any,
+) -> Columns:
+    """``signoffs_voided``: the open stage's attestations against the version before."""
+    return {
+        **_refs(cycle=cycle, disclosed_by=disclosed_by),
+        "version": version,
+        "amount": amount,
+        "currency": currency,
+        "constraints": constraints,
+        "withheld_reason": withheld_reason,
+        "signoffs_voided": signoffs_voided,
+        "disclosed_at": at,
+    }
 
 
 def budget_disclosed(
@@ -146,6 +232,26 @@ def budget_disclosed(
     }
 
 
+def signoff_row(
+    *,
+    visit: Any,
+    cycle: Any,
+    member: Any,
+    kind: str,
+    boundary: Any,
+    budget: Any,
+    reasons: str,
+    at: Any,
+) -> Columns:
+    """An attestation's or a dissent's row, bound to the boundary and budget versions it names."""
+    return {
+        **_refs(visit=visit, cycle=cycle, member=member, boundary=boundary, budget=budget),
+        "kind": str(kind),
+        "reasons": reasons,
+        "recorded_at": at,
+    }
+
+
 def signoff_recorded(
     *, boundary_version: int | None, budget_version: int | None, reasons: str
 ) -> Payload:
@@ -165,14 +271,26 @@ def dissent_withdrawn() -> Payload:
     return {}
 
 
-def override_columns(
-    check: OverrideCheck, *, boundary_version: int | None, budget_version: int | None
-) -> dict[str, Any]:
-    """The columns of a gate override row that the check decides."""
+def override_row(
+    *,
+    visit: Any,
+    cycle: Any,
+    by: Any,
+    reason: str,
+    departs_from: Iterable[str],
+    boundary_version: int | None,
+    budget_version: int | None,
+    at: Any,
+) -> Columns:
+    """A gate override's row: the codes it departs from (``departures_of(check)``), against the
+    versions of the moment."""
     return {
-        "unmet_codes": ",".join(departure.code for departure in check.departures)[:400],
+        **_refs(visit=visit, cycle=cycle, by=by),
+        "reason": reason,
+        "unmet_codes": ",".join(departs_from)[:400],
         "boundary_version": boundary_version,
         "budget_version": budget_version,
+        "recorded_at": at,
     }
 
 
@@ -210,6 +328,26 @@ def departures_of(check: OverrideCheck) -> dict[str, frozenset[int]]:
 
 
 # --- The panel ----------------------------------------------------------------------------------
+
+
+def membership_row(
+    *,
+    cycle: Any,
+    member: Any,
+    represents: str,
+    tier: str,
+    tender_panel: bool,
+    stage_key: str,
+    at: Any,
+) -> Columns:
+    return {
+        **_refs(cycle=cycle, member=member),
+        "represents": represents,
+        "tier": str(tier),
+        "tender_panel": tender_panel,
+        "joined_at": at,
+        "joined_stage": stage_key,
+    }
 
 
 def panel_joined(*, member: str, represents: str, tier: str, tender_panel: bool) -> Payload:
@@ -252,6 +390,17 @@ def agreement_signed(*, version: int) -> Payload:
     return {"version": version}
 
 
+def conflict_declaration_row(
+    *, cycle: Any, member: Any, interest: str, details: str, at: Any
+) -> Columns:
+    return {
+        **_refs(cycle=cycle, member=member),
+        "interest": interest,
+        "details": details,
+        "declared_at": at,
+    }
+
+
 def conflict_declared(*, interest: str, details: str, left_tender_panel: bool) -> Payload:
     return {"interest": interest, "details": details, "left_tender_panel": left_tender_panel}
 
@@ -259,8 +408,55 @@ def conflict_declared(*, interest: str, details: str, left_tender_panel: bool) -
 # --- Decisions and the influence register -------------------------------------------------------
 
 
+def decision_row(
+    *,
+    cycle: Any,
+    visit: Any,
+    stage_key: str,
+    summary: str,
+    decided_by: Any,
+    forum: str,
+    veto_used: bool,
+    veto_reason: str,
+    at: Any,
+) -> Columns:
+    """A decision's row; a veto's reasons are kept only with a veto."""
+    return {
+        **_refs(cycle=cycle, visit=visit, decided_by=decided_by),
+        "stage_key": stage_key,
+        "summary": summary,
+        "forum": forum,
+        "decided_at": at,
+        "veto_used": veto_used,
+        "veto_reason": veto_reason if veto_used else "",
+    }
+
+
 def decision_recorded(*, summary: str, forum: str, veto_used: bool, veto_reason: str) -> Payload:
     return {"summary": summary, "forum": forum, "veto_used": veto_used, "veto_reason": veto_reason}
+
+
+def input_row(
+    *,
+    cycle: Any,
+    visit: Any,
+    stage_key: str,
+    submitted_by: Any,
+    source: str,
+    method: str,
+    text: str,
+    attachment_reference: str,
+    at: Any,
+) -> Columns:
+    return {
+        **_refs(cycle=cycle, visit=visit, submitted_by=submitted_by),
+        "stage_key": stage_key,
+        "source": str(source),
+        "method": str(method),
+        "text": text,
+        "attachment_reference": attachment_reference,
+        "submitted_at": at,
+    }
 
 
 def input_submitted(*, source: str, method: str, text: str, attachment_reference: str) -> Payload:
@@ -269,6 +465,24 @@ def input_submitted(*, source: str, method: str, text: str, attachment_reference
         "method": method,
         "text": text,
         "attachment_reference": attachment_reference,
+    }
+
+
+def response_row(
+    *,
+    user_input: Any,
+    cycle: Any,
+    kind: str,
+    text: str,
+    decision: Any,
+    responded_by: Any,
+    at: Any,
+) -> Columns:
+    return {
+        **_refs(user_input=user_input, cycle=cycle, decision=decision, responded_by=responded_by),
+        "kind": kind,
+        "text": text,
+        "responded_at": at,
     }
 
 

@@ -77,12 +77,14 @@ def _open_visit(
 ) -> StageVisit:
     template = get_template(cycle.template_key)
     return StageVisit.objects.create(
-        cycle=cycle,
-        stage_key=stage_key,
-        position=template.position(stage_key),
-        opened_at=timezone.now(),
-        opened_by=actor,
-        opened_reason=reason,
+        **records.stage_visit_row(
+            cycle=cycle,
+            stage_key=stage_key,
+            position=template.position(stage_key),
+            opened_by=actor,
+            at=timezone.now(),
+            reason=reason,
+        )
     )
 
 
@@ -186,13 +188,15 @@ def boundaries_agree(
     }
     unchanged = records.boundaries_unchanged(previous, terms)
     agreement = RoleBoundaryAgreement.objects.create(
-        cycle=cycle,
-        stage_key=visit.stage_key,
-        version=records.next_version(previous),
-        **terms,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-        unchanged_from_previous=unchanged,
+        **records.boundary_agreement_row(
+            cycle=cycle,
+            stage_key=visit.stage_key,
+            version=records.next_version(previous),
+            **terms,
+            unchanged_from_previous=unchanged,
+            recorded_by=actor,
+            at=timezone.now(),
+        )
     )
     ledger.append(
         actor=actor,
@@ -282,15 +286,17 @@ def budget_disclose(
             visit=visit,
         ).count()
     disclosure = BudgetDisclosure.objects.create(
-        cycle=cycle,
-        version=records.next_version(previous),
-        amount=value,
-        currency=currency,
-        constraints=constraints,
-        withheld_reason=withheld_reason,
-        disclosed_by=actor,
-        disclosed_at=timezone.now(),
-        signoffs_voided=voided,
+        **records.budget_disclosure_row(
+            cycle=cycle,
+            version=records.next_version(previous),
+            amount=value,
+            currency=currency,
+            constraints=constraints,
+            withheld_reason=withheld_reason,
+            signoffs_voided=voided,
+            disclosed_by=actor,
+            at=timezone.now(),
+        )
     )
     ledger.append(
         actor=actor,
@@ -350,14 +356,16 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
         superseded_at=now
     )
     signoff = SignOff.objects.create(
-        visit=visit,
-        cycle=cycle,
-        member=actor,
-        kind=SignOff.Kind.DISSENT if is_dissent else SignOff.Kind.ATTEST,
-        boundary=boundaries,
-        budget=budget,
-        reasons=reasons,
-        recorded_at=now,
+        **records.signoff_row(
+            visit=visit,
+            cycle=cycle,
+            member=actor,
+            kind=SignOff.Kind.DISSENT if is_dissent else SignOff.Kind.ATTEST,
+            boundary=boundaries,
+            budget=budget,
+            reasons=reasons,
+            at=now,
+        )
     )
     ledger.append(
         actor=actor,
@@ -597,16 +605,16 @@ def gate_override(
             code="invalid.override_codes",
         )
     override = GateOverride.objects.create(
-        visit=visit,
-        cycle=cycle,
-        by=actor,
-        reason=reason,
-        recorded_at=timezone.now(),
-        **records.override_columns(
-            check,
+        **records.override_row(
+            visit=visit,
+            cycle=cycle,
+            by=actor,
+            reason=reason,
+            departs_from=records.departures_of(check),
             boundary_version=snapshot.boundary_version,
             budget_version=snapshot.budget_version,
-        ),
+            at=timezone.now(),
+        )
     )
     GateOverrideDeparture.objects.bulk_create(
         GateOverrideDeparture(override=override, code=code, member_id=member_id)
@@ -686,15 +694,17 @@ def decision_record(
             code="invalid.veto_reason",
         )
     decision = Decision.objects.create(
-        cycle=cycle,
-        visit=visit,
-        stage_key=visit.stage_key,
-        summary=_require_text(summary, "summary"),
-        decided_by=actor,
-        forum=forum,
-        decided_at=timezone.now(),
-        veto_used=veto_used,
-        veto_reason=veto_reason if veto_used else "",
+        **records.decision_row(
+            cycle=cycle,
+            visit=visit,
+            stage_key=visit.stage_key,
+            summary=_require_text(summary, "summary"),
+            decided_by=actor,
+            forum=forum,
+            veto_used=veto_used,
+            veto_reason=veto_reason,
+            at=timezone.now(),
+        )
     )
     ledger.append(
         actor=actor,
@@ -750,15 +760,17 @@ def input_submit(
         attachment_reference, "attachment reference", input_rules.REFERENCE_TEXT
     )
     user_input = UserInput.objects.create(
-        cycle=cycle,
-        visit=visit,
-        stage_key=visit.stage_key,
-        submitted_by=actor,
-        source=source,
-        method=method,
-        text=_require_text(text, "text"),
-        attachment_reference=attachment_reference,
-        submitted_at=timezone.now(),
+        **records.input_row(
+            cycle=cycle,
+            visit=visit,
+            stage_key=visit.stage_key,
+            submitted_by=actor,
+            source=source,
+            method=method,
+            text=_require_text(text, "text"),
+            attachment_reference=attachment_reference,
+            at=timezone.now(),
+        )
     )
     ledger.append(
         actor=actor,
@@ -832,13 +844,15 @@ def input_respond(
         superseded_at=now
     )
     response = InputResponse.objects.create(
-        user_input=user_input,
-        cycle=cycle,
-        kind=kind,
-        text=text,
-        decision=decision,
-        responded_by=actor,
-        responded_at=now,
+        **records.response_row(
+            user_input=user_input,
+            cycle=cycle,
+            kind=kind,
+            text=text,
+            decision=decision,
+            responded_by=actor,
+            at=now,
+        )
     )
     answered = kind in UserInput.ANSWERED
     UserInput.objects.filter(pk=user_input.pk).update(

@@ -73,15 +73,17 @@ def membership_add(
             code="panel.already_member",
         )
     membership = PanelMembership.objects.create(
-        cycle=cycle,
-        member=member,
-        represents=input_rules.text(
-            represents, "represents", limit=input_rules.SHORT_TEXT, required=False
-        ),
-        tier=tier,
-        tender_panel=tender_panel,
-        joined_at=timezone.now(),
-        joined_stage=cycle.current_stage,
+        **records.membership_row(
+            cycle=cycle,
+            member=member,
+            represents=input_rules.text(
+                represents, "represents", limit=input_rules.SHORT_TEXT, required=False
+            ),
+            tier=tier,
+            tender_panel=tender_panel,
+            stage_key=cycle.current_stage,
+            at=timezone.now(),
+        )
     )
     assign_perm(REPRESENT_PERM, member, cycle)
     ledger.append(
@@ -362,7 +364,9 @@ def conflict_declare(
             code="invalid.details",
         )
     declaration = ConflictDeclaration.objects.create(
-        cycle=cycle, member=actor, interest=interest, details=details, declared_at=timezone.now()
+        **records.conflict_declaration_row(
+            cycle=cycle, member=actor, interest=interest, details=details, at=timezone.now()
+        )
     )
     off_tender_panel = False
     if interest == ConflictDeclaration.Interest.PLANS_TO_BID:

@@ -297,12 +297,14 @@ class CycleActions:
             at,
             StageVisit,
             **({} if visit_id is None else {"id": visit_id}),
-            cycle_id=self.cycle["id"],
-            stage_key=key,
-            position=self.template.position(key),
-            opened_at=at,
-            opened_by_id=self.lead,
-            opened_reason=reason,
+            **records.stage_visit_row(
+                cycle=self.cycle["id"],
+                stage_key=key,
+                position=self.template.position(key),
+                opened_by=self.lead,
+                at=at,
+                reason=reason,
+            ),
             closed_at=None,
             closed_by_id=None,
             closure="",
@@ -417,13 +419,15 @@ class CycleActions:
         row = self.row(
             at,
             GateOverride,
-            visit_id=self.visit["id"],
-            cycle_id=self.cycle["id"],
-            by_id=by,
-            reason=reason,
-            recorded_at=at,
-            **records.override_columns(
-                check, boundary_version=versions[0], budget_version=versions[1]
+            **records.override_row(
+                visit=self.visit["id"],
+                cycle=self.cycle["id"],
+                by=by,
+                reason=reason,
+                departs_from=records.departures_of(check),
+                boundary_version=versions[0],
+                budget_version=versions[1],
+                at=at,
             ),
         )
         for code, member_id in records.override_departures(check):
@@ -456,13 +460,15 @@ class CycleActions:
         row = self.row(
             at,
             PanelMembership,
-            cycle_id=self.cycle["id"],
-            member_id=member.user_id,
-            represents=member.represents,
-            tier=member.tier,
-            tender_panel=member.tender_panel,
-            joined_at=at,
-            joined_stage=self.visit["stage_key"],
+            **records.membership_row(
+                cycle=self.cycle["id"],
+                member=member.user_id,
+                represents=member.represents,
+                tier=member.tier,
+                tender_panel=member.tender_panel,
+                stage_key=self.visit["stage_key"],
+                at=at,
+            ),
             left_at=member.left,
             left_reason=member.reason,
         )
@@ -564,11 +570,13 @@ class CycleActions:
         row = self.row(
             at,
             ConflictDeclaration,
-            cycle_id=self.cycle["id"],
-            member_id=member.user_id,
-            interest=interest,
-            details=details,
-            declared_at=at,
+            **records.conflict_declaration_row(
+                cycle=self.cycle["id"],
+                member=member.user_id,
+                interest=interest,
+                details=details,
+                at=at,
+            ),
         )
         self.event(
             at,
@@ -594,23 +602,28 @@ class CycleActions:
     ) -> None:
         key = self.visit["stage_key"]
         previous = self.boundaries.get(key)
+        terms = {
+            "purpose": purpose,
+            "user_role": user_role,
+            "influence": influence,
+            "decision_maker": decision_maker,
+            "commissioner_authority": commissioner_authority,
+            "fixed_matters": fixed_matters,
+            "open_matters": open_matters,
+        }
         row = self.row(
             at,
             RoleBoundaryAgreement,
-            cycle_id=self.cycle["id"],
-            stage_key=key,
-            version=records.next_version(previous),
-            purpose=purpose,
-            user_role=user_role,
-            influence=influence,
-            decision_maker=decision_maker,
-            commissioner_authority=commissioner_authority,
-            fixed_matters=fixed_matters,
-            open_matters=open_matters,
-            recorded_by_id=self.lead,
-            recorded_at=at,
+            **records.boundary_agreement_row(
+                cycle=self.cycle["id"],
+                stage_key=key,
+                version=records.next_version(previous),
+                **terms,
+                unchanged_from_previous=records.boundaries_unchanged(previous, terms),
+                recorded_by=self.lead,
+                at=at,
+            ),
         )
-        row["unchanged_from_previous"] = records.boundaries_unchanged(previous, row)
         self.boundaries[key] = row
         self.event(
             at,
@@ -653,18 +666,6 @@ class CycleActions:
         self, at: float, *, amount: Decimal | None, constraints: str, withheld: str
     ) -> None:
         previous = self.budget
-        row = self.row(
-            at,
-            BudgetDisclosure,
-            cycle_id=self.cycle["id"],
-            version=records.next_version(previous),
-            amount=amount,
-            currency="GBP",
-            constraints=constraints,
-            withheld_reason=withheld,
-            disclosed_by_id=self.lead,
-            disclosed_at=at,
-        )
         voided = 0
         if previous is not None:
             voided = sum(
@@ -672,7 +673,21 @@ class CycleActions:
                 for s in self.current.values()
                 if s.kind is SignOffKind.ATTEST and s.budget_version == previous["version"]
             )
-        row["signoffs_voided"] = voided
+        row = self.row(
+            at,
+            BudgetDisclosure,
+            **records.budget_disclosure_row(
+                cycle=self.cycle["id"],
+                version=records.next_version(previous),
+                amount=amount,
+                currency="GBP",
+                constraints=constraints,
+                withheld_reason=withheld,
+                signoffs_voided=voided,
+                disclosed_by=self.lead,
+                at=at,
+            ),
+        )
         self.budget = row
         self.event(
             at,
@@ -718,14 +733,16 @@ class CycleActions:
         row = self.row(
             at,
             SignOff,
-            visit_id=self.visit["id"],
-            cycle_id=self.cycle["id"],
-            member_id=member.user_id,
-            kind=kind.value,
-            boundary_id=boundary["id"] if boundary is not None else None,
-            budget_id=budget["id"] if budget is not None else None,
-            reasons=reasons,
-            recorded_at=at,
+            **records.signoff_row(
+                visit=self.visit["id"],
+                cycle=self.cycle["id"],
+                member=member.user_id,
+                kind=kind.value,
+                boundary=boundary["id"] if boundary is not None else None,
+                budget=budget["id"] if budget is not None else None,
+                reasons=reasons,
+                at=at,
+            ),
             superseded_at=None,
             withdrawn=False,
         )
@@ -801,15 +818,17 @@ class CycleActions:
         row = self.row(
             at,
             Decision,
-            cycle_id=self.cycle["id"],
-            visit_id=self.visit["id"],
-            stage_key=self.visit["stage_key"],
-            summary=summary,
-            decided_by_id=decided_by,
-            forum=forum,
-            decided_at=at,
-            veto_used=veto_used,
-            veto_reason=veto_reason if veto_used else "",
+            **records.decision_row(
+                cycle=self.cycle["id"],
+                visit=self.visit["id"],
+                stage_key=self.visit["stage_key"],
+                summary=summary,
+                decided_by=decided_by,
+                forum=forum,
+                veto_used=veto_used,
+                veto_reason=veto_reason,
+                at=at,
+            ),
         )
         self.decisions.append(row)
         self.event(
@@ -842,15 +861,17 @@ class CycleActions:
         row = self.row(
             at,
             UserInput,
-            cycle_id=self.cycle["id"],
-            visit_id=self.visit["id"],
-            stage_key=self.visit["stage_key"],
-            submitted_by_id=member.user_id,
-            source=source,
-            method=method,
-            text=text,
-            attachment_reference="",
-            submitted_at=at,
+            **records.input_row(
+                cycle=self.cycle["id"],
+                visit=self.visit["id"],
+                stage_key=self.visit["stage_key"],
+                submitted_by=member.user_id,
+                source=source,
+                method=method,
+                text=text,
+                attachment_reference="",
+                at=at,
+            ),
             status=answer if answered_at is not None else UserInput.Status.AWAITING.value,
             answered_at=answered_at,
             overdue_flagged_at=None,
@@ -886,13 +907,15 @@ class CycleActions:
         row = self.row(
             at,
             InputResponse,
-            user_input_id=user_input["id"],
-            cycle_id=self.cycle["id"],
-            kind=kind,
-            text=text,
-            decision_id=decision["id"] if decision is not None else None,
-            responded_by_id=self.lead,
-            responded_at=at,
+            **records.response_row(
+                user_input=user_input["id"],
+                cycle=self.cycle["id"],
+                kind=kind,
+                text=text,
+                decision=decision["id"] if decision is not None else None,
+                responded_by=self.lead,
+                at=at,
+            ),
             superseded_at=superseded,
         )
         self.event(
