@@ -219,9 +219,15 @@ def boundaries_agreed(
 
 
 def signoff_requested(
-    *, cycle: CommissioningCycle, member_ids: Iterable[int], visit_id: int | None = None
+    *,
+    cycle: CommissioningCycle,
+    member_ids: Iterable[int],
+    visit_id: int | None = None,
+    visit_just_opened: bool = False,
 ) -> list[Notification]:
-    """Ask members for their sign-off on the current stage (once per member and stage visit)."""
+    """Ask members for their sign-off on the current stage (once per member and stage visit).
+    A visit opened in this transaction (``visit_just_opened``) has asked nobody yet, so nobody
+    is looked for among those already asked."""
     visit_id = visit_id if visit_id is not None else _open_visit_id(cycle)
     stage = stage_name(cycle, cycle.current_stage)
     return write(
@@ -238,7 +244,7 @@ def signoff_requested(
             ),
         ),
         key=f"signoff-requested:{visit_id}",
-        skip_existing=True,
+        skip_existing=not visit_just_opened,
     )
 
 

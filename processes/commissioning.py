@@ -132,7 +132,12 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
             members = sorted(hand.members)
         else:
             members = sorted(selectors.active_member_ids(cycle))
-        notifications.signoff_requested(cycle=cycle, member_ids=members, visit_id=visit["visit_id"])
+        notifications.signoff_requested(
+            cycle=cycle,
+            member_ids=members,
+            visit_id=visit["visit_id"],
+            visit_just_opened=hand is not None and hand.visit_just_opened,
+        )
         if hand is not None:  # the members' tasks are assigned to them next: read them at once
             wanted = [member_id for member_id in members if member_id not in hand.users]
             if wanted:

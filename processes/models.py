@@ -87,6 +87,8 @@ class CycleInHand:
     cycle: CommissioningCycle
     process_pk: int
     visit: dict[str, Any] | None = None
+    visit_just_opened: bool = False
+    """Whether ``visit`` is the one the service opened in this transaction."""
     members: frozenset[int] | None = None
     users: dict[int, Any] = field(default_factory=dict)
     links: list[tuple[int, int]] = field(default_factory=list)
@@ -118,8 +120,15 @@ def cycle_in_hand(
 ) -> Iterator[CycleInHand]:
     """While the service that locked ``cycle`` moves its process ``process_pk``, the flow takes
     the cycle as the service holds it: locked already, and current. What the service has read
-    already (its ``actor``, the open ``visit``, the active ``members``) is handed on too."""
-    hand = CycleInHand(cycle=cycle, process_pk=process_pk, visit=visit, members=members)
+    or written already (its ``actor``, the ``visit`` it opened, the active ``members``) is handed
+    on too."""
+    hand = CycleInHand(
+        cycle=cycle,
+        process_pk=process_pk,
+        visit=visit,
+        visit_just_opened=visit is not None,
+        members=members,
+    )
     if actor is not None and actor.pk is not None:
         hand.users[actor.pk] = actor
     token = _in_hand.set(hand)
