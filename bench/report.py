@@ -309,26 +309,21 @@ class Builder:
             for visit in by_cycle[cycle.pk]:
                 versions = 2 if rnd.random() < 0.2 else 1
                 for version in range(1, versions + 1):
-                    previous = boundaries[-1] if version > 1 else None
-                    terms = {
-                        "purpose": "Shape the service with the people who use it.",
-                        "user_role": "Co-author the outcomes; comment on the rest.",
-                        "influence": rnd.choice(("consult", "influence", "influence", "co-decide")),
-                        "decision_maker": "The cabinet member for adult social care.",
-                        "commissioner_authority": "",
-                        "fixed_matters": "The total budget.",
-                        "open_matters": "Outcomes, locations and opening hours.",
-                    }
                     boundaries.append(
                         RoleBoundaryAgreement(
                             **records.boundary_agreement_row(
                                 cycle=cycle,
                                 stage_key=visit.stage_key,
-                                version=version,
-                                **terms,
-                                unchanged_from_previous=records.boundaries_unchanged(
-                                    previous, terms
+                                previous=boundaries[-1] if version > 1 else None,
+                                purpose="Shape the service with the people who use it.",
+                                user_role="Co-author the outcomes; comment on the rest.",
+                                influence=rnd.choice(
+                                    ("consult", "influence", "influence", "co-decide")
                                 ),
+                                decision_maker="The cabinet member for adult social care.",
+                                commissioner_authority="",
+                                fixed_matters="The total budget.",
+                                open_matters="Outcomes, locations and opening hours.",
                                 recorded_by=cycle.lead_commissioner,
                                 at=visit.opened_at + timedelta(days=version),
                             )

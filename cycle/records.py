@@ -138,7 +138,7 @@ def boundary_agreement_row(
     *,
     cycle: Any,
     stage_key: str,
-    version: int,
+    previous: Any | None,
     purpose: str,
     user_role: str,
     influence: str,
@@ -146,15 +146,12 @@ def boundary_agreement_row(
     commissioner_authority: str,
     fixed_matters: str,
     open_matters: str,
-    unchanged_from_previous: bool,
     recorded_by: Any,
     at: Any,
 ) -> Columns:
-    """``unchanged_from_previous``: :func:`boundaries_unchanged` of the version before."""
-    return {
-        **_refs(cycle=cycle, recorded_by=recorded_by),
-        "stage_key": stage_key,
-        "version": version,
+    """A new version of a stage's role boundaries after ``previous`` (None: the first): its
+    version, and whether it repeats every term of the one before."""
+    terms = {
         "purpose": purpose,
         "user_role": user_role,
         "influence": influence,
@@ -162,7 +159,13 @@ def boundary_agreement_row(
         "commissioner_authority": commissioner_authority,
         "fixed_matters": fixed_matters,
         "open_matters": open_matters,
-        "unchanged_from_previous": unchanged_from_previous,
+    }
+    return {
+        **_refs(cycle=cycle, recorded_by=recorded_by),
+        "stage_key": stage_key,
+        "version": next_version(previous),
+        **terms,
+        "unchanged_from_previous": boundaries_unchanged(previous, terms),
         "recorded_at": at,
     }
 

@@ -177,23 +177,18 @@ def boundaries_agree(
             code="invalid.influence",
         )
     previous = selectors.current_boundaries(cycle, visit.stage_key)
-    terms = {
-        "purpose": _require_text(purpose, "purpose"),
-        "user_role": _require_text(user_role, "user role"),
-        "influence": influence,
-        "decision_maker": _require_text(decision_maker, "decision maker"),
-        "commissioner_authority": _optional_text(commissioner_authority, "commissioner authority"),
-        "fixed_matters": _optional_text(fixed_matters, "fixed matters"),
-        "open_matters": _optional_text(open_matters, "open matters"),
-    }
-    unchanged = records.boundaries_unchanged(previous, terms)
     agreement = RoleBoundaryAgreement.objects.create(
         **records.boundary_agreement_row(
             cycle=cycle,
             stage_key=visit.stage_key,
-            version=records.next_version(previous),
-            **terms,
-            unchanged_from_previous=unchanged,
+            previous=previous,
+            purpose=_require_text(purpose, "purpose"),
+            user_role=_require_text(user_role, "user role"),
+            influence=influence,
+            decision_maker=_require_text(decision_maker, "decision maker"),
+            commissioner_authority=_optional_text(commissioner_authority, "commissioner authority"),
+            fixed_matters=_optional_text(fixed_matters, "fixed matters"),
+            open_matters=_optional_text(open_matters, "open matters"),
             recorded_by=actor,
             at=timezone.now(),
         )
@@ -208,7 +203,7 @@ def boundaries_agree(
             version=agreement.version,
             influence=influence,
             decision_maker=agreement.decision_maker,
-            unchanged=unchanged,
+            unchanged=agreement.unchanged_from_previous,
         ),
     )
     notifications.boundaries_agreed(cycle=cycle, agreement=agreement, previous=previous)

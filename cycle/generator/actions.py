@@ -602,24 +602,20 @@ class CycleActions:
     ) -> None:
         key = self.visit["stage_key"]
         previous = self.boundaries.get(key)
-        terms = {
-            "purpose": purpose,
-            "user_role": user_role,
-            "influence": influence,
-            "decision_maker": decision_maker,
-            "commissioner_authority": commissioner_authority,
-            "fixed_matters": fixed_matters,
-            "open_matters": open_matters,
-        }
         row = self.row(
             at,
             RoleBoundaryAgreement,
             **records.boundary_agreement_row(
                 cycle=self.cycle["id"],
                 stage_key=key,
-                version=records.next_version(previous),
-                **terms,
-                unchanged_from_previous=records.boundaries_unchanged(previous, terms),
+                previous=previous,
+                purpose=purpose,
+                user_role=user_role,
+                influence=influence,
+                decision_maker=decision_maker,
+                commissioner_authority=commissioner_authority,
+                fixed_matters=fixed_matters,
+                open_matters=open_matters,
                 recorded_by=self.lead,
                 at=at,
             ),
