@@ -148,16 +148,18 @@ def duty_assess(
     proposal = _text(proposal, "proposal")
     result = assess(questions)
     previous = DutyAssessment.objects.filter(cycle=cycle).order_by("-version").first()
-    columns = records.assessment_columns(questions, result)
     assessment = DutyAssessment.objects.create(
-        cycle=cycle,
-        version=records.next_version(previous),
-        stage_key=visit.stage_key,
-        proposal=proposal,
-        proposal_version=ProposalChange.objects.filter(cycle=cycle).count(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-        **columns,
+        **records.duty_assessment_row(
+            cycle=cycle,
+            previous=previous,
+            stage_key=visit.stage_key,
+            proposal=proposal,
+            proposal_version=ProposalChange.objects.filter(cycle=cycle).count(),
+            questions=questions,
+            result=result,
+            recorded_by=actor,
+            at=timezone.now(),
+        )
     )
     ledger.append(
         actor=actor,

@@ -515,7 +515,32 @@ def input_flagged_overdue(
 # --- The duty to involve ------------------------------------------------------------------------
 
 
-def assessment_columns(questions: DutyQuestions, result: DutyResult) -> dict[str, Any]:
+def duty_assessment_row(
+    *,
+    cycle: Any,
+    previous: Any | None,
+    stage_key: str,
+    proposal: str,
+    proposal_version: int,
+    questions: DutyQuestions,
+    result: DutyResult,
+    recorded_by: Any,
+    at: Any,
+) -> Columns:
+    """A duty assessment after ``previous`` (None: the first), for the proposal as changed
+    ``proposal_version`` times: the answers and the rule's result."""
+    return {
+        **_refs(cycle=cycle, recorded_by=recorded_by),
+        "version": next_version(previous),
+        "stage_key": stage_key,
+        "proposal": proposal,
+        "proposal_version": proposal_version,
+        "recorded_at": at,
+        **_assessment_columns(questions, result),
+    }
+
+
+def _assessment_columns(questions: DutyQuestions, result: DutyResult) -> dict[str, Any]:
     """The answer and result columns of a duty assessment row."""
     return {
         "body_type": questions.body_type.value,

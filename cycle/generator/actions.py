@@ -775,27 +775,29 @@ class CycleActions:
         if self.duty is not None:
             return
         result = duty.assess(questions)
-        columns = records.assessment_columns(questions, result)
-        columns["rules"] = json.dumps(columns["rules"])  # written raw, as the JSON column holds it
-        self.duty = row = self.row(
-            at,
-            DutyAssessment,
-            cycle_id=self.cycle["id"],
-            version=1,
+        columns = records.duty_assessment_row(
+            cycle=self.cycle["id"],
+            previous=None,
             stage_key=self.visit["stage_key"],
             proposal=proposal,
-            proposal_version=0,
-            recorded_by_id=self.lead,
-            recorded_at=at,
-            **columns,
+            proposal_version=0,  # no proposal changes are generated
+            questions=questions,
+            result=result,
+            recorded_by=self.lead,
+            at=at,
         )
+        columns["rules"] = json.dumps(columns["rules"])  # written raw, as the JSON column holds it
+        self.duty = row = self.row(at, DutyAssessment, **columns)
         self.event(
             at,
             self.lead,
             LedgerAction.DUTY_ASSESSED,
             (DutyAssessment, row),
             records.duty_assessed(
-                version=1, proposal_version=0, questions=questions, result=result
+                version=row["version"],
+                proposal_version=row["proposal_version"],
+                questions=questions,
+                result=result,
             ),
         )
 
