@@ -73,7 +73,8 @@ class PageFormMixin:
             for item in error.result.unmet:
                 form.add_error(None, ValidationError(item.message, code=item.code))
                 if item.code in self.fix_links:
-                    self.refusal_links[item.message] = self.fix_links[item.code]
+                    # Keyed as the summary reads it: in the page's language (cycle.i18n).
+                    self.refusal_links[str(item.message)] = self.fix_links[item.code]
             return
         field = self.service_fields.get(error.code)
         if field is not None and field in form.fields:

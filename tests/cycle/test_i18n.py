@@ -19,6 +19,7 @@ from cycle.errors import Forbidden, GateClosed
 from cycle.i18n import Joined, Message, english, ngettext_lazy
 from cycle.i18n import gettext_lazy as _
 from cycle.models import AuditEvent
+from cycle.web.forms import PageForm, SummaryItem
 from cycle.web.middleware import refusal_page
 from tests.factories import CycleWorld
 from tests.web.pages import error_summary, text
@@ -154,3 +155,13 @@ def test_a_closed_gate_is_recorded_in_english_under_another_language(
     payload = json.loads(AuditEvent.objects.get(outcome=AuditEvent.Outcome.REFUSED).payload)
     assert payload["message"].startswith("The involvement gate of stage ")
     assert payload["message"] == closed.value.message.english  # type: ignore[attr-defined]
+
+
+def test_a_closed_gate_on_a_form_is_summarised_translated_with_its_links(pseudo_language) -> None:
+    result = gates.evaluate(gates.StageSnapshot(stage_key="needs", active_members=frozenset({1})))
+    form = PageForm(data={}, fix_links={"budget.missing": "/budget/"})
+    form.is_valid()
+
+    form.add_service_error(GateClosed(result, "needs"))
+
+    assert SummaryItem("[xx] No budget yet.", "/budget/") in form.summary_items()
