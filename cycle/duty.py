@@ -30,6 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .i18n import Joined
+from .i18n import gettext_lazy as _
+
 
 class Wording(StrEnum):
     """Which text of the law the assessment applies."""
@@ -160,20 +163,20 @@ class DutyResult:
 
 
 _BODY_NAMES = {
-    BodyType.ICB: "an integrated care board",
-    BodyType.NHS_ENGLAND: "NHS England",
-    BodyType.NHS_TRUST: "an NHS trust",
-    BodyType.FOUNDATION_TRUST: "an NHS foundation trust",
-    BodyType.STRATEGIC_HEALTH_AUTHORITY: "a strategic health authority",
-    BodyType.PRIMARY_CARE_TRUST: "a primary care trust",
-    BodyType.WELSH_NHS_TRUST: "an NHS trust that is a relevant Welsh body",
-    BodyType.LOCAL_AUTHORITY: "a local authority",
-    BodyType.OTHER: "this kind of body",
+    BodyType.ICB: _("an integrated care board"),
+    BodyType.NHS_ENGLAND: _("NHS England"),
+    BodyType.NHS_TRUST: _("an NHS trust"),
+    BodyType.FOUNDATION_TRUST: _("an NHS foundation trust"),
+    BodyType.STRATEGIC_HEALTH_AUTHORITY: _("a strategic health authority"),
+    BodyType.PRIMARY_CARE_TRUST: _("a primary care trust"),
+    BodyType.WELSH_NHS_TRUST: _("an NHS trust that is a relevant Welsh body"),
+    BodyType.LOCAL_AUTHORITY: _("a local authority"),
+    BodyType.OTHER: _("this kind of body"),
 }
 
 _WORDING_NAMES = {
-    Wording.CURRENT: "the duties as they stand today",
-    Wording.Y2008: "the 2008 wording of section 242(1B)",
+    Wording.CURRENT: _("the duties as they stand today"),
+    Wording.Y2008: _("the 2008 wording of section 242(1B)"),
 }
 
 
@@ -194,54 +197,79 @@ def assess(questions: DutyQuestions) -> DutyResult:
             rules.append(
                 Rule(
                     "scope.welsh_body",
-                    "The duty in section 242(1B) applies to NHS trusts that are not relevant "
-                    "Welsh bodies: a trust with all or most of its hospitals and facilities in "
-                    "Wales is outside it.",
+                    _(
+                        "The duty in section 242(1B) applies to NHS trusts that are not "
+                        "relevant Welsh bodies: a trust with all or most of its hospitals and "
+                        "facilities in Wales is outside it.",
+                    ),
                 )
             )
         elif q.body_type in NHS_BODIES:
             rules.append(
                 Rule(
                     "scope.wording",
-                    f"Under {_WORDING_NAMES[q.wording]} the duty is not put on {body}: "
-                    "choose the wording in force when the proposal is made.",
+                    _(
+                        "Under %(WORDING_NAMES)s the duty is not put on %(body)s: choose the "
+                        "wording in force when the proposal is made.",
+                        WORDING_NAMES=_WORDING_NAMES[q.wording],
+                        body=body,
+                    ),
                 )
             )
         else:
             rules.append(
                 Rule(
                     "scope.body",
-                    f"The NHS duty to involve is not put on {body}; its own duties to consult "
-                    "apply instead.",
+                    _(
+                        "The NHS duty to involve is not put on %(body)s; its own duties to "
+                        "consult apply instead.",
+                        body=body,
+                    ),
                 )
             )
         return result(Outcome.OUT_OF_SCOPE)
-    rules.append(Rule("scope.body_covered", f"{statute} puts the duty on {body}."))
+    rules.append(
+        Rule(
+            "scope.body_covered",
+            _(
+                "%(statute)s puts the duty on %(body)s.",
+                statute=statute,
+                body=body,
+            ),
+        )
+    )
 
     if not q.responsible:
         if not q.affects_other_services:
             rules.append(
                 Rule(
                     "scope.not_responsible",
-                    "The body neither provides nor arranges these services, and the change "
-                    "affects no other service it is responsible for, so the duty does not "
-                    "apply to it (s.242(3)).",
+                    _(
+                        "The body neither provides nor arranges these services, and the change "
+                        "affects no other service it is responsible for, so the duty does not "
+                        "apply to it (s.242(3)).",
+                    ),
                 )
             )
             return result(Outcome.OUT_OF_SCOPE)
         rules.append(
             Rule(
                 "scope.other_services",
-                "The body is not responsible for this service, but the change affects other "
-                "services it is responsible for, so the duty is judged for those services.",
+                _(
+                    "The body is not responsible for this service, but the change affects "
+                    "other services it is responsible for, so the duty is judged for those "
+                    "services.",
+                ),
             )
         )
     else:
         rules.append(
             Rule(
                 "scope.responsible",
-                "The body provides these services, or they are provided at its direction, on "
-                "its behalf or under arrangements it made.",
+                _(
+                    "The body provides these services, or they are provided at its direction, "
+                    "on its behalf or under arrangements it made.",
+                ),
             )
         )
 
@@ -249,9 +277,11 @@ def assess(questions: DutyQuestions) -> DutyResult:
         rules.append(
             Rule(
                 "limb.a",
-                "Limb (a): users must always be involved when the provision of services is "
-                "planned, whatever the impact (a change of provider included, where it is part "
-                "of the body's plans).",
+                _(
+                    "Limb (a): users must always be involved when the provision of services is "
+                    "planned, whatever the impact (a change of provider included, where it is "
+                    "part of the body's plans).",
+                ),
             )
         )
         return result(Outcome.REQUIRED, Limb.PLANNING)
@@ -261,24 +291,31 @@ def assess(questions: DutyQuestions) -> DutyResult:
         rules.append(
             Rule(
                 "activity.not_planning",
-                "A change of contract, provider, premises or staff that is not part of the "
-                "body's planning does not trigger limb (a).",
+                _(
+                    "A change of contract, provider, premises or staff that is not part of the "
+                    "body's planning does not trigger limb (a).",
+                ),
             )
         )
     if not impact:
         rules.append(
             Rule(
                 "impact.none",
-                "The change would affect neither the manner in which services are delivered "
-                "to users nor the range of services available to them, so limbs (b) and (c) "
-                "do not apply.",
+                _(
+                    "The change would affect neither the manner in which services are "
+                    "delivered to users nor the range of services available to them, so limbs "
+                    "(b) and (c) do not apply.",
+                ),
             )
         )
         if q.activity is Activity.CONTRACTUAL:
             rules.append(
                 Rule(
                     "note.staff_rules",
-                    "Other rules and procedures about the impact on jobs and staff still apply.",
+                    _(
+                        "Other rules and procedures about the impact on jobs and staff still "
+                        "apply.",
+                    ),
                 )
             )
         return result(Outcome.NOT_REQUIRED)
@@ -288,9 +325,11 @@ def assess(questions: DutyQuestions) -> DutyResult:
         rules.append(
             Rule(
                 "exempt.already_involved",
-                "Users were already involved on this proposal in enough detail, and nothing "
-                "further with an impact is being developed or decided: no more involvement is "
-                "needed until it is.",
+                _(
+                    "Users were already involved on this proposal in enough detail, and "
+                    "nothing further with an impact is being developed or decided: no more "
+                    "involvement is needed until it is.",
+                ),
             )
         )
         return result(Outcome.NOT_REQUIRED)
@@ -299,29 +338,39 @@ def assess(questions: DutyQuestions) -> DutyResult:
         rules.append(
             Rule(
                 "limb.b",
-                "Limb (b): users must be involved in developing the proposals, the range of "
-                "options included, not only asked about a model already settled.",
+                _(
+                    "Limb (b): users must be involved in developing the proposals, the range "
+                    "of options included, not only asked about a model already settled.",
+                ),
             )
         )
         return result(Outcome.REQUIRED, Limb.PROPOSALS)
     rules.append(
         Rule(
             "limb.c",
-            "Limb (c): users must be involved in the decision, since it changes how the "
-            "service operates for them.",
+            _(
+                "Limb (c): users must be involved in the decision, since it changes how the "
+                "service operates for them.",
+            ),
         )
     )
     return result(Outcome.REQUIRED, Limb.DECISIONS)
 
 
 def _impact_text(q: DutyQuestions) -> str:
-    what = []
-    if q.affects_delivery:
-        point = " (at the point they receive them)" if q.wording is Wording.CURRENT else ""
-        what.append(f"the manner in which services are delivered to users{point}")
+    what: list[str] = []
+    if q.affects_delivery and q.wording is Wording.CURRENT:
+        what.append(
+            _(
+                "the manner in which services are delivered to users (at the point they "
+                "receive them)"
+            )
+        )
+    elif q.affects_delivery:
+        what.append(_("the manner in which services are delivered to users"))
     if q.affects_range:
-        what.append("the range of services available to them")
-    return "The change would affect " + " and ".join(what) + "."
+        what.append(_("the range of services available to them"))
+    return _("The change would affect %(what)s.", what=Joined(" and ", what))
 
 
 def _scrutiny(q: DutyQuestions, rules: list[Rule]) -> bool:
@@ -335,17 +384,22 @@ def _scrutiny(q: DutyQuestions, rules: list[Rule]) -> bool:
         rules.append(
             Rule(
                 "scrutiny.urgent",
-                "A substantial change made at once because of a risk to the safety or welfare "
-                "of patients or staff need not wait for the overview and scrutiny committee; "
-                "tell the committee at once, with the reasons.",
+                _(
+                    "A substantial change made at once because of a risk to the safety or "
+                    "welfare of patients or staff need not wait for the overview and scrutiny "
+                    "committee; tell the committee at once, with the reasons.",
+                ),
             )
         )
         return False
     rules.append(
         Rule(
             "scrutiny.substantial",
-            "A substantial development or variation of the service: the overview and "
-            "scrutiny committee must be consulted (s.244), whatever the duty to involve says.",
+            _(
+                "A substantial development or variation of the service: the overview and "
+                "scrutiny committee must be consulted (s.244), whatever the duty to involve "
+                "says.",
+            ),
         )
     )
     return True
