@@ -82,6 +82,10 @@ class Message(str):
     def __str__(self) -> str:
         return self.translated()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copied or pickled whole (a form's errors are deep-copied), not as its English.
+        return (Message, (self.singular, self.plural, self.number, self.params))
+
 
 class Joined(Message):
     """Messages (or plain text) joined by a separator, each part translated when shown."""
@@ -98,6 +102,9 @@ class Joined(Message):
 
     def translated(self) -> str:
         return self.separator.join(_text(part, english=False) for part in self.parts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Joined, (self.separator, self.parts))
 
 
 def gettext_lazy(message: str, **params: Any) -> Message:

@@ -3,8 +3,10 @@ the ledger keeps them in English whatever language is active (``cycle.i18n``).""
 
 from __future__ import annotations
 
+import copy
 import gettext
 import json
+import pickle
 from collections.abc import Iterator
 
 import pytest
@@ -165,3 +167,11 @@ def test_a_closed_gate_on_a_form_is_summarised_translated_with_its_links(pseudo_
     form.add_service_error(GateClosed(result, "needs"))
 
     assert SummaryItem("[xx] No budget yet.", "/budget/") in form.summary_items()
+
+
+def test_a_message_copied_or_pickled_is_still_translated_when_shown(pseudo_language) -> None:
+    message = Joined("; ", [ngettext_lazy(*UNACKNOWLEDGED, 2, count=2, version=1), "plain"])
+
+    for copied in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):
+        assert copied == message
+        assert str(copied) == "[xx] 2 have not acknowledged v1.; plain"
