@@ -26,6 +26,8 @@ from typing import Any
 
 from django.db import models
 
+from roles.models import WorkingAgreement
+
 from .duty import DutyQuestions, DutyResult
 from .errors import Forbidden, GateClosed
 from .gates import GateResult, OverrideCheck
@@ -368,6 +370,38 @@ def panel_left(*, member: str, reason: str, stepped_down: bool, had_open_dissent
 
 def tender_panel_changed(*, member: str, tender_panel: bool) -> Payload:
     return {"member": member, "tender_panel": tender_panel}
+
+
+def _default_text(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return str(field.get_default())
+
+
+def working_agreement_row(
+    *,
+    cycle: Any,
+    previous: Any | None,
+    task: str,
+    responsibilities: str,
+    support: str,
+    expenses: str = "",
+    ground_rules: str = "",
+    recorded_by: Any,
+    at: Any,
+) -> Columns:
+    """A new version of the panel's working agreement after ``previous``; expenses and ground
+    rules not given are the model's defaults (seed 004's)."""
+    return {
+        **_refs(cycle=cycle, recorded_by=recorded_by),
+        "version": next_version(previous),
+        "task": task,
+        "responsibilities": responsibilities,
+        "support": support,
+        "expenses": expenses or _default_text(WorkingAgreement, "expenses"),
+        "ground_rules": ground_rules or _default_text(WorkingAgreement, "ground_rules"),
+        "recorded_at": at,
+    }
 
 
 def agreement_recorded(

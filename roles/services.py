@@ -274,12 +274,14 @@ def agreement_record(
         if (v or "").strip()
     }
     agreement = WorkingAgreement.objects.create(
-        cycle=cycle,
-        version=records.next_version(previous),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-        **fields,
-        **extra,
+        **records.working_agreement_row(
+            cycle=cycle,
+            previous=previous,
+            **fields,
+            **extra,
+            recorded_by=actor,
+            at=timezone.now(),
+        )
     )
     ledger.append(
         actor=actor,

@@ -118,13 +118,6 @@ class Current:
     budget_version: int | None
 
 
-def default_text(model: type[models.Model], name: str) -> str:
-    """A text column's default, as the services leave it when it is not given."""
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    return str(field.get_default())
-
-
 def _label(model: type[models.Model]) -> str:
     return model._meta.label_lower
 
@@ -512,20 +505,20 @@ class CycleActions:
         self, at: float, *, task: str, responsibilities: str, support: str
     ) -> None:
         """A new version of the working agreement, with the default expenses and ground rules."""
-        version = records.next_version(self.agreement)
         self.agreement = row = self.row(
             at,
             WorkingAgreement,
-            cycle_id=self.cycle["id"],
-            version=version,
-            task=task,
-            responsibilities=responsibilities,
-            support=support,
-            expenses=default_text(WorkingAgreement, "expenses"),
-            ground_rules=default_text(WorkingAgreement, "ground_rules"),
-            recorded_by_id=self.lead,
-            recorded_at=at,
+            **records.working_agreement_row(
+                cycle=self.cycle["id"],
+                previous=self.agreement,
+                task=task,
+                responsibilities=responsibilities,
+                support=support,
+                recorded_by=self.lead,
+                at=at,
+            ),
         )
+        version = row["version"]
         self.signed = set()
         self.event(
             at,
