@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import gettext_lazy as _
+from .i18n import ngettext_lazy
+
 EVIDENCE_FROM = 3
 """A score of this or more needs evidence that links to records (001:L949)."""
 
@@ -134,10 +137,6 @@ class Proposal:
     lines: tuple[str, ...]
 
 
-def _count(number: int, one: str, many: str | None = None) -> str:
-    return f"{number} {one if number == 1 else (many or one + 's')}"
-
-
 def propose(facts: DimensionFacts) -> Proposal:
     """The score the records suggest for one stage of the tool, and why, line by line.
 
@@ -150,48 +149,105 @@ def propose(facts: DimensionFacts) -> Proposal:
         return Proposal(
             None,
             (
-                "No cycle of the organisation has been at a stage of this kind yet, so its "
-                "records suggest no score.",
+                _(
+                    "No cycle of the organisation has been at a stage of this kind yet, so its "
+                    "records suggest no score."
+                ),
             ),
         )
-    lines = [
-        f"{_count(facts.cycles_reached, 'cycle')} reached this stage; users were involved on the "
-        f"record in {facts.cycles_involved} of them (a sign-off, input or a consultation).",
-        f"{_count(facts.attestations, 'sign-off')} that users were involved as agreed, and "
-        f"{_count(facts.dissents, 'dissent')}.",
-        f"{_count(facts.inputs, 'piece')} of input from users: {facts.inputs_we_did} answered "
-        f"“we did”, {facts.inputs_unanswered} not answered yet.",
-        f"{_count(facts.consultations, 'consultation')}, {facts.consultations_considered} with "
-        "the responses analysed and how they were considered recorded.",
+    lines: list[str] = [
+        ngettext_lazy(
+            "%(count)d cycle reached this stage; users were involved on the record in "
+            "%(involved)d of them (a sign-off, input or a consultation).",
+            "%(count)d cycles reached this stage; users were involved on the record in "
+            "%(involved)d of them (a sign-off, input or a consultation).",
+            facts.cycles_reached,
+            count=facts.cycles_reached,
+            involved=facts.cycles_involved,
+        ),
+        _(
+            "%(attestations)s that users were involved as agreed, and %(dissents)s.",
+            attestations=ngettext_lazy(
+                "%(count)d sign-off",
+                "%(count)d sign-offs",
+                facts.attestations,
+                count=facts.attestations,
+            ),
+            dissents=ngettext_lazy(
+                "%(count)d dissent", "%(count)d dissents", facts.dissents, count=facts.dissents
+            ),
+        ),
+        ngettext_lazy(
+            "%(count)d piece of input from users: %(we_did)d answered “we did”, %(unanswered)d "
+            "not answered yet.",
+            "%(count)d pieces of input from users: %(we_did)d answered “we did”, "
+            "%(unanswered)d not answered yet.",
+            facts.inputs,
+            count=facts.inputs,
+            we_did=facts.inputs_we_did,
+            unanswered=facts.inputs_unanswered,
+        ),
+        ngettext_lazy(
+            "%(count)d consultation, %(considered)d with the responses analysed and how they "
+            "were considered recorded.",
+            "%(count)d consultations, %(considered)d with the responses analysed and how they "
+            "were considered recorded.",
+            facts.consultations,
+            count=facts.consultations,
+            considered=facts.consultations_considered,
+        ),
     ]
     if facts.cycles_involved == 0:
-        lines.append("No record shows users involved at this stage: level 1.")
+        lines.append(_("No record shows users involved at this stage: level 1."))
         return Proposal(1, tuple(lines))
     if facts.results == 0:
         lines.append(
-            "Users were involved, but no record shows what came of it (no input answered “we "
-            "did”, no consultation's responses considered): level 2."
+            _(
+                "Users were involved, but no record shows what came of it (no input answered “we "
+                "did”, no consultation's responses considered): level 2."
+            )
         )
         return Proposal(2, tuple(lines))
+    records = ngettext_lazy(
+        "%(count)d record", "%(count)d records", facts.results, count=facts.results
+    )
     most = facts.cycles_involved * 2 > facts.cycles_reached
     if not most or facts.inputs_unanswered:
         why = (
-            f"in only {facts.cycles_involved} of {facts.cycles_reached} cycles"
+            _(
+                "in only %(involved)d of %(reached)d cycles",
+                involved=facts.cycles_involved,
+                reached=facts.cycles_reached,
+            )
             if not most
-            else f"but {_count(facts.inputs_unanswered, 'piece')} of input not answered yet"
+            else ngettext_lazy(
+                "but %(count)d piece of input not answered yet",
+                "but %(count)d pieces of input not answered yet",
+                facts.inputs_unanswered,
+                count=facts.inputs_unanswered,
+            )
         )
         lines.append(
-            f"Something came of involvement ({_count(facts.results, 'record')} of it), {why}: "
-            "level 3."
+            _(
+                "Something came of involvement (%(records)s of it), %(why)s: level 3.",
+                records=records,
+                why=why,
+            )
         )
         return Proposal(3, tuple(lines))
     lines.append(
-        f"Users were involved in {facts.cycles_involved} of {facts.cycles_reached} cycles, "
-        f"something came of it ({_count(facts.results, 'record')}) and every input was "
-        "answered: level 4."
+        _(
+            "Users were involved in %(involved)d of %(reached)d cycles, something came of it "
+            "(%(records)s) and every input was answered: level 4.",
+            involved=facts.cycles_involved,
+            reached=facts.cycles_reached,
+            records=records,
+        )
     )
     lines.append(
-        "Not level 5: the records cannot show a tangible improvement in the quality of services. "
-        "That is for the board's own evidence."
+        _(
+            "Not level 5: the records cannot show a tangible improvement in the quality of "
+            "services. That is for the board's own evidence."
+        )
     )
     return Proposal(4, tuple(lines))
