@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .i18n import gettext_lazy as _
+from .i18n import ngettext_lazy
 
 DEFAULT_MIN_WEEKS = 12
 """The length under which a consultation is flagged, unless ``CONSULTATION_MIN_WEEKS`` says
@@ -158,7 +159,11 @@ def check(facts: ConsultationFacts, min_weeks: int = DEFAULT_MIN_WEEKS) -> tuple
 def _weeks(weeks: float) -> str:
     whole = int(weeks)
     days = round((weeks - whole) * 7)
-    text = "1 week" if whole == 1 else f"{whole} weeks"
-    if days:
-        text += f" and {days} {'day' if days == 1 else 'days'}"
-    return text
+    text = ngettext_lazy("%(count)d week", "%(count)d weeks", whole, count=whole)
+    if not days:
+        return text
+    return _(
+        "%(weeks)s and %(days)s",
+        weeks=text,
+        days=ngettext_lazy("%(count)d day", "%(count)d days", days, count=days),
+    )
