@@ -27,7 +27,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import DateTimeField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .actions import LedgerAction
@@ -258,7 +259,7 @@ def _collect(cycles_q: Q, now: datetime) -> list[tuple[int, CycleCompliance]]:
     attested again after a budget change, how a dissent ended) is worked out in the database."""
     cycles = _cycles(cycles_q)
     ids = [cycle["id"] for cycle in cycles]
-    by_cycle = {name: _by_cycle(read(ids)) for name, read in _RECORDS.items()}
+    by_cycle = {name: _by_cycle(read(ids, now)) for name, read in _RECORDS.items()}
     return [
         (
             cycle["organisation_id"],
@@ -296,11 +297,22 @@ def _cycles(cycles_q: Q) -> list[Any]:
     )
 
 
-def _visits(ids: list[int]) -> Iterable[Any]:
-    """Each stage visit, with the attestation that completed its quorum when its gate was passed
-    (``StageVisit.quorum_signoff``) and when the boundaries that attestation named were agreed."""
+def _visits(ids: list[int], now: datetime) -> Iterable[Any]:
+    """Each stage visit, with when the stage's role boundaries in force as it closed (or now)
+    were agreed, and the attestation that completed its quorum when its gate was passed
+    (``StageVisit.quorum_signoff``) with when the boundaries that attestation named were agreed."""
+    agreed = (
+        RoleBoundaryAgreement.objects.filter(
+            cycle_id=OuterRef("cycle_id"),
+            stage_key=OuterRef("stage_key"),
+            recorded_at__lte=Coalesce(OuterRef("closed_at"), Value(now, DateTimeField())),
+        )
+        .order_by("-recorded_at", "-id")
+        .values("recorded_at")[:1]
+    )
     return (
         StageVisit.objects.filter(cycle_id__in=ids)
+        .annotate(agreed_at=Subquery(agreed))
         .order_by("id")
         .values(
             "id",
@@ -309,13 +321,14 @@ def _visits(ids: list[int]) -> Iterable[Any]:
             "opened_at",
             "closed_at",
             "closure",
+            "agreed_at",
             "quorum_signoff__recorded_at",
             "quorum_signoff__boundary__recorded_at",
         )
     )
 
 
-def _overrides(ids: list[int]) -> Iterable[Any]:
+def _overrides(ids: list[int], now: datetime) -> Iterable[Any]:
     return (
         GateOverride.objects.filter(cycle_id__in=ids)
         .order_by("id")
@@ -323,7 +336,7 @@ def _overrides(ids: list[int]) -> Iterable[Any]:
     )
 
 
-def _dissents(ids: list[int]) -> Iterable[Any]:
+def _dissents(ids: list[int], now: datetime) -> Iterable[Any]:
     """Each dissent, with the kind of the member's next sign-off on the same visit, if any."""
     following = (
         SignOff.objects.filter(
@@ -349,7 +362,7 @@ def _dissents(ids: list[int]) -> Iterable[Any]:
     )
 
 
-def _reattestations(ids: list[int]) -> Iterable[Any]:
+def _reattestations(ids: list[int], now: datetime) -> Iterable[Any]:
     """For each budget change (version 2 on) and member who attested against it, the first such
     attestation: whether the member re-attested before the next advance is one comparison."""
     return (
@@ -360,7 +373,7 @@ def _reattestations(ids: list[int]) -> Iterable[Any]:
     )
 
 
-def _budgets(ids: list[int]) -> Iterable[Any]:
+def _budgets(ids: list[int], now: datetime) -> Iterable[Any]:
     return (
         BudgetDisclosure.objects.filter(cycle_id__in=ids)
         .order_by("version")
@@ -368,12 +381,11 @@ def _budgets(ids: list[int]) -> Iterable[Any]:
     )
 
 
-def _boundaries(ids: list[int]) -> Iterable[Any]:
+def _boundaries(ids: list[int], now: datetime) -> Iterable[Any]:
     rows: Iterable[Any] = (
         RoleBoundaryAgreement.objects.filter(cycle_id__in=ids)
         .order_by("recorded_at", "id")
         .values(
-            "id",
             "cycle_id",
             "stage_key",
             "version",
@@ -385,7 +397,7 @@ def _boundaries(ids: list[int]) -> Iterable[Any]:
     return rows
 
 
-def _unanswered_inputs(ids: list[int]) -> Iterable[Any]:
+def _unanswered_inputs(ids: list[int], now: datetime) -> Iterable[Any]:
     return (
         UserInput.objects.filter(cycle_id__in=ids)
         .unanswered()
@@ -394,26 +406,40 @@ def _unanswered_inputs(ids: list[int]) -> Iterable[Any]:
     )
 
 
-def _ledger_events(ids: list[int]) -> Iterable[Any]:
-    """Of the ledger, only what is not a column: each cycle's first act of involvement, and the
-    stage each budget disclosure was made in."""
-    first_involvement = (
+def _ledger_events(ids: list[int], now: datetime) -> Iterable[Any]:
+    """Of the ledger, only what is not a column: each cycle's first act of involvement (found
+    through the ledger's index on cycle and number, cycle by cycle), and the stage each budget
+    disclosure was made in."""
+    first_of_cycle = (
         AuditEvent.objects.filter(
-            cycle_id__in=ids, outcome=AuditEvent.Outcome.DONE, action__in=INVOLVEMENT_ACTIONS
+            cycle_id=OuterRef("id"),
+            outcome=AuditEvent.Outcome.DONE,
+            action__in=INVOLVEMENT_ACTIONS,
         )
-        .values("cycle_id")
-        .annotate(first=Min("seq"))
+        .order_by("seq")
+        .values("seq")[:1]
+    )
+    first_involvement = (
+        CommissioningCycle.objects.filter(id__in=ids)
+        .annotate(first=Subquery(first_of_cycle))
+        .filter(first__isnull=False)
         .values("first")
     )
     return (
-        AuditEvent.objects.filter(cycle_id__in=ids, outcome=AuditEvent.Outcome.DONE)
-        .filter(Q(action=LedgerAction.BUDGET_DISCLOSED) | Q(seq__in=first_involvement))
+        AuditEvent.objects.filter(
+            Q(
+                cycle_id__in=ids,
+                outcome=AuditEvent.Outcome.DONE,
+                action=LedgerAction.BUDGET_DISCLOSED,
+            )
+            | Q(seq__in=first_involvement)
+        )
         .order_by("seq")
         .values("cycle_id", "at", "action", "stage_key", "object_id")
     )
 
 
-_RECORDS: dict[str, Callable[[list[int]], Iterable[Any]]] = {
+_RECORDS: dict[str, Callable[[list[int], datetime], Iterable[Any]]] = {
     "visits": _visits,
     "overrides": _overrides,
     "dissents": _dissents,
@@ -528,14 +554,10 @@ def _hours(start: datetime, end: datetime) -> float:
 
 
 def _quorum(rows: dict[str, Rows], now: datetime) -> tuple[QuorumTiming, ...]:
-    boundaries: dict[str, Rows] = defaultdict(list)
-    for row in rows["boundaries"]:
-        boundaries[row["stage_key"]].append(row)
     timings = []
     for visit in rows["visits"]:
-        until = visit["closed_at"] or now
-        agreed = [row for row in boundaries[visit["stage_key"]] if row["recorded_at"] <= until]
-        requested = max(visit["opened_at"], agreed[-1]["recorded_at"]) if agreed else None
+        agreed_at = visit["agreed_at"]
+        requested = max(visit["opened_at"], agreed_at) if agreed_at is not None else None
         stage = visit["stage_key"]
         if visit["closure"] == StageVisit.Closure.PASSED:
             reached = visit["quorum_signoff__recorded_at"]
