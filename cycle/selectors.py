@@ -6,12 +6,25 @@ Each selector issues a fixed number of queries, whatever the cycle's history or 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from roles.models import (
@@ -34,6 +47,7 @@ from .gates import (
     SignOffKind,
     SignOffPosition,
     StageSnapshot,
+    TenderState,
     evaluate,
 )
 from .models import (
@@ -53,6 +67,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
+from .prepared import PreparedRead, as_date
 from .procurement.selectors import tender_states
 from .stages import StageState, get_template
 
@@ -80,122 +95,312 @@ def active_member_ids(cycle: CommissioningCycle) -> set[int]:
 
 
 def gate_snapshot(cycle: CommissioningCycle, visit: StageVisit | None = None) -> StageSnapshot:
-    """Everything the gate of the cycle's current stage visit depends on, in constant queries.
+    """Everything the gate of the cycle's current stage visit depends on, in one query (two or
+    three more where the gate asks about a tender).
 
-    Only active members count, and a member's sign-off counts only if it was given since they
-    (last) joined the panel: whoever leaves stops counting at once, and whoever rejoins must
-    attest again.
+    ``visit`` is the cycle's open visit, if the caller has it already; without it, the read finds
+    the open visit itself. Only active members count, and a member's sign-off counts only if it
+    was given since they (last) joined the panel: whoever leaves stops counting at once, and
+    whoever rejoins must attest again.
     """
-    visit = visit if visit is not None else open_visit(cycle)
-    stage_key = visit.stage_key if visit is not None else cycle.current_stage
+    if visit is not None:
+        facts = _GateFacts.read(
+            _GATE_FACTS_OF_VISIT.rows(
+                cycle_id=cycle.pk, visit_id=visit.pk, stage_key=visit.stage_key
+            )
+        )
+        stage_key = visit.stage_key
+    else:
+        facts = _GateFacts.read(
+            _GATE_FACTS_OF_OPEN_VISIT.rows(cycle_id=cycle.pk, current_stage=cycle.current_stage)
+        )
+        stage_key = facts.visit_stage_key or cycle.current_stage
     requires = get_template(cycle.template_key).gate_requires(stage_key)
-
-    members: set[int] = set()
-    joined_at: dict[int, Any] = {}
-    tender_panel: set[int] = set()
-    for member_id, on_tender_panel, joined in (
-        PanelMembership.objects.active()
-        .filter(cycle=cycle)
-        .values_list("member_id", "tender_panel", "joined_at")
-    ):
-        members.add(member_id)
-        joined_at[member_id] = joined
-        if on_tender_panel:
-            tender_panel.add(member_id)
-
-    # The current boundaries and who acknowledged them, in one query.
-    latest_boundaries = (
-        RoleBoundaryAgreement.objects.filter(cycle=cycle, stage_key=stage_key)
-        .order_by("-version")
-        .values("pk")[:1]
-    )
-    boundary_rows = list(
-        RoleBoundaryAgreement.objects.filter(pk=Subquery(latest_boundaries)).values_list(
-            "version", "acknowledgements__member_id"
-        )
-    )
-    boundary_version = boundary_rows[0][0] if boundary_rows else None
-    acknowledged = frozenset(member for _, member in boundary_rows if member is not None)
-    budget = current_budget(cycle)
-
-    signoffs: tuple[SignOffPosition, ...] = ()
-    override: OverrideRecord | None = None
-    if visit is not None:
-        signoffs = tuple(
-            SignOffPosition(
-                member_id=row["member_id"],
-                kind=SignOffKind(row["kind"]),
-                boundary_version=row["boundary__version"],
-                budget_version=row["budget__version"],
-            )
-            for row in SignOff.objects.filter(
-                visit=visit, superseded_at__isnull=True, withdrawn=False
-            ).values("member_id", "kind", "boundary__version", "budget__version", "recorded_at")
-            if row["member_id"] not in joined_at
-            or row["recorded_at"] >= joined_at[row["member_id"]]
-        )
-        override = _override_record(visit)
-
-    # The current working agreement binds at every stage: its version and signers, in one query.
-    latest_agreement = (
-        WorkingAgreement.objects.filter(cycle=cycle).order_by("-version").values("pk")[:1]
-    )
-    agreement_rows = list(
-        WorkingAgreement.objects.filter(pk=Subquery(latest_agreement)).values_list(
-            "version", "signatures__member_id"
-        )
-    )
-    agreement_version = agreement_rows[0][0] if agreement_rows else None
-    agreement_signed = frozenset(member for _, member in agreement_rows if member is not None)
-    conflicts_declared: frozenset[int] = frozenset()
-    if Condition.CONFLICTS_DECLARED in requires and tender_panel:
-        conflicts_declared = frozenset(
-            ConflictDeclaration.objects.filter(cycle=cycle, member_id__in=tender_panel).values_list(
-                "member_id", flat=True
-            )
-        )
-    unanswered_inputs = 0
-    if Condition.INPUT_ANSWERED in requires:
-        unanswered_inputs = UserInput.objects.filter(cycle=cycle).unanswered().count()
-    decision_meetings: tuple[MeetingPapers, ...] = ()
-    if Condition.DECISION_PAPERS in requires and visit is not None:
-        decision_meetings = tuple(
-            MeetingPapers(held_on, issued_on)
-            for held_on, issued_on in DecisionMeeting.objects.filter(visit=visit)
-            .order_by("held_on", "id")
-            .values_list("held_on", "papers_issued_on")
-        )
-
-    duty = DutyAssessmentState.MISSING
-    if Condition.DUTY_ASSESSED in requires:
-        duty = duty_assessment_states([cycle.pk])[cycle.pk]
-    unconsidered = 0
-    if visit is not None:
-        unconsidered = Consultation.objects.filter(visit=visit, consideration__isnull=True).count()
     tender = None
     if requires & {Condition.AWARD_SETTLED, Condition.EVALUATION_SIGNED}:
         tender = tender_states([cycle.pk]).get(cycle.pk)
-
-    return StageSnapshot(
+    return facts.snapshot(
         stage_key=stage_key,
-        active_members=frozenset(members),
-        boundary_version=boundary_version,
-        acknowledged_by=acknowledged,
-        budget_version=budget.version if budget is not None else None,
-        signoffs=signoffs,
         requires=requires,
-        agreement_version=agreement_version,
-        agreement_signed_by=agreement_signed,
         involvement_lead_named=cycle.involvement_lead_id is not None,
-        tender_panel=frozenset(tender_panel),
-        conflicts_declared_by=conflicts_declared,
-        override=override,
-        unanswered_inputs=unanswered_inputs,
-        decision_meetings=decision_meetings,
-        duty_assessment=duty,
-        unconsidered_consultations=unconsidered,
         tender=tender,
     )
+
+
+# One query for a gate: each part of what the gate depends on is one branch of a UNION ALL, its
+# rows labelled with the part's name and laid out in the same few columns (numbers, a text, two
+# dates), with typed NULLs where a part has nothing to say (PostgreSQL types each column of a
+# UNION from its branches).
+_NO_NUMBER = Cast(Value(None), IntegerField())
+_NO_TEXT = Cast(Value(None), CharField())
+_NO_DATE = Cast(Value(None), DateField())
+
+
+def _part(
+    queryset: QuerySet[Any],
+    name: str,
+    *,
+    a: Any = _NO_NUMBER,
+    b: Any = _NO_NUMBER,
+    c: Any = _NO_NUMBER,
+    d: Any = _NO_NUMBER,
+    text: Any = _NO_TEXT,
+    day: Any = _NO_DATE,
+    other_day: Any = _NO_DATE,
+) -> QuerySet[Any]:
+    """One branch of the gate's read: ``queryset``'s rows laid out as (part, a, b, c, d, text,
+    day, other_day)."""
+    return queryset.order_by().values(
+        fact_part=Value(name),
+        fact_a=a,
+        fact_b=b,
+        fact_c=c,
+        fact_d=d,
+        fact_text=text,
+        fact_day=day,
+        fact_other_day=other_day,
+    )
+
+
+def _latest(queryset: QuerySet[Any]) -> Subquery:
+    return Subquery(queryset.order_by("-version").values("pk")[:1])
+
+
+def _gate_facts_query(cycle_id: Any, visit_id: Any, stage_key: Any) -> QuerySet[Any]:
+    """The rows :class:`_GateFacts` reads, for the visit ``visit_id`` of the cycle ``cycle_id`` at
+    the stage ``stage_key`` (values, or expressions the database works out)."""
+    active = PanelMembership.objects.active()
+    changed_since = active.filter(
+        cycle_id=OuterRef("cycle_id"),
+        member_id=OuterRef("member_id"),
+        joined_at__gt=OuterRef("recorded_at"),
+    )
+    latest_override = GateOverride.objects.filter(visit_id=visit_id).order_by("-id").values("pk")
+    parts = [
+        _part(
+            active.filter(cycle_id=cycle_id),
+            "member",
+            a=F("member_id"),
+            b=Cast("tender_panel", IntegerField()),
+        ),
+        _part(
+            RoleBoundaryAgreement.objects.filter(
+                pk=_latest(
+                    RoleBoundaryAgreement.objects.filter(cycle_id=cycle_id, stage_key=stage_key)
+                )
+            ),
+            "boundaries",
+            a=F("version"),
+            c=F("acknowledgements__member_id"),
+        ),
+        _part(
+            BudgetDisclosure.objects.filter(
+                pk=_latest(BudgetDisclosure.objects.filter(cycle_id=cycle_id))
+            ),
+            "budget",
+            a=F("version"),
+        ),
+        # A sign-off counts if given since its member (last) joined, or if they are not active.
+        _part(
+            SignOff.objects.filter(
+                visit_id=visit_id, superseded_at__isnull=True, withdrawn=False
+            ).exclude(Exists(changed_since)),
+            "signoff",
+            a=F("member_id"),
+            b=F("boundary__version"),
+            c=F("budget__version"),
+            d=F("id"),
+            text=F("kind"),
+        ),
+        _part(
+            GateOverrideDeparture.objects.filter(override_id=Subquery(latest_override[:1])),
+            "override",
+            a=F("override__boundary_version"),
+            b=F("override__budget_version"),
+            c=F("member_id"),
+            text=F("code"),
+        ),
+        _part(
+            WorkingAgreement.objects.filter(
+                pk=_latest(WorkingAgreement.objects.filter(cycle_id=cycle_id))
+            ),
+            "agreement",
+            a=F("version"),
+            c=F("signatures__member_id"),
+        ),
+        _part(
+            ConflictDeclaration.objects.filter(
+                cycle_id=cycle_id,
+                member_id__in=active.filter(cycle_id=cycle_id, tender_panel=True).values(
+                    "member_id"
+                ),
+            ),
+            "conflict",
+            a=F("member_id"),
+        ),
+        _part(UserInput.objects.filter(cycle_id=cycle_id).unanswered(), "unanswered", a=F("id")),
+        _part(
+            DecisionMeeting.objects.filter(visit_id=visit_id),
+            "meeting",
+            a=F("id"),
+            day=F("held_on"),
+            other_day=F("papers_issued_on"),
+        ),
+        _part(
+            DutyAssessment.objects.filter(
+                pk=_latest(DutyAssessment.objects.filter(cycle_id=cycle_id))
+            ),
+            "duty",
+            a=F("version"),
+            b=F("proposal_version"),
+        ),
+        _part(
+            ProposalChange.objects.filter(
+                pk=_latest(ProposalChange.objects.filter(cycle_id=cycle_id))
+            ),
+            "proposal",
+            a=F("version"),
+        ),
+        _part(
+            Consultation.objects.filter(visit_id=visit_id, consideration__isnull=True),
+            "unconsidered",
+            a=F("id"),
+        ),
+    ]
+    return parts[0].union(*parts[1:], all=True)
+
+
+def _gate_facts_of_open_visit(cycle_id: int, current_stage: str) -> QuerySet[Any]:
+    """:func:`_gate_facts_query` of the cycle's open visit, found by the same query, with the
+    visit itself as one more part (at ``current_stage`` when the cycle has none open)."""
+    open_visit = StageVisit.objects.filter(cycle_id=cycle_id, closed_at__isnull=True)
+    visit_id = Subquery(open_visit.values("pk")[:1])
+    stage_key = Coalesce(Subquery(open_visit.values("stage_key")[:1]), Value(current_stage))
+    visit = _part(open_visit, "visit", a=F("id"), text=F("stage_key"))
+    return visit.union(_gate_facts_query(cycle_id, visit_id, stage_key), all=True)
+
+
+_GATE_FACTS_OF_VISIT = PreparedRead(_gate_facts_query, cycle_id=int, visit_id=int, stage_key=str)
+_GATE_FACTS_OF_OPEN_VISIT = PreparedRead(_gate_facts_of_open_visit, cycle_id=int, current_stage=str)
+
+
+@dataclass
+class _GateFacts:
+    """What the rows of the gate's read say, gathered part by part."""
+
+    visit_stage_key: str | None = None
+    members: set[int] = field(default_factory=set)
+    tender_panel: set[int] = field(default_factory=set)
+    boundary_version: int | None = None
+    acknowledged: set[int] = field(default_factory=set)
+    budget_version: int | None = None
+    signoffs: list[tuple[int, SignOffPosition]] = field(default_factory=list)
+    """(id, sign-off): they are given in the order they were recorded."""
+    override_versions: tuple[int | None, int | None] | None = None
+    departures: dict[str, set[int]] = field(default_factory=dict)
+    agreement_version: int | None = None
+    agreement_signed: set[int] = field(default_factory=set)
+    conflicts_declared: set[int] = field(default_factory=set)
+    unanswered_inputs: int = 0
+    meetings: list[tuple[date, int, date | None]] = field(default_factory=list)
+    """(held on, id, papers issued on) of each decision meeting of the visit."""
+    assessed_for: int | None = None
+    assessed: bool = False
+    proposal_changes: int = 0
+    unconsidered: int = 0
+
+    @classmethod
+    def read(cls, rows: list[tuple[Any, ...]]) -> _GateFacts:
+        facts = cls()
+        for part, a, b, c, d, text, day, other_day in rows:
+            if part == "member":
+                facts.members.add(a)
+                if b:
+                    facts.tender_panel.add(a)
+            elif part == "boundaries":
+                facts.boundary_version = a
+                if c is not None:
+                    facts.acknowledged.add(c)
+            elif part == "budget":
+                facts.budget_version = a
+            elif part == "signoff":
+                facts.signoffs.append((d, SignOffPosition(a, SignOffKind(text), b, c)))
+            elif part == "override":
+                facts.override_versions = (a, b)
+                named = facts.departures.setdefault(text, set())
+                if c is not None:
+                    named.add(c)
+            elif part == "agreement":
+                facts.agreement_version = a
+                if c is not None:
+                    facts.agreement_signed.add(c)
+            elif part == "conflict":
+                facts.conflicts_declared.add(a)
+            elif part == "unanswered":
+                facts.unanswered_inputs += 1
+            elif part == "meeting":
+                facts.meetings.append((as_date(day), a, as_date(other_day)))  # type: ignore[arg-type]
+            elif part == "duty":
+                facts.assessed, facts.assessed_for = True, b
+            elif part == "proposal":
+                facts.proposal_changes = a
+            elif part == "unconsidered":
+                facts.unconsidered += 1
+            elif part == "visit":
+                facts.visit_stage_key = text
+        return facts
+
+    def snapshot(
+        self,
+        *,
+        stage_key: str,
+        requires: frozenset[Condition],
+        involvement_lead_named: bool,
+        tender: TenderState | None,
+    ) -> StageSnapshot:
+        """The gate's snapshot; what only some gates ask about is left empty where not asked."""
+        override = None
+        if self.override_versions is not None:
+            override = OverrideRecord(
+                boundary_version=self.override_versions[0],
+                budget_version=self.override_versions[1],
+                departures=tuple(
+                    Departure(code, frozenset(named)) for code, named in self.departures.items()
+                ),
+            )
+        duty = DutyAssessmentState.MISSING
+        if Condition.DUTY_ASSESSED in requires:
+            duty = DutyAssessmentState.of(
+                self.assessed_for if self.assessed else None, self.proposal_changes
+            )
+        return StageSnapshot(
+            stage_key=stage_key,
+            active_members=frozenset(self.members),
+            boundary_version=self.boundary_version,
+            acknowledged_by=frozenset(self.acknowledged),
+            budget_version=self.budget_version,
+            signoffs=tuple(signoff for _, signoff in sorted(self.signoffs, key=itemgetter(0))),
+            requires=requires,
+            agreement_version=self.agreement_version,
+            agreement_signed_by=frozenset(self.agreement_signed),
+            involvement_lead_named=involvement_lead_named,
+            tender_panel=frozenset(self.tender_panel),
+            conflicts_declared_by=frozenset(
+                self.conflicts_declared if Condition.CONFLICTS_DECLARED in requires else ()
+            ),
+            override=override,
+            unanswered_inputs=(
+                self.unanswered_inputs if Condition.INPUT_ANSWERED in requires else 0
+            ),
+            decision_meetings=tuple(
+                MeetingPapers(held_on, issued_on) for held_on, _, issued_on in sorted(self.meetings)
+            )
+            if Condition.DECISION_PAPERS in requires
+            else (),
+            duty_assessment=duty,
+            unconsidered_consultations=self.unconsidered,
+            tender=tender,
+        )
 
 
 def duty_assessment_states(cycle_ids: list[int]) -> dict[int, DutyAssessmentState]:
@@ -218,28 +423,6 @@ def duty_assessment_states(cycle_ids: list[int]) -> dict[int, DutyAssessmentStat
         )
         for pk in cycle_ids
     }
-
-
-def _override_record(visit: StageVisit) -> OverrideRecord | None:
-    """The latest override on the visit with what it departs from, in one query."""
-    latest = GateOverride.objects.filter(visit=visit).order_by("-id").values("pk")[:1]
-    rows = list(
-        GateOverrideDeparture.objects.filter(override_id=Subquery(latest)).values_list(
-            "code", "member_id", "override__boundary_version", "override__budget_version"
-        )
-    )
-    if not rows:
-        return None
-    members: dict[str, set[int]] = {}
-    for code, member_id, _, _ in rows:
-        members.setdefault(code, set())
-        if member_id is not None:
-            members[code].add(member_id)
-    return OverrideRecord(
-        boundary_version=rows[0][2],
-        budget_version=rows[0][3],
-        departures=tuple(Departure(code, frozenset(ids)) for code, ids in members.items()),
-    )
 
 
 def gate_state(cycle: CommissioningCycle) -> GateResult:
