@@ -14,7 +14,7 @@ from . import ledger, records, rollback_hooks, selectors
 from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
 from .i18n import gettext_lazy as _
-from .models import AuditEvent, CommissioningCycle
+from .models import AuditEvent, CommissioningCycle, StageVisit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -116,6 +116,27 @@ def lock_cycle(cycle_id: int) -> CommissioningCycle:
         raise NotFound(
             _("There is no commissioning cycle %(id)s.", id=cycle_id), code="cycle.not_found"
         ) from None
+
+
+def lock_cycle_with_open_visit(cycle_id: int) -> tuple[CommissioningCycle, StageVisit | None]:
+    """Fetch and lock a cycle's row with its open stage visit (None if it has none), in one query.
+
+    The visit's row is locked with the cycle's, the cycle's first as every service locks it, so
+    that a visit closed by a service that held the lock while this one waited is not taken for
+    open: PostgreSQL reads a locked row again once its lock is released, and drops it if it no
+    longer matches. Without an open visit (a completed cycle, or one another service moved
+    while this one waited), the cycle is locked and its open visit read on their own.
+    """
+    visit = (
+        StageVisit.objects.select_related("cycle")
+        .select_for_update(of=("cycle", "self"))
+        .filter(cycle_id=cycle_id, closed_at__isnull=True)
+        .first()
+    )
+    if visit is not None:
+        return visit.cycle, visit
+    cycle = lock_cycle(cycle_id)
+    return cycle, selectors.open_visit(cycle)
 
 
 def require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:

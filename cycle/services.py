@@ -38,7 +38,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
-from .service_support import lock_cycle, require_on_panel, service
+from .service_support import lock_cycle, lock_cycle_with_open_visit, require_on_panel, service
 from .stages import TEMPLATES, get_template
 
 TEXT_LIMIT = input_rules.LONG_TEXT
@@ -53,7 +53,8 @@ def _optional_text(value: str | None, field: str, limit: int = input_rules.LONG_
     return input_rules.text(value, field, limit=limit, required=False)
 
 
-def _require_active(cycle: CommissioningCycle) -> StageVisit:
+def _require_active(cycle: CommissioningCycle, visit: StageVisit | None) -> StageVisit:
+    """The cycle's open visit (``visit``, read with the lock), unless the cycle is completed."""
     if cycle.status != CommissioningCycle.Status.ACTIVE:
         raise Conflict(
             _(
@@ -61,7 +62,6 @@ def _require_active(cycle: CommissioningCycle) -> StageVisit:
             ),
             code="cycle.completed",
         )
-    visit = selectors.open_visit(cycle)
     if visit is None:  # pragma: no cover - an active cycle always has an open visit
         raise Conflict(
             _(
@@ -165,9 +165,9 @@ def boundaries_agree(
     open_matters: str = "",
 ) -> RoleBoundaryAgreement:
     """Record a new version of the current stage's role boundaries."""
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.LEAD, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     if influence not in RoleBoundaryAgreement.Influence.values:
         raise InvalidRequest(
             _(
@@ -213,9 +213,9 @@ def boundaries_agree(
 @service(LedgerAction.BOUNDARIES_ACKNOWLEDGED)
 def boundaries_acknowledge(*, actor: Any, cycle_id: int) -> BoundaryAcknowledgement:
     """A panel member acknowledges the current version of the current stage's boundaries."""
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     require_on_panel(cycle, actor)
     agreement = selectors.current_boundaries(cycle, visit.stage_key)
     if agreement is None:
@@ -255,9 +255,9 @@ def budget_disclose(
     Sign-offs given against an earlier version stop counting at once: each names the version it
     attested to, and the gate compares it with this one.
     """
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.LEAD, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     value = input_rules.amount(amount)
     withheld_reason = _optional_text(withheld_reason, "withheld reason")
     constraints = _optional_text(constraints, "constraints")
@@ -320,9 +320,9 @@ def signoff_record(*, actor: Any, cycle_id: int, dissent: str | None = None) -> 
     The attestation is bound to the current boundary and budget versions. It is not approval of
     any decision; disagreement with a decision's substance is input, not dissent.
     """
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     require_on_panel(cycle, actor)
     boundaries = selectors.current_boundaries(cycle, visit.stage_key)
     budget = selectors.current_budget(cycle)
@@ -387,9 +387,9 @@ def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
     theirs when they join); tasks of members who have left are closed. Returns the members newly
     asked. Refused, and on the ledger, for anyone but the lead.
     """
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.LEAD, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     asked = workflow.following(cycle).panel_changed(cycle=cycle, required=True)
     ledger.append(
         actor=actor,
@@ -406,9 +406,9 @@ def signoff_request(*, actor: Any, cycle_id: int) -> list[int]:
 @service(LedgerAction.DISSENT_WITHDRAWN)
 def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
     """A representative withdraws their own open dissent on the current stage."""
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     signoff = SignOff.objects.filter(
         visit=visit, member=actor, superseded_at__isnull=True, kind=SignOff.Kind.DISSENT
     ).first()
@@ -457,9 +457,9 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     Raises ``GateClosed`` (listing every unmet condition) unless the gate is open or an override
     stands. Returns the new visit, or None when the last stage was passed and the cycle completed.
     """
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.LEAD, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     snapshot = selectors.gate_snapshot(cycle, visit)
     result = evaluate(snapshot)
     if not result.passable:
@@ -574,9 +574,9 @@ def gate_override(
     (``cycle.gates.WAIVABLE``); while any other is unmet, the override is refused with what must
     be recorded instead. The gate stays closed for anything unmet that the override did not name.
     """
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.OVERRIDE, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     reason = _require_text(reason, "reason", TEXT_LIMIT)
     snapshot = selectors.gate_snapshot(cycle, visit)
     result = evaluate(snapshot)
@@ -676,9 +676,9 @@ def decision_record(
     veto_reason: str = "",
 ) -> Decision:
     """The decision-maker records a decision on the current stage (never the users' sign-off)."""
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.DECIDE, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     veto_reason = _optional_text(veto_reason, "veto reason")
     forum = _optional_text(forum, "forum", input_rules.SHORT_TEXT)
     if veto_used and not veto_reason:
@@ -731,9 +731,9 @@ def input_submit(
     attachment_reference: str = "",
 ) -> UserInput:
     """A panel member records input (for themselves or for the panel) on the current stage."""
-    cycle = lock_cycle(cycle_id)
+    cycle, open_visit = lock_cycle_with_open_visit(cycle_id)
     require(actor, Action.REPRESENT, cycle)
-    visit = _require_active(cycle)
+    visit = _require_active(cycle, open_visit)
     require_on_panel(cycle, actor)
     if source not in UserInput.Source.values:
         raise InvalidRequest(
