@@ -6,6 +6,11 @@ Django's ``ModelBackend`` reads a user's own model permissions and their groups'
 every check. These subclasses ask the same questions once each, with the same answers: a user's
 permissions through their groups count exactly as before, inactive users have none, superusers
 all. Every other method is inherited unchanged.
+
+A service checks both layers ("may this kind of user ever", then "on this cycle"): the object
+check asked first brings the user's model permissions with it, in the same query, when they are
+not yet known, and leaves them where the model backend keeps them for the rest of the request. So
+the two layers cost one query together.
 """
 
 from __future__ import annotations
@@ -14,12 +19,20 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import BooleanField, Exists, Model, OuterRef, Q, QuerySet, Value
 from guardian.backends import ObjectPermissionBackend as GuardianObjectPermissionBackend
 from guardian.backends import check_support
 from guardian.ctypes import get_content_type
 from guardian.exceptions import WrongAppError
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+
+def holds_on(user_obj: Any, perm: str, obj: Model) -> bool:
+    """Whether ``user_obj`` holds ``perm`` both as a model permission and on ``obj``: one query at
+    most, and none for a user already known not to hold the model permission."""
+    if hasattr(user_obj, "_perm_cache"):
+        return bool(user_obj.has_perm(perm) and user_obj.has_perm(perm, obj))
+    return bool(user_obj.has_perm(perm, obj) and user_obj.has_perm(perm))
 
 
 class ModelBackend(DjangoModelBackend):
@@ -32,7 +45,7 @@ class ModelBackend(DjangoModelBackend):
             if user_obj.is_superuser:
                 permissions = Permission.objects.all()
             else:
-                permissions = Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
+                permissions = _model_permissions(user_obj)
             user_obj._perm_cache = {
                 f"{app_label}.{codename}"
                 for app_label, codename in permissions.values_list(
@@ -40,6 +53,11 @@ class ModelBackend(DjangoModelBackend):
                 ).order_by()
             }
         return user_obj._perm_cache  # type: ignore[no-any-return]
+
+
+def _model_permissions(user_obj: Any) -> QuerySet[Permission]:
+    """The model permissions ``user_obj`` holds, directly or through a group (perhaps repeated)."""
+    return Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
 
 
 class ObjectPermissionBackend(GuardianObjectPermissionBackend):
@@ -74,11 +92,29 @@ class ObjectPermissionBackend(GuardianObjectPermissionBackend):
             return True
         codename = perm.split(".", 1)[-1]
         held = {"content_type": ctype, "object_pk": str(obj.pk), "permission": OuterRef("pk")}
-        return bool(
-            Permission.objects.filter(content_type=ctype, codename=codename)
-            .filter(
-                Exists(user_model.objects.filter(user=user_obj, **held))
-                | Exists(group_model.objects.filter(group__user=user_obj, **held))
-            )
-            .exists()
+        on_object = Permission.objects.filter(content_type=ctype, codename=codename).filter(
+            Exists(user_model.objects.filter(user=user_obj, **held))
+            | Exists(group_model.objects.filter(group__user=user_obj, **held))
         )
+        if hasattr(user_obj, "_perm_cache"):
+            return bool(on_object.exists())
+        # The user's model permissions are not known yet: read them in the same query.
+        rows = _labelled(on_object, True).union(
+            _labelled(_model_permissions(user_obj), False), all=True
+        )
+        user_obj._perm_cache = set()
+        granted = False
+        for row in rows:
+            if row["on_object"]:
+                granted = True
+            else:
+                user_obj._perm_cache.add(f"{row['content_type__app_label']}.{row['codename']}")
+        return granted
+
+
+def _labelled(permissions: QuerySet[Permission], on_object: bool) -> QuerySet[Any]:
+    return permissions.order_by().values(
+        "content_type__app_label",
+        "codename",
+        on_object=Value(on_object, output_field=BooleanField()),
+    )

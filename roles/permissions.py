@@ -20,6 +20,7 @@ from cycle.errors import Forbidden
 from cycle.i18n import gettext_lazy as _
 from cycle.models import CommissioningCycle, Organisation
 
+from .backends import holds_on
 from .models import GovernanceBoard, PanelMembership
 
 
@@ -165,13 +166,13 @@ def refusal(
         return None if ok else _refuse(action)
     assert cycle is not None
     if action is Action.LEAD:
-        ok = bool(user.has_perm(LEAD_PERM) and user.has_perm(LEAD_PERM, cycle))
+        ok = holds_on(user, LEAD_PERM, cycle)
     elif action is Action.MANAGE_PANEL:
-        ok = bool(user.has_perm(LEAD_PERM) and user.has_perm(LEAD_PERM, cycle)) or (
+        ok = holds_on(user, LEAD_PERM, cycle) or (
             cycle.involvement_lead_id == user.pk and bool(user.has_perm(PANEL_PERM))
         )
     elif action is Action.REPRESENT:
-        if not (user.has_perm(REPRESENT_PERM) and user.has_perm(REPRESENT_PERM, cycle)):
+        if not holds_on(user, REPRESENT_PERM, cycle):
             return _refuse(action)
         return panel_bar(user, cycle)
     elif action is Action.OVERRIDE:
