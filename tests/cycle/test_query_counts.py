@@ -67,7 +67,7 @@ def assert_long_history(world: CycleWorld) -> None:
     assert AuditEvent.objects.filter(cycle=world.cycle).count() > 400
 
 
-ADVANCE_QUERIES = 21
+ADVANCE_QUERIES = 11
 """At most what a gated advance through the service costs (statements Django sends, savepoints
 included): lower it when an advance gets cheaper, never raise it."""
 
