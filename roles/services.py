@@ -25,6 +25,8 @@ from .permissions import REPRESENT_PERM, Action, panel_bar, require
 
 
 def _active_membership(cycle: CommissioningCycle, member: Any) -> PanelMembership | None:
+    if not getattr(member, "is_authenticated", False):
+        return None  # someone signed out is on no panel
     return PanelMembership.objects.active().filter(cycle=cycle, member=member).first()
 
 

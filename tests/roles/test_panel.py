@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from cycle import selectors, services
 from cycle.errors import Conflict, Forbidden, InvalidRequest
@@ -65,6 +66,14 @@ def test_a_member_who_leaves_loses_the_permission_and_their_place_stays_in_the_h
     assert former in role_selectors.panel(cast.cycle, include_former=True)
     payload = json.loads(last_event(cast).payload)
     assert payload["stepped_down"] is True
+
+
+def test_someone_signed_out_cannot_leave_a_panel_and_is_told_so(cast: Cast) -> None:
+    with pytest.raises(Forbidden) as refused:
+        role_services.membership_leave(actor=AnonymousUser(), cycle_id=cast.id)
+
+    assert refused.value.code == "forbidden.not_on_panel"
+    assert PanelMembership.objects.active().filter(cycle=cast.cycle).count() == 2
 
 
 def test_a_member_who_joins_mid_stage_holds_the_gate_until_they_acknowledge(cast: Cast) -> None:
