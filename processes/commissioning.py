@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -94,7 +93,7 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
             ),
             summary_template=_("Sign-off on: {{ task.data.stage_name }}"),
         )
-        .Assign(this.panel_member)
+        .AssignId(this.panel_member_id)
         .Next(this.signoff_given)
     )
 
@@ -138,10 +137,6 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
             visit_id=visit["visit_id"],
             visit_just_opened=hand is not None and hand.visit_just_opened,
         )
-        if hand is not None:  # the members' tasks are assigned to them next: read them at once
-            wanted = [member_id for member_id in members if member_id not in hand.users]
-            if wanted:
-                hand.users.update(get_user_model()._default_manager.in_bulk(wanted))
         return [{**visit, "member_id": member_id} for member_id in members]
 
     def lead_commissioner(self, activation: Any) -> Any:
@@ -151,12 +146,8 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
             return hand.users[cycle.lead_commissioner_id]
         return cycle.lead_commissioner
 
-    def panel_member(self, activation: Any) -> Any:
-        member_id = activation.task.data["member_id"]
-        hand = held_cycle(activation.process.pk)
-        if hand is not None and member_id in hand.users:
-            return hand.users[member_id]
-        return get_user_model()._default_manager.get(pk=member_id)
+    def panel_member_id(self, activation: Any) -> int:
+        return int(activation.task.data["member_id"])
 
     def close_unanswered_signoffs(self, activation: Any) -> None:
         nodes.cancel_waiting(_open_tasks(activation.process, self.signoff))

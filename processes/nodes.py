@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from viewflow import this
@@ -91,7 +92,33 @@ class StartHandle(_NoManualChanges, flow.StartHandle):  # type: ignore[misc]
 
 
 class View(_NoManualChanges, flow.View):  # type: ignore[misc]
-    pass
+    """A human task. ``.AssignId(owner_id)`` assigns each task on creation, as ``.Assign`` does,
+    to the user whose id ``owner_id(activation)`` gives: the tasks a split writes together take
+    the id without reading the user."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owner_id: Any = None
+
+    def AssignId(self, owner_id: Any) -> View:
+        self._owner_id = owner_id
+        return self
+
+    def _resolve(self, instance: Any) -> None:
+        super()._resolve(instance)
+        if self._owner_id is not None:
+            self._owner_id = this.resolve(instance, self._owner_id)
+
+    def calc_owner_id(self, activation: Activation) -> Any:
+        return self._owner_id(activation) if self._owner_id is not None else None
+
+    def calc_owner(self, activation: Activation) -> Any:
+        if self._owner_id is None:
+            return super().calc_owner(activation)
+        owner_id = self.calc_owner_id(activation)
+        if owner_id is None:
+            return None
+        return get_user_model()._default_manager.get(pk=owner_id)
 
 
 class _WrittenWhenDone:
@@ -260,8 +287,13 @@ class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore
             if permission:
                 task.owner_permission = permission
                 task.owner_permission_obj = node.calc_owner_permission_obj(activation)
-            owner = node.calc_owner(activation)
-            if owner:
+            by_id = getattr(node, "_owner_id", None) is not None
+            owner_id = node.calc_owner_id(activation) if by_id else None
+            owner = None if by_id else node.calc_owner(activation)
+            if owner_id is not None:
+                task.owner_id = owner_id
+                task.status = STATUS.ASSIGNED
+            elif owner:
                 task.owner = owner
                 task.status = STATUS.ASSIGNED
             activations.append(activation)
