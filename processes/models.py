@@ -81,8 +81,9 @@ class CycleInHand:
     """A cycle a service has locked and changed, and what the flow reads of it while the service
     moves the cycle's process, so that the flow does not read them again: the open visit (as the
     tasks' data), the active panel, and the users the flow assigns tasks to (the actor first).
-    The links between the tasks the flow creates meanwhile wait here too, and are written in one
-    insert when the service's move ends (:meth:`link`)."""
+    The tasks of the flow's function and gateway nodes, done as soon as made, wait here until a
+    task needs their ids (:meth:`write_tasks`, one insert), and the links between the tasks the
+    flow creates until the service's move ends (:meth:`link`, one insert)."""
 
     cycle: CommissioningCycle
     process_pk: int
@@ -91,17 +92,33 @@ class CycleInHand:
     """Whether ``visit`` is the one the service opened in this transaction."""
     members: frozenset[int] | None = None
     users: dict[int, Any] = field(default_factory=dict)
-    links: list[tuple[int, int]] = field(default_factory=list)
+    unwritten: list[Any] = field(default_factory=list)
+    links: list[tuple[Any, Any]] = field(default_factory=list)
+
+    def keep(self, task: Any) -> None:
+        """Write ``task`` later, with the others kept, when one of them is needed."""
+        self.unwritten.append(task)
+
+    def write_tasks(self) -> None:
+        if self.unwritten:
+            for task in self.unwritten:
+                task.flow_task_type = task.flow_task.task_type
+            CommissioningTask._default_manager.bulk_create(self.unwritten)
+            self.unwritten = []
 
     def link(self, task: Any, previous: Any) -> None:
         """Record that ``previous`` led to ``task`` (``task.previous``), written at the end."""
-        self.links.append((task.pk, previous.pk))
+        self.links.append((task, previous))
 
     def write_links(self) -> None:
+        self.write_tasks()
         link = CommissioningTask.previous.through
         if self.links:
             link._default_manager.bulk_create(
-                [link(from_task_id=task, to_task_id=previous) for task, previous in self.links]
+                [
+                    link(from_task_id=task.pk, to_task_id=previous.pk)
+                    for task, previous in self.links
+                ]
             )
             self.links = []
 

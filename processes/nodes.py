@@ -45,10 +45,11 @@ from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.end import EndActivation
 from viewflow.workflow.nodes.func import FunctionActivation
 from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.split import SplitActivation
-from viewflow.workflow.signals import task_started
+from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
@@ -125,7 +126,9 @@ class _WrittenWhenDone:
     """The activation of a node that runs at once (a function, a gateway): its task is written
     once, done, when the node completes (an insert, then its link to the task before), rather
     than inserted new on creation and updated when done a moment later; and its callback runs
-    in the caller's transaction, without a savepoint of its own.
+    in the caller's transaction, without a savepoint of its own. While a service holds the cycle
+    and moves its process, the task is kept until a task needs its id, and written then with
+    the others kept (one insert for the function, the gateway and the split of an advance).
 
     Only while errors propagate (``context.propagate_exception``, viewflow's default, and how
     this project runs every flow): a failure then rolls the whole transaction back, so neither
@@ -134,6 +137,9 @@ class _WrittenWhenDone:
     """
 
     task: Any
+    process: Any
+    flow_class: Any
+    flow_task: Any
     _previous: Any = None
 
     @classmethod
@@ -166,6 +172,25 @@ class _WrittenWhenDone:
     def __hash__(self) -> int:
         return id(self)
 
+    def _kept(self) -> bool:
+        """Done, and kept to be written with the next (:meth:`CycleInHand.keep`) if the service
+        holds the cycle and every node this one can lead to writes what is kept first."""
+        hand = held_cycle(self.process.pk)
+        if hand is None or self._previous is None or not self._followers_write_kept():
+            return False
+        self.task.finished = timezone.now()
+        hand.keep(self.task)
+        hand.link(self.task, self._previous)
+        self._previous = None
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+        return True
+
+    def _followers_write_kept(self) -> bool:
+        return all(
+            issubclass(edge.dst.activation_class, (_WrittenWhenDone, EndActivation))
+            for edge in self.flow_task._outgoing()
+        )
+
     def _link_previous(self) -> None:
         """After the task is written: link it to the task that created it (at the end of the
         service's move, when the service holds the cycle)."""
@@ -190,8 +215,9 @@ class WrittenWhenDoneFunctionActivation(_WrittenWhenDone, FunctionActivation):  
 
     @FunctionActivation.status.super()  # type: ignore[untyped-decorator]
     def complete(self) -> None:
-        super().complete.original()
-        self._link_previous()
+        if not self._kept():
+            super().complete.original()
+            self._link_previous()
 
 
 class WrittenWhenDoneIfActivation(_WrittenWhenDone, IfActivation):  # type: ignore[misc]
@@ -204,8 +230,9 @@ class WrittenWhenDoneIfActivation(_WrittenWhenDone, IfActivation):  # type: igno
 
     @IfActivation.status.super()  # type: ignore[untyped-decorator]
     def complete(self) -> None:
-        super().complete.original()
-        self._link_previous()
+        if not self._kept():
+            super().complete.original()
+            self._link_previous()
 
 
 class Function(_NoManualChanges, flow.Function):  # type: ignore[misc]
@@ -216,8 +243,26 @@ class If(_NoManualChanges, flow.If):  # type: ignore[misc]
     activation_class = WrittenWhenDoneIfActivation
 
 
+class WritingKeptEndActivation(EndActivation):  # type: ignore[misc]
+    """An end that first writes the tasks kept to be written (it links to the one before)."""
+
+    @classmethod
+    def create(
+        cls,
+        flow_task: Any,
+        prev_activation: Activation,
+        token: Any,
+        data: Any = None,
+        seed: Any = None,
+    ) -> Activation:
+        hand = held_cycle(prev_activation.process.pk)
+        if hand is not None:
+            hand.write_tasks()
+        return super().create(flow_task, prev_activation, token, data=data, seed=seed)
+
+
 class End(_NoManualChanges, flow.End):  # type: ignore[misc]
-    pass
+    activation_class = WritingKeptEndActivation
 
 
 class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore[misc]
@@ -226,8 +271,12 @@ class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore
 
     @SplitActivation.status.super()  # type: ignore[untyped-decorator]
     def complete(self) -> None:
-        super().complete.original()
-        self._link_previous()
+        if not self._kept():
+            super().complete.original()
+            self._link_previous()
+
+    def _followers_write_kept(self) -> bool:
+        return True  # create_next writes what is kept before it creates a task
 
     @Activation.status.super()  # type: ignore[untyped-decorator]
     def activate(self) -> None:
@@ -248,6 +297,9 @@ class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore
         # Tokens are rooted at the start token rather than nested under the previous split:
         # a flow that loops through this split once per stage visit would otherwise grow its
         # tokens without bound. Nothing joins these branches, so nesting carries no meaning.
+        hand = held_cycle(self.process.pk)
+        if hand is not None:  # the branches' tokens and links need this split's id
+            hand.write_tasks()
         together = self._together()
         numbered = list(enumerate(self.next_tasks, start=1))
         for number, (node, data) in numbered:
