@@ -26,6 +26,8 @@ from guardian.ctypes import get_content_type
 from guardian.exceptions import WrongAppError
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from cycle.prepared import PreparedRead
+
 
 def holds_on(user_obj: Any, perm: str, obj: Model) -> bool:
     """Whether ``user_obj`` holds ``perm`` both as a model permission and on ``obj``: one query at
@@ -56,7 +58,8 @@ class ModelBackend(DjangoModelBackend):
 
 
 def _model_permissions(user_obj: Any) -> QuerySet[Permission]:
-    """The model permissions ``user_obj`` holds, directly or through a group (perhaps repeated)."""
+    """The model permissions ``user_obj`` (a user or their id) holds, directly or through a group
+    (perhaps repeated)."""
     return Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
 
 
@@ -90,26 +93,47 @@ class ObjectPermissionBackend(GuardianObjectPermissionBackend):
             return False
         if user_obj.is_superuser:
             return True
-        codename = perm.split(".", 1)[-1]
-        held = {"content_type": ctype, "object_pk": str(obj.pk), "permission": OuterRef("pk")}
-        on_object = Permission.objects.filter(content_type=ctype, codename=codename).filter(
-            Exists(user_model.objects.filter(user=user_obj, **held))
-            | Exists(group_model.objects.filter(group__user=user_obj, **held))
-        )
+        values = {
+            "user_id": user_obj.pk,
+            "content_type_id": ctype.pk,
+            "codename": perm.split(".", 1)[-1],
+            "object_pk": str(obj.pk),
+        }
         if hasattr(user_obj, "_perm_cache"):
-            return bool(on_object.exists())
+            return bool(_HELD_ON_OBJECT.rows(**values))
         # The user's model permissions are not known yet: read them in the same query.
-        rows = _labelled(on_object, True).union(
-            _labelled(_model_permissions(user_obj), False), all=True
-        )
         user_obj._perm_cache = set()
         granted = False
-        for row in rows:
-            if row["on_object"]:
+        for app_label, codename, on_object in _HELD_WITH_MODEL_PERMISSIONS.rows(**values):
+            if on_object:
                 granted = True
             else:
-                user_obj._perm_cache.add(f"{row['content_type__app_label']}.{row['codename']}")
+                user_obj._perm_cache.add(f"{app_label}.{codename}")
         return granted
+
+
+def _held_on_object(
+    user_id: Any, content_type_id: Any, codename: Any, object_pk: Any
+) -> QuerySet[Permission]:
+    """The permission, if the user holds it on the object, directly or through a group."""
+    user_model: Any = get_user_obj_perms_model()
+    group_model: Any = get_group_obj_perms_model()
+    held = {
+        "content_type_id": content_type_id,
+        "object_pk": object_pk,
+        "permission": OuterRef("pk"),
+    }
+    return Permission.objects.filter(content_type_id=content_type_id, codename=codename).filter(
+        Exists(user_model.objects.filter(user_id=user_id, **held))
+        | Exists(group_model.objects.filter(group__user=user_id, **held))
+    )
+
+
+def _held_with_model_permissions(**values: Any) -> QuerySet[Any]:
+    """:func:`_held_on_object`, and every model permission of the user, each row marked which."""
+    return _labelled(_held_on_object(**values), True).union(
+        _labelled(_model_permissions(values["user_id"]), False), all=True
+    )
 
 
 def _labelled(permissions: QuerySet[Permission], on_object: bool) -> QuerySet[Any]:
@@ -118,3 +142,12 @@ def _labelled(permissions: QuerySet[Permission], on_object: bool) -> QuerySet[An
         "codename",
         on_object=Value(on_object, output_field=BooleanField()),
     )
+
+
+# Built once per database, run with each check's values (cycle.prepared): the checks of every
+# request and every service ask these same two questions.
+_QUESTION = {"user_id": int, "content_type_id": int, "codename": str, "object_pk": str}
+_HELD_ON_OBJECT = PreparedRead(
+    lambda **values: _held_on_object(**values).values("pk")[:1], **_QUESTION
+)
+_HELD_WITH_MODEL_PERMISSIONS = PreparedRead(_held_with_model_permissions, **_QUESTION)
