@@ -44,6 +44,39 @@ def _parse_date(value: date | str, field: str) -> date:
         ) from None
 
 
+def _valid_forum(forum: str | None) -> str:
+    """Where the decision is made, as the meeting records it: said, and not too long."""
+    forum = (forum or "").strip()
+    if not forum:
+        raise InvalidRequest(
+            _(
+                "Say where the decision is made.",
+            ),
+            code="invalid.forum",
+        )
+    if len(forum) > input_rules.SHORT_TEXT:
+        raise InvalidRequest(
+            _(
+                "The forum must be at most %(limit)s characters.",
+                limit=input_rules.SHORT_TEXT,
+            ),
+            code="invalid.too_long",
+        )
+    return forum
+
+
+def _require_decision_maker(decision_maker: Any) -> None:
+    """The person named to decide holds the decision-maker role."""
+    if not decision_maker.has_perm(DECIDE_PERM):
+        raise InvalidRequest(
+            _(
+                "%(name)s cannot make the decision: they do not hold the decision-maker role.",
+                name=decision_maker.get_username(),
+            ),
+            code="invalid.decision_maker",
+        )
+
+
 @service(LedgerAction.MEETING_SCHEDULED)
 def meeting_schedule(
     *, actor: Any, cycle_id: int, held_on: date | str, forum: str, decision_maker: Any
@@ -67,30 +100,8 @@ def meeting_schedule(
             code="cycle.no_open_stage",
         )
     day = _parse_date(held_on, "meeting date")
-    forum = (forum or "").strip()
-    if not forum:
-        raise InvalidRequest(
-            _(
-                "Say where the decision is made.",
-            ),
-            code="invalid.forum",
-        )
-    if len(forum) > input_rules.SHORT_TEXT:
-        raise InvalidRequest(
-            _(
-                "The forum must be at most %(limit)s characters.",
-                limit=input_rules.SHORT_TEXT,
-            ),
-            code="invalid.too_long",
-        )
-    if not decision_maker.has_perm(DECIDE_PERM):
-        raise InvalidRequest(
-            _(
-                "%(name)s cannot make the decision: they do not hold the decision-maker role.",
-                name=decision_maker.get_username(),
-            ),
-            code="invalid.decision_maker",
-        )
+    forum = _valid_forum(forum)
+    _require_decision_maker(decision_maker)
     meeting = DecisionMeeting.objects.create(
         cycle=cycle,
         visit=visit,
@@ -252,30 +263,8 @@ def meeting_change(
             ),
             code="invalid.meeting_date",
         )
-    forum = (forum or "").strip()
-    if not forum:
-        raise InvalidRequest(
-            _(
-                "Say where the decision is made.",
-            ),
-            code="invalid.forum",
-        )
-    if len(forum) > input_rules.SHORT_TEXT:
-        raise InvalidRequest(
-            _(
-                "The forum must be at most %(limit)s characters.",
-                limit=input_rules.SHORT_TEXT,
-            ),
-            code="invalid.too_long",
-        )
-    if not decision_maker.has_perm(DECIDE_PERM):
-        raise InvalidRequest(
-            _(
-                "%(name)s cannot make the decision: they do not hold the decision-maker role.",
-                name=decision_maker.get_username(),
-            ),
-            code="invalid.decision_maker",
-        )
+    forum = _valid_forum(forum)
+    _require_decision_maker(decision_maker)
     if (day, forum, decision_maker.pk) == (
         meeting.held_on,
         meeting.forum,
