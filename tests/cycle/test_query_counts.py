@@ -71,6 +71,12 @@ ADVANCE_QUERIES = 11
 """At most what a gated advance through the service costs (statements Django sends, savepoints
 included): lower it when an advance gets cheaper, never raise it."""
 
+REFUSED_ADVANCE_QUERIES = 12
+"""At most what an advance refused by its gate costs, the refused event included."""
+
+SUMMARY_QUERIES = 4
+"""At most what the summary of a cycle (its stage, gate and panel) costs."""
+
 
 def test_an_advance_costs_no_more_queries_than_its_budget() -> None:
     assert count_advance(small_world()) <= ADVANCE_QUERIES
@@ -91,7 +97,7 @@ def test_cycle_summary_query_count_does_not_grow_with_history_or_panel_size() ->
     large = count_summary(large_world())
 
     print(f"\ncycle_summary: {small} queries (3 members, no history), {large} (30, long history)")
-    assert large == small
+    assert large == small <= SUMMARY_QUERIES
 
 
 def test_a_refused_advance_costs_the_same_whatever_the_panel_size() -> None:
@@ -103,4 +109,4 @@ def test_a_refused_advance_costs_the_same_whatever_the_panel_size() -> None:
         counts.append(len(queries))
 
     print(f"\nrefused stage_advance: {counts[0]} queries (3 members), {counts[1]} (30)")
-    assert counts[0] == counts[1]
+    assert counts[0] == counts[1] <= REFUSED_ADVANCE_QUERIES
