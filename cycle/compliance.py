@@ -452,20 +452,6 @@ _RECORDS: dict[str, Callable[[list[int], datetime], Iterable[Any]]] = {
 """What compliance reads, one query each, every one by the cycles' ids."""
 
 
-class LedgerPayloadMissing(KeyError):
-    """An event's payload lacks a key compliance reads: a writer has drifted from the services."""
-
-
-def recorded(payload: Mapping[str, Any], key: str) -> Any:
-    """``payload[key]``, failing loudly, never read as zero, when a writer left the key out."""
-    try:
-        return payload[key]
-    except KeyError:
-        raise LedgerPayloadMissing(
-            f"a ledger payload has no {key!r}, which compliance reads; keys: {sorted(payload)}"
-        ) from None
-
-
 def _cycle(cycle: Mapping[str, Any], rows: dict[str, Rows], now: datetime) -> CycleCompliance:
     events = rows["events"]
     return CycleCompliance(

@@ -215,6 +215,27 @@ def test_a_budget_change_is_reported_as_re_attested_when_the_panel_signed_again(
     assert change.reattested_by == 3
 
 
+def test_compliance_counts_from_columns_and_reads_no_ledger_payload(world):
+    """What compliance counts (attestations at a passage, sign-offs a change voided, unchanged
+    boundaries) is in columns: a payload key renamed by a writer cannot read as zero."""
+    world.pass_gate()
+    world.agree_boundaries()
+    world.acknowledge_all()
+    world.assess_duty()
+    world.attest()
+    world.disclose_budget("950000")
+    world.attest()
+    services.stage_advance(actor=world.lead, cycle_id=world.id)
+
+    with CaptureQueriesContext(connection) as queries:
+        report = cycle_compliance(world.cycle)
+
+    assert report.budget_changes[0].signoffs_voided == 3
+    assert [passage.stage_key for passage in report.gates] == ["framework", "needs"]
+    assert queries.captured_queries
+    assert not [q["sql"] for q in queries.captured_queries if "payload" in q["sql"]]
+
+
 def test_a_budget_change_passed_by_override_is_reported_as_not_re_attested(world):
     world.pass_gate()
     world.agree_boundaries()
