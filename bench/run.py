@@ -518,10 +518,8 @@ def render(
     lines = [
         "# Benchmarks",
         "",
-        "Made by `python bench/run.py"
-        + (f" --reps {args.reps}" if args.reps != 5 else "")
-        + (f" --batch {args.batch}" if args.batch != 10 else "")
-        + (f" --growth-cycles {args.growth_cycles}" if args.growth_cycles != 10_000 else "")
+        "Made by `"
+        + " ".join(["python bench/run.py", *sys.argv[1:]])
         + "` (see `bench/README.md`), "
         + datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         + ".",
