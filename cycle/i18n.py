@@ -36,12 +36,6 @@ def install(gettext: Gettext, ngettext: Ngettext) -> None:
     _translator = (gettext, ngettext)
 
 
-def uninstall() -> None:
-    """Show messages in English again."""
-    global _translator
-    _translator = None
-
-
 class Message(str):
     """A message in English (its value) that is translated when shown (its ``str()``)."""
 
