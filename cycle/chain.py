@@ -77,7 +77,9 @@ def format_timestamp(value: datetime) -> str:
 # The hashed fields in the order canonical JSON puts them (sorted by name).
 _SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
 _sorted_values = itemgetter(*_SORTED_FIELDS)
-_CONTROL_BYTES = bytes(range(0x20))
+# Deleting every byte but the control characters leaves nothing exactly when there are none: about
+# three times faster than deleting the control characters and comparing the lengths.
+_NOT_CONTROL = bytes(range(0x20, 0x100))
 
 
 def canonical_event(fields: Mapping[str, Any]) -> bytes:
@@ -142,7 +144,7 @@ def canonical_event(fields: Mapping[str, Any]) -> bytes:
                 f'"stage_key":"{stage_key}"}}'
             ).encode()
             # JSON escapes control characters; without any, the direct body is the canonical one.
-            if len(body.translate(None, _CONTROL_BYTES)) == len(body):
+            if not body.translate(None, _NOT_CONTROL):
                 return body
     return canonical_json({name: fields[name] for name in HASHED_FIELDS}).encode()
 
@@ -180,7 +182,7 @@ def canonical_bodies(
         return None
     bodies = list(map(str.encode, map(_TEMPLATE.__mod__, map(_first_13, rows))))
     joined = b"".join(bodies)
-    if len(joined.translate(None, _CONTROL_BYTES)) != len(joined):
+    if joined.translate(None, _NOT_CONTROL):
         return None
     return bodies
 
@@ -196,7 +198,7 @@ def stored_bodies(texts: Iterable[Any]) -> list[bytes] | None:
     except (TypeError, ValueError):
         return None
     joined = b"".join(bodies)
-    if len(joined.translate(None, _CONTROL_BYTES)) != len(joined):
+    if joined.translate(None, _NOT_CONTROL):
         return None
     return bodies
 
