@@ -8,10 +8,12 @@ definition: whatever the damage and wherever it falls, the outcome is the one-at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -288,3 +290,114 @@ def test_a_text_row_whose_number_is_not_plain_decimal_is_refused(number):
     row[11] = number  # seq
 
     assert chain.canonical_bodies([row], list(zip(row, strict=True))) is None
+
+
+# From PostgreSQL, a chunk of events per row -----------------------------------------------------
+
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the stored canonical bytes exist only on PostgreSQL"
+)
+
+
+def the_definition() -> chain.Verification:
+    """The verdict of the export form read event by event, then of what lies past the head."""
+    expected = ledger.head()
+    result = chain.verify_records(
+        ledger.iter_records(AuditEvent.objects.filter(seq__lte=expected[0])), head=expected
+    )
+    beyond = AuditEvent.objects.filter(seq__gt=expected[0]).order_by("seq").first()
+    if not result.ok or beyond is None:
+        return result
+    return chain.Verification(
+        checked=result.checked,
+        first_bad_seq=beyond.seq,
+        problem="comes after the ledger head: it was not appended through the ledger",
+        action=beyond.action,
+        cycle_id=beyond.cycle_id,
+        position=result.checked + 1,
+        last_seq=result.last_seq,
+        last_hash=result.last_hash,
+    )
+
+
+def payload_changed(first: int) -> None:
+    tamper("UPDATE cycle_auditevent SET payload = %s WHERE seq = %s", ['{"n":0}', first + 2100])
+
+
+def first_of_a_chunk_deleted(first: int) -> None:
+    tamper("DELETE FROM cycle_auditevent WHERE seq = %s", [chain.CHUNK + 1])
+
+
+def last_deleted(first: int) -> None:
+    tamper("DELETE FROM cycle_auditevent WHERE seq = %s", [ledger.head()[0]])
+
+
+def renumbered_below_one(first: int) -> None:
+    tamper("UPDATE cycle_auditevent SET seq = 0 WHERE seq = %s", [first + 5])
+
+
+def renumbered_into_the_next_chunk(first: int) -> None:
+    tamper("UPDATE cycle_auditevent SET seq = %s WHERE seq = %s", [10**9, chain.CHUNK])
+    tamper("UPDATE cycle_auditevent SET seq = %s WHERE seq = %s", [chain.CHUNK, chain.CHUNK + 1])
+    tamper("UPDATE cycle_auditevent SET seq = %s WHERE seq = %s", [chain.CHUNK + 1, 10**9])
+
+
+def head_moved_back(first: int) -> None:
+    tamper("SELECT 1", [])  # the deferred checks settled first
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE cycle_ledgerhead DISABLE TRIGGER USER")
+        cursor.execute(
+            "UPDATE cycle_ledgerhead SET seq = %s WHERE id = 1", [first + 2 * chain.CHUNK]
+        )
+
+
+def hash_lengthened(first: int) -> None:
+    tamper("ALTER TABLE cycle_auditevent ALTER COLUMN hash TYPE varchar(200)", [])
+    bad = first + chain.CHUNK + 7
+    tamper("UPDATE cycle_auditevent SET hash = hash || E'\\n' || hash WHERE seq = %s", [bad])
+
+
+def nothing(first: int) -> None:
+    pass
+
+
+DATABASE_DAMAGE = [
+    nothing,
+    payload_changed,
+    first_of_a_chunk_deleted,
+    last_deleted,
+    renumbered_below_one,
+    renumbered_into_the_next_chunk,
+    head_moved_back,
+    hash_lengthened,
+]
+
+
+@on_postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunks_per_copy", [1, 8])
+@pytest.mark.parametrize("damage", DATABASE_DAMAGE, ids=lambda damage: damage.__name__)
+def test_a_stored_ledger_read_a_chunk_a_row_is_judged_as_event_by_event(
+    monkeypatch: pytest.MonkeyPatch, chunks_per_copy: int, damage: Callable[[int], None]
+) -> None:
+    monkeypatch.setattr(ledger, "_CHUNKS_PER_COPY", chunks_per_copy)
+    records = long_chain(LONG + chain.CHUNK, cycles=(1, None, 1))
+    records[chain.CHUNK + 9]["payload"] = '{"text":"line\\none"}\r'  # read again from the fields
+    first = store(records)
+    damage(first)
+    read_again: list[int] = []
+    one_by_one = chain.ChainVerifier.one_by_one
+
+    def counted(verifier: chain.ChainVerifier, events: Any) -> bool:
+        events = list(events)
+        read_again.extend(event["seq"] for event in events[:1])
+        return one_by_one(verifier, events)
+
+    monkeypatch.setattr(chain.ChainVerifier, "one_by_one", counted)
+
+    result = ledger.verify_ledger()
+
+    assert result == the_definition()
+    assert result.ok == (damage is nothing), result.describe()
+    if damage is nothing:  # only the chunk with the control character was read again
+        assert read_again == [chain.CHUNK + 1]
