@@ -8,13 +8,15 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import QuerySet
 
 from . import ledger, records, rollback_hooks, selectors
 from .actions import LedgerAction, Operation
 from .errors import Forbidden, GateClosed, NotFound
 from .i18n import gettext_lazy as _
 from .models import AuditEvent, CommissioningCycle, StageVisit
+from .prepared import PreparedRead
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -118,6 +120,20 @@ def lock_cycle(cycle_id: int) -> CommissioningCycle:
         ) from None
 
 
+def _open_visit_with_cycle(cycle_id: int) -> QuerySet[StageVisit]:
+    return (
+        StageVisit.objects.select_related("cycle")
+        .select_for_update(of=("cycle", "self"))
+        .filter(cycle_id=cycle_id, closed_at__isnull=True)
+        .order_by("pk")[:1]
+    )
+
+
+_OPEN_VISIT_WITH_CYCLE = PreparedRead(_open_visit_with_cycle, cycle_id=int)
+_VISIT_FIELDS = [field.attname for field in StageVisit._meta.concrete_fields]
+_CYCLE_FIELDS = [field.attname for field in CommissioningCycle._meta.concrete_fields]
+
+
 def lock_cycle_with_open_visit(cycle_id: int) -> tuple[CommissioningCycle, StageVisit | None]:
     """Fetch and lock a cycle's row with its open stage visit (None if it has none), in one query.
 
@@ -126,15 +142,26 @@ def lock_cycle_with_open_visit(cycle_id: int) -> tuple[CommissioningCycle, Stage
     open: PostgreSQL reads a locked row again once its lock is released, and drops it if it no
     longer matches. Without an open visit (a completed cycle, or one another service moved
     while this one waited), the cycle is locked and its open visit read on their own.
+
+    The query is the queryset above, compiled once per database (``PreparedRead``); its row is
+    made into the two instances as the ORM makes them (``Model.from_db``), the cycle cached on
+    the visit as ``select_related`` caches it.
     """
-    visit = (
-        StageVisit.objects.select_related("cycle")
-        .select_for_update(of=("cycle", "self"))
-        .filter(cycle_id=cycle_id, closed_at__isnull=True)
-        .first()
-    )
-    if visit is not None:
-        return visit.cycle, visit
+    using = DEFAULT_DB_ALIAS
+    if connections[using].get_autocommit():
+        raise transaction.TransactionManagementError(
+            "lock_cycle_with_open_visit locks rows: call it inside a transaction"
+        )
+    rows = _OPEN_VISIT_WITH_CYCLE.converted_rows(using, cycle_id=cycle_id)
+    if rows:
+        (row,) = rows
+        split = len(_VISIT_FIELDS)
+        if len(row) != split + len(_CYCLE_FIELDS):  # pragma: no cover - a change of the query
+            raise ImproperlyConfigured("the open visit's lock no longer reads visit and cycle")
+        visit = StageVisit.from_db(using, _VISIT_FIELDS, row[:split])
+        cycle = CommissioningCycle.from_db(using, _CYCLE_FIELDS, row[split:])
+        StageVisit.cycle.field.set_cached_value(visit, cycle)
+        return cycle, visit
     cycle = lock_cycle(cycle_id)
     return cycle, selectors.open_visit(cycle)
 

@@ -1,17 +1,21 @@
 """A prepared read gives the rows its queryset gives, for each call's values, from SQL compiled
-once; and the gate's snapshot of one cycle is one such query."""
+once; and the gate's snapshot of one cycle is one such query. A prepared write writes the row
+the ORM would write; the lock of a cycle and its open visit gives the instances the ORM gives."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Value
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 
 from cycle import selectors
 from cycle.models import CommissioningCycle, StageVisit
-from cycle.prepared import PreparedRead
+from cycle.prepared import PreparedRead, PreparedWrite
+from cycle.service_support import lock_cycle_with_open_visit
 from tests.factories import CycleWorld
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +91,104 @@ def test_the_gate_snapshot_of_a_visit_is_one_query() -> None:
     assert len(queries) == 1
     assert snapshot == selectors.gate_snapshots([cycle])[cycle.pk]
     assert len(snapshot.active_members) == 4 and snapshot.signoffs
+
+
+def test_converted_rows_are_the_values_the_orm_gives_the_fields() -> None:
+    world = CycleWorld()
+    read = PreparedRead(
+        lambda cycle_id: CommissioningCycle.objects.filter(pk=cycle_id).values_list(
+            "created_at", "followed_by_process", "title"
+        ),
+        cycle_id=int,
+    )
+    expected = CommissioningCycle.objects.filter(pk=world.id).values_list(
+        "created_at", "followed_by_process", "title"
+    )
+
+    assert read.converted_rows(cycle_id=world.id) == [list(row) for row in expected]
+
+
+def test_a_prepared_insert_writes_the_row_save_would_write() -> None:
+    world = CycleWorld()
+    insert = PreparedWrite.inserting(StageVisit)
+    visit = StageVisit(
+        cycle=world.cycle, stage_key="review", position=3, opened_by=world.lead, opened_at=now()
+    )
+    visit.cycle.visits.update(closed_at=now())
+
+    with CaptureQueriesContext(connection) as queries:
+        insert.insert_instance(visit)
+
+    assert len(queries) == 1
+    assert visit.pk is not None and not visit._state.adding
+    stored = StageVisit.objects.get(pk=visit.pk)
+    fields = [field.attname for field in StageVisit._meta.concrete_fields]
+    assert [getattr(stored, name) for name in fields] == [getattr(visit, name) for name in fields]
+
+
+def test_a_prepared_update_writes_its_fields_to_one_row_only() -> None:
+    first, second = CycleWorld(), CycleWorld()
+    update = PreparedWrite(CommissioningCycle, "status", "current_stage", "updated_at")
+    later = now()
+
+    update.run([CommissioningCycle.Status.COMPLETED, "review", later], pk=first.id)
+
+    assert CommissioningCycle.objects.filter(pk=first.id).values_list(
+        "status", "current_stage", "updated_at"
+    ).get() == (CommissioningCycle.Status.COMPLETED, "review", later)
+    assert second.refresh().status == CommissioningCycle.Status.ACTIVE
+
+
+def test_a_prepared_update_takes_a_field_from_a_subquery() -> None:
+    world = CycleWorld()
+    world.pass_gate()
+    visit = selectors.open_visit(world.cycle)
+    assert visit is not None
+    update = PreparedWrite(StageVisit, "opened_reason", "attesting")
+    first_position = PreparedRead(
+        lambda cycle_id: (
+            StageVisit.objects.filter(cycle_id=cycle_id).order_by("id").values("position")[:1]
+        ),
+        cycle_id=int,
+    )
+
+    update.run(
+        ["Subquery.", None],
+        pk=visit.pk,
+        sql_values={"attesting": first_position.statement(cycle_id=world.id)},
+    )
+
+    visit.refresh_from_db()
+    assert visit.opened_reason == "Subquery."
+    first = StageVisit.objects.filter(cycle_id=world.id).first()
+    assert first is not None and visit.attesting == first.position
+    assert visit.attesting != visit.position
+
+
+def test_the_lock_gives_the_cycle_and_its_open_visit_as_the_orm_reads_them() -> None:
+    world = CycleWorld()
+    world.pass_gate()
+    fields = {
+        model: [field.attname for field in model._meta.concrete_fields]
+        for model in (CommissioningCycle, StageVisit)
+    }
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        cycle, visit = lock_cycle_with_open_visit(world.id)
+        assert visit is not None and visit.cycle is cycle
+
+    assert len(queries) == 1
+    expected_visit = StageVisit.objects.get(cycle_id=world.id, closed_at__isnull=True)
+    for instance, expected in ((cycle, world.refresh()), (visit, expected_visit)):
+        assert [getattr(instance, name) for name in fields[type(instance)]] == [
+            getattr(expected, name) for name in fields[type(instance)]
+        ]
+        assert not instance._state.adding
+
+
+def test_the_lock_is_refused_outside_a_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = CycleWorld()
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)  # as outside a transaction
+
+    with pytest.raises(TransactionManagementError):
+        lock_cycle_with_open_visit(world.id)
