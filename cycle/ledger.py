@@ -22,6 +22,7 @@ from django.db import connection, models
 from django.db.models import F, Func, Subquery, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Replace
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from .chain import (
@@ -39,6 +40,7 @@ from .chain import (
     verify_records,
 )
 from .models import AuditEvent, CommissioningCycle, LedgerHead
+from .prepared import PreparedRead, PreparedWrite
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -57,6 +59,34 @@ __all__ = [
 ]
 
 
+def _head_with_cycle_last(cycle_id: int) -> models.QuerySet[LedgerHead, Any]:
+    last_event = AuditEvent.objects.order_by("-seq")
+    return (
+        LedgerHead.objects.select_for_update()
+        .filter(pk=1)
+        .annotate(
+            cycle_last=Subquery(last_event.filter(cycle_id=cycle_id).values("hash")[:1]),
+            seen_seq=Subquery(last_event.values("seq")[:1]),
+        )
+        .values_list("seq", "hash", "cycle_last", "seen_seq")
+    )
+
+
+def _head() -> models.QuerySet[LedgerHead, Any]:
+    return (
+        LedgerHead.objects.select_for_update()
+        .filter(pk=1)
+        .annotate(cycle_last=Value(""), seen_seq=Value(0))
+        .values_list("seq", "hash", "cycle_last", "seen_seq")
+    )
+
+
+_HEAD_WITH_CYCLE_LAST = PreparedRead(_head_with_cycle_last, cycle_id=int)
+_HEAD = PreparedRead(_head)
+_INSERT_EVENT = PreparedWrite.inserting(AuditEvent)
+_MOVE_HEAD = PreparedWrite(LedgerHead, "seq", "hash")
+
+
 def append(
     *,
     actor: AbstractBaseUser | AnonymousUser | None,
@@ -67,24 +97,19 @@ def append(
     payload: Mapping[str, Any] | None = None,
     outcome: str = AuditEvent.Outcome.DONE,
 ) -> AuditEvent:
-    """Append one event to the ledger. Call inside the transaction that made the change."""
+    """Append one event to the ledger. Call inside the transaction that made the change.
+
+    The head stays locked until that transaction ends, so that appends are serialised: call it
+    as the transaction's last write, and the lock is held for no longer than the commit.
+    """
+    if connection.get_autocommit():
+        raise TransactionManagementError("ledger.append locks the head: call it in a transaction")
     # The head, locked, and the cycle's last event hash, in one query. The hash is read as of
     # the statement's start: if another append committed while this one waited for the lock, the
-    # events it saw end before the head, and the hash is read again.
-    last_event = AuditEvent.objects.order_by("-seq")
-    row = (
-        LedgerHead.objects.select_for_update()
-        .filter(pk=1)
-        .annotate(
-            cycle_last=Subquery(last_event.filter(cycle=cycle).values("hash")[:1])
-            if cycle is not None
-            else Value(""),
-            seen_seq=Subquery(last_event.values("seq")[:1]) if cycle is not None else Value(0),
-        )
-        .values_list("seq", "hash", "cycle_last", "seen_seq")
-        .first()
-    )
-    if row is None:
+    # events it saw end before the head, and the hash is read again. The reads and writes are
+    # compiled once per database (``cycle.prepared``).
+    rows = _HEAD_WITH_CYCLE_LAST.rows(cycle_id=cycle.pk) if cycle is not None else _HEAD.rows()
+    if not rows:
         LedgerHead.objects.get_or_create(pk=1)
         return append(
             actor=actor,
@@ -95,11 +120,16 @@ def append(
             payload=payload,
             outcome=outcome,
         )
-    head_seq, head_hash, cycle_last, seen_seq = row
+    ((head_seq, head_hash, cycle_last, seen_seq),) = rows
     cycle_prev = ""
     if cycle is not None:
         if (seen_seq or 0) != head_seq:
-            cycle_last = last_event.filter(cycle=cycle).values_list("hash", flat=True).first()
+            cycle_last = (
+                AuditEvent.objects.filter(cycle=cycle)
+                .order_by("-seq")
+                .values_list("hash", flat=True)
+                .first()
+            )
         cycle_prev = cycle_last or GENESIS
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     now = timezone.now()
@@ -119,8 +149,11 @@ def append(
         "cycle_prev_hash": cycle_prev,
     }
     digest = event_hash(fields)
-    event = AuditEvent.objects.create(hash=digest, **{**fields, "at": now})
-    LedgerHead.objects.filter(pk=1).update(seq=fields["seq"], hash=digest)
+    event = AuditEvent(**{**fields, "at": now, "hash": digest})
+    # Two statements, not one: the head's trigger (migration 0012) must see the event it moves
+    # to, and a data-modifying WITH would hide it from the head's update.
+    _INSERT_EVENT.insert_instance(event)
+    _MOVE_HEAD.run([fields["seq"], digest], pk=1)
     return event
 
 
