@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Subquery
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -38,6 +39,7 @@ from .models import (
     StageVisit,
     UserInput,
 )
+from .prepared import PreparedRead, PreparedWrite
 from .service_support import lock_cycle, lock_cycle_with_open_visit, require_on_panel, service
 from .stages import TEMPLATES, get_template
 
@@ -72,11 +74,20 @@ def _require_active(cycle: CommissioningCycle, visit: StageVisit | None) -> Stag
     return visit
 
 
-def _open_visit(
+# The writes every move of a stage makes, compiled once per database (``cycle.prepared``).
+_INSERT_VISIT = PreparedWrite.inserting(StageVisit)
+_CLOSE_VISIT = PreparedWrite(
+    StageVisit, "closed_at", "closed_by", "closure", "attesting", "quorum_signoff"
+)
+_MOVE_CYCLE = PreparedWrite(CommissioningCycle, "status", "current_stage", "updated_at")
+
+
+def _new_visit(
     cycle: CommissioningCycle, stage_key: str, actor: Any, reason: str = ""
 ) -> StageVisit:
+    """The visit opening ``stage_key``, not yet written."""
     template = get_template(cycle.template_key)
-    return StageVisit.objects.create(
+    return StageVisit(
         **records.stage_visit_row(
             cycle=cycle,
             stage_key=stage_key,
@@ -86,6 +97,14 @@ def _open_visit(
             reason=reason,
         )
     )
+
+
+def _open_visit(
+    cycle: CommissioningCycle, stage_key: str, actor: Any, reason: str = ""
+) -> StageVisit:
+    visit = _new_visit(cycle, stage_key, actor, reason)
+    _INSERT_VISIT.insert_instance(visit)
+    return visit
 
 
 @service(LedgerAction.CYCLE_CREATED)
@@ -432,22 +451,103 @@ def dissent_withdraw(*, actor: Any, cycle_id: int) -> SignOff:
     return signoff
 
 
-def _quorum_signoff(visit: StageVisit, result: GateResult) -> Subquery | None:
-    """The attestation that completed the quorum (``records.quorum_position``), as a subquery of
-    the visit's closing update, so that recording it costs the advance no statement of its own."""
+def _quorum_attestation(position: int, members: int) -> PreparedRead:
+    """The read of the attestation at ``position`` among those of ``members`` members, prepared
+    once for each position and number of members (a handful: both are at most a panel's size)."""
+    key = (position, members)
+    read = _QUORUM_ATTESTATIONS.get(key)
+    if read is None:
+        names = [f"member_{index}" for index in range(members)]
+
+        def build(visit_id: int, **member_ids: int) -> QuerySet[SignOff, Any]:
+            return (
+                SignOff.objects.filter(
+                    visit_id=visit_id,
+                    kind=SignOff.Kind.ATTEST,
+                    superseded_at__isnull=True,
+                    member_id__in=[member_ids[name] for name in names],
+                )
+                .order_by("recorded_at", "id")
+                .values("pk")[position : position + 1]
+            )
+
+        read = PreparedRead(build, visit_id=int, **dict.fromkeys(names, int))
+        _QUORUM_ATTESTATIONS[key] = read
+    return read
+
+
+_QUORUM_ATTESTATIONS: dict[tuple[int, int], PreparedRead] = {}
+
+
+def _quorum_signoff(visit: StageVisit, result: GateResult) -> tuple[str, list[Any]] | None:
+    """The attestation that completed the quorum (``records.quorum_position``), as the SQL of a
+    subquery of the visit's closing update and its parameters, so that recording it costs the
+    advance no statement of its own."""
     position = records.quorum_position(result)
     if position is None:
         return None
-    return Subquery(
-        SignOff.objects.filter(
-            visit_id=visit.pk,
-            kind=SignOff.Kind.ATTEST,
-            superseded_at__isnull=True,
-            member_id__in=sorted(result.attesting),
-        )
-        .order_by("recorded_at", "id")
-        .values("pk")[position : position + 1]
+    members = sorted(result.attesting)
+    values = {f"member_{index}": pk for index, pk in enumerate(members)}
+    values["visit_id"] = visit.pk
+    return _quorum_attestation(position, len(members)).statement(DEFAULT_DB_ALIAS, **values)
+
+
+def _pass(
+    visit: StageVisit,
+    result: GateResult,
+    *,
+    closure: str,
+    actor: Any,
+    cycle: CommissioningCycle,
+    opening: StageVisit | None,
+) -> None:
+    """Close ``visit`` through its gate, write the cycle's status and stage, and insert
+    ``opening`` (the next stage's visit, or None when the cycle completed).
+
+    On PostgreSQL in one statement: the closing and the cycle's update are data-modifying
+    ``WITH``s of the insert, which selects from the closing and so is made after it (a cycle has
+    one open visit at a time: ``one_open_visit_per_cycle``). Elsewhere in three.
+    """
+    quorum = _quorum_signoff(visit, result)
+    close, close_params = _CLOSE_VISIT.statement(
+        [timezone.now(), actor.pk, closure, len(result.attesting), None],
+        pk=visit.pk,
+        sql_values={"quorum_signoff": quorum} if quorum is not None else None,
     )
+    cycle.updated_at = timezone.now()
+    move, move_params = _MOVE_CYCLE.statement(
+        [cycle.status, cycle.current_stage, cycle.updated_at], pk=cycle.pk
+    )
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(close, close_params)
+            if opening is not None:
+                _INSERT_VISIT.insert_instance(opening)
+            cursor.execute(move, move_params)
+        return
+    quote = connection.ops.quote_name
+    pk = quote(StageVisit._meta.pk.attname)
+    if opening is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH {quote('closed')} AS ({close}) {move}", [*close_params, *move_params]
+            )
+        return
+    insert_params = _INSERT_VISIT.statement(
+        [getattr(opening, field.attname) for field in _INSERT_VISIT.fields]
+    )[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {quote('closed')} AS ({close} RETURNING {pk}), {quote('moved')} AS ({move}) "
+            + _INSERT_VISIT.insert_from("closed"),
+            [*close_params, *move_params, *insert_params],
+        )
+        row = cursor.fetchone()
+    if row is None:  # pragma: no cover - the visit is locked open since the start
+        raise Conflict(_("The cycle has no open stage."), code="cycle.no_open_stage")
+    opening.pk = row[0]
+    opening._state.adding = False
+    opening._state.db = connection.alias
 
 
 @service(LedgerAction.STAGE_ADVANCED)
@@ -464,23 +564,24 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
     result = evaluate(snapshot)
     if not result.passable:
         raise GateClosed(result, visit.stage_key)
-    now = timezone.now()
     closure = records.closure_of(result)
-    StageVisit.objects.filter(pk=visit.pk).update(
-        closed_at=now,
-        closed_by=actor,
-        closure=closure,
-        attesting=len(result.attesting),
-        quorum_signoff=_quorum_signoff(visit, result),
-    )
     following = get_template(cycle.template_key).next_after(visit.stage_key)
     new_visit = None
     if following is None:
         cycle.status = CommissioningCycle.Status.COMPLETED
     else:
         cycle.current_stage = following.key
-        new_visit = _open_visit(cycle, following.key, actor)
-    cycle.save(update_fields=["status", "current_stage", "updated_at"])
+        new_visit = _new_visit(cycle, following.key, actor)
+    _pass(visit, result, closure=closure, actor=actor, cycle=cycle, opening=new_visit)
+    workflow.following(cycle).stage_moved(
+        actor=actor,
+        cycle=cycle,
+        outcome={"outcome": "advanced", "to": following.key if following else None},
+        visit=new_visit,
+        members=snapshot.active_members,
+    )
+    # Last, so that the ledger's head, which every append waits for, is held only until the
+    # commit: the flow's part above writes no ledger event.
     ledger.append(
         actor=actor,
         action=LedgerAction.STAGE_ADVANCED,
@@ -494,13 +595,6 @@ def stage_advance(*, actor: Any, cycle_id: int) -> StageVisit | None:
             attesting=result.attesting,
             overridden_unmet=result.codes,
         ),
-    )
-    workflow.following(cycle).stage_moved(
-        actor=actor,
-        cycle=cycle,
-        outcome={"outcome": "advanced", "to": following.key if following else None},
-        visit=new_visit,
-        members=snapshot.active_members,
     )
     return new_visit
 
