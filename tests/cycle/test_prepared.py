@@ -12,8 +12,8 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import now
 
-from cycle import selectors
-from cycle.models import CommissioningCycle, StageVisit
+from cycle import ledger, selectors
+from cycle.models import AuditEvent, CommissioningCycle, StageVisit
 from cycle.prepared import PreparedRead, PreparedWrite
 from cycle.service_support import lock_cycle_with_open_visit
 from tests.factories import CycleWorld
@@ -192,3 +192,30 @@ def test_the_lock_is_refused_outside_a_transaction(monkeypatch: pytest.MonkeyPat
 
     with pytest.raises(TransactionManagementError):
         lock_cycle_with_open_visit(world.id)
+
+
+def test_an_append_to_the_ledger_outside_a_transaction_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = ledger.head()
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)  # as outside a transaction
+
+    with pytest.raises(TransactionManagementError):
+        ledger.append(actor=None, action="input.noted", payload={"n": 1})
+
+    monkeypatch.undo()
+    assert ledger.head() == before
+
+
+def test_a_prepared_append_chains_as_the_ledger_verifies() -> None:
+    world = CycleWorld()
+    ledger.append(actor=world.lead, action="input.noted", cycle=world.cycle, payload={"n": 1})
+    ledger.append(actor=None, action="input.noted", payload={"n": 2})
+    event = ledger.append(actor=None, action="input.noted", cycle=world.cycle, payload={"n": 3})
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert [getattr(stored, name) for name in ledger.EXPORT_FIELDS] == [
+        getattr(event, name) for name in ledger.EXPORT_FIELDS
+    ]
+    assert ledger.head() == (event.seq, event.hash)
+    assert ledger.verify_ledger().ok and ledger.verify_cycle(world.cycle).ok
