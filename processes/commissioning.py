@@ -34,7 +34,13 @@ from cycle.models import CommissioningCycle, SignOff, StageVisit
 from cycle.stages import get_template
 
 from . import nodes, views
-from .models import CommissioningProcess, CommissioningTask, cycle_in_hand, held_cycle
+from .models import (
+    CommissioningProcess,
+    CommissioningTask,
+    PreparedInstances,
+    cycle_in_hand,
+    held_cycle,
+)
 
 R = TypeVar("R")
 
@@ -150,7 +156,7 @@ class CommissioningFlow(flow.Flow):  # type: ignore[misc]
         return int(activation.task.data["member_id"])
 
     def close_unanswered_signoffs(self, activation: Any) -> None:
-        nodes.cancel_waiting(_open_tasks(activation.process, self.signoff))
+        nodes.cancel_waiting_of(activation.process, self.signoff)
 
     def cycle_completed(self, activation: Any) -> bool:
         return bool(activation.process.cycle.status == CommissioningCycle.Status.COMPLETED)
@@ -200,12 +206,12 @@ def _open_tasks(process: Any, node: Any) -> Any:
     ).order_by("pk")
 
 
-def _open_task_of_running_process(cycle_id: int, node: Any, **filters: Any) -> Any:
-    """The first open task of ``node`` in the cycle's running process, read with its process in
-    one query (the process a service moves, and the task it ends)."""
+def _open_tasks_of_running_processes(
+    cycle_id: int, content_type_id: int, node: Any, **filters: Any
+) -> Any:
     return (
         CommissioningTask.objects.filter(
-            process__artifact_content_type=ContentType.objects.get_for_model(CommissioningCycle),
+            process__artifact_content_type_id=content_type_id,
             process__artifact_object_id=cycle_id,
             process__flow_class=CommissioningFlow,
             process__status=PROCESS.NEW,
@@ -214,9 +220,42 @@ def _open_task_of_running_process(cycle_id: int, node: Any, **filters: Any) -> A
             **filters,
         )
         .select_related("process")
-        .order_by("-process_id", "pk")
-        .first()
+        .order_by("-process_id", "pk")[:1]
     )
+
+
+_OPEN_STAGE_TASK = PreparedInstances(
+    lambda cycle_id, content_type_id: _open_tasks_of_running_processes(
+        cycle_id, content_type_id, CommissioningFlow.stage
+    ),
+    cycle_id=int,
+    content_type_id=int,
+)
+_OPEN_SIGNOFF_TASK_OF = PreparedInstances(
+    lambda cycle_id, content_type_id, owner_id: _open_tasks_of_running_processes(
+        cycle_id, content_type_id, CommissioningFlow.signoff, owner_id=owner_id
+    ),
+    cycle_id=int,
+    content_type_id=int,
+    owner_id=int,
+)
+
+
+def _open_stage_task(cycle_id: int) -> Any:
+    """The open stage task of the cycle's running process, read with its process in one query
+    (the process a service moves, and the task it ends)."""
+    content_type = ContentType.objects.get_for_model(CommissioningCycle)
+    tasks = _OPEN_STAGE_TASK.instances(cycle_id=cycle_id, content_type_id=content_type.pk)
+    return tasks[0] if tasks else None
+
+
+def _open_signoff_task(cycle_id: int, owner: Any) -> Any:
+    """``owner``'s open sign-off task in the cycle's running process, with its process."""
+    content_type = ContentType.objects.get_for_model(CommissioningCycle)
+    tasks = _OPEN_SIGNOFF_TASK_OF.instances(
+        cycle_id=cycle_id, content_type_id=content_type.pk, owner_id=owner.pk
+    )
+    return tasks[0] if tasks else None
 
 
 def process_for(cycle_id: int) -> CommissioningProcess | None:
@@ -272,7 +311,7 @@ class FlowWorkflow:
     ) -> None:
         """End the open stage task: the flow closes the unanswered sign-off requests, then opens
         the next stage (the service has already opened its visit) or ends with the cycle."""
-        task = _open_task_of_running_process(cycle.pk, CommissioningFlow.stage)
+        task = _open_stage_task(cycle.pk)
         if task is None:
             if process_for(cycle.pk) is not None:
                 raise Conflict(
@@ -342,7 +381,7 @@ class FlowWorkflow:
     def signoff_recorded(self, *, actor: Any, cycle: CommissioningCycle, signoff: SignOff) -> None:
         """Complete the member's open sign-off task, if they have one (a re-attestation after
         the budget changed has none)."""
-        task = _open_task_of_running_process(cycle.pk, CommissioningFlow.signoff, owner=actor)
+        task = _open_signoff_task(cycle.pk, actor)
         if task is None:
             return
         with cycle_in_hand(cycle, task.process_id, actor=actor):

@@ -9,19 +9,25 @@ own list views do not do: they only check model-level permissions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Self, cast
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.models import Field
+from django.db.models.query import get_related_populators
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.managers import ProcessQuerySet, TaskQuerySet
 from viewflow.workflow.models import Process, Task
-from viewflow.workflow.status import PROCESS
+from viewflow.workflow.status import PROCESS, STATUS
 
 from cycle.models import CommissioningCycle
+from cycle.prepared import PreparedRead
 from cycle.selectors import cycles_visible_to
 
 
@@ -83,7 +89,9 @@ class CycleInHand:
     tasks' data), the active panel, and the users the flow assigns tasks to (the actor first).
     The tasks of the flow's function and gateway nodes, done as soon as made, wait here until a
     task needs their ids (:meth:`write_tasks`, one insert), and the links between the tasks the
-    flow creates until the service's move ends (:meth:`link`, one insert)."""
+    flow creates until the service's move ends (:meth:`link`, one insert). The human task the
+    move completes waits too (:meth:`finish`): its row is updated with the sign-off tasks the
+    flow then cancels (:meth:`cancel_waiting`), or before anything else is written."""
 
     cycle: CommissioningCycle
     process_pk: int
@@ -94,16 +102,35 @@ class CycleInHand:
     users: dict[int, Any] = field(default_factory=dict)
     unwritten: list[Any] = field(default_factory=list)
     links: list[tuple[Any, Any]] = field(default_factory=list)
+    finished: Any = None
+    """A task done in this move whose row still says what it was before (:meth:`finish`)."""
 
     def keep(self, task: Any) -> None:
         """Write ``task`` later, with the others kept, when one of them is needed."""
         self.unwritten.append(task)
 
+    def finish(self, task: Any) -> None:
+        """Update ``task``'s row, done, with the next update of tasks or before the next write."""
+        self.write_finished()
+        self.finished = task
+
+    def write_finished(self) -> None:
+        if self.finished is not None:
+            finish_tasks(self.finished)
+            self.finished = None
+
+    def cancel_waiting(self, process_pk: int, node: Any) -> None:
+        """Cancel the tasks of ``node`` still waiting for someone (as ``nodes.cancel_waiting``
+        cancels them), in the statement that writes the task finished in this move, if any."""
+        finish_tasks(self.finished, cancel=(process_pk, node))
+        self.finished = None
+
     def write_tasks(self) -> None:
+        self.write_finished()
         if self.unwritten:
             for task in self.unwritten:
                 task.flow_task_type = task.flow_task.task_type
-            CommissioningTask._default_manager.bulk_create(self.unwritten)
+            insert_tasks(self.unwritten)
             self.unwritten = []
 
     def link(self, task: Any, previous: Any) -> None:
@@ -112,14 +139,8 @@ class CycleInHand:
 
     def write_links(self) -> None:
         self.write_tasks()
-        link = CommissioningTask.previous.through
         if self.links:
-            link._default_manager.bulk_create(
-                [
-                    link(from_task_id=task.pk, to_task_id=previous.pk)
-                    for task, previous in self.links
-                ]
-            )
+            insert_links([(task.pk, previous.pk) for task, previous in self.links])
             self.links = []
 
 
@@ -192,3 +213,222 @@ class CommissioningTask(Task):  # type: ignore[misc]
         proxy = True
         verbose_name = _("commissioning task")
         verbose_name_plural = _("commissioning tasks")
+
+
+# viewflow's task rows, written as the ORM writes them, with SQL built once per database -------
+
+
+def _task_connection() -> Any:
+    return connections[router.db_for_write(CommissioningTask)]
+
+
+_INSERTS: dict[tuple[str, int], tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def _insert_sql(connection: Any, rows: int) -> tuple[str, list[Field[Any, Any]]]:
+    key = (connection.alias, rows)
+    if key not in _INSERTS:
+        meta = CommissioningTask._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
+        quote = connection.ops.quote_name
+        row = "({})".format(", ".join(["%s"] * len(fields)))
+        _INSERTS[key] = (
+            "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(
+                quote(meta.db_table),
+                ", ".join(quote(f.column) for f in fields),
+                ", ".join([row] * rows),
+                quote(meta.pk.column),
+            ),
+            fields,
+        )
+    return _INSERTS[key]
+
+
+def insert_tasks(tasks: Sequence[Any]) -> None:
+    """Insert new ``tasks`` in one statement, as ``bulk_create`` inserts them: each column's
+    value prepared by its field, the ids read back in order, no signals sent."""
+    if not tasks:
+        return
+    connection = _task_connection()
+    if not connection.features.can_return_rows_from_bulk_insert:
+        CommissioningTask._default_manager.bulk_create(tasks)
+        return
+    sql, fields = _insert_sql(connection, len(tasks))
+    params = [
+        f.get_db_prep_save(f.pre_save(task, True), connection) for task in tasks for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall()
+    for task, (pk,) in zip(tasks, ids, strict=True):
+        task.pk = pk
+        task._state.adding = False
+        task._state.db = connection.alias
+
+
+def insert_links(pairs: Sequence[tuple[int, int]]) -> None:
+    """Insert ``(task, previous)`` id pairs into ``Task.previous``, in one statement (as
+    ``bulk_create`` of its through model does, which sends no ``m2m_changed``)."""
+    if not pairs:
+        return
+    connection = _task_connection()
+    link = CommissioningTask.previous.through._meta
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}, {}) VALUES {}".format(
+        quote(link.db_table),
+        quote(link.get_field("from_task").column),
+        quote(link.get_field("to_task").column),
+        ", ".join(["(%s, %s)"] * len(pairs)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk for pair in pairs for pk in pair])
+
+
+_NODE_REFS: dict[Any, str] = {}
+
+
+def node_ref(node: Any) -> str:
+    """What a task's ``flow_task`` column holds for ``node`` (viewflow's ``get_task_ref``)."""
+    if node not in _NODE_REFS:
+        _NODE_REFS[node] = CommissioningTask._meta.get_field("flow_task").get_prep_value(node)
+    return _NODE_REFS[node]
+
+
+_FINISHED_COLUMNS = ("flow_task_type", "status", "started", "finished", "owner", "data")
+"""What completing a human task changes in its row (``nodes.View``'s activation): the
+update writes these, and leaves the other columns as they are, which the task was read with."""
+
+_CANCELED_COLUMNS = ("status", "finished")
+"""What cancelling a waiting human task changes in its row (``ViewActivation.cancel``)."""
+
+_WAITING = (STATUS.NEW, STATUS.ASSIGNED)
+
+_UPDATES: dict[tuple[str, bool, bool], str] = {}
+
+
+def _update_sql(connection: Any, finished: bool, cancel: bool) -> str:
+    """``UPDATE`` of a finished task's row (``finished``), of the waiting tasks of a node
+    (``cancel``), or of both at once: each column takes the finished task's value on its row,
+    and the cancelled value, or its own, on the others."""
+    key = (connection.alias, finished, cancel)
+    if key not in _UPDATES:
+        meta = CommissioningTask._meta
+        quote = connection.ops.quote_name
+        pk = quote(meta.pk.column)
+        sets = []
+        for name in _FINISHED_COLUMNS:
+            column = quote(meta.get_field(name).column)
+            other = "%s" if name in _CANCELED_COLUMNS else column
+            if finished and cancel:
+                sets.append(f"{column} = CASE WHEN {pk} = %s THEN %s ELSE {other} END")
+            elif finished or name in _CANCELED_COLUMNS:
+                sets.append(f"{column} = %s")
+        waiting = "{} = %s AND {} = %s AND {} IN (%s, %s)".format(
+            quote(meta.get_field("process").column),
+            quote(meta.get_field("flow_task").column),
+            quote(meta.get_field("status").column),
+        )
+        where = {
+            (True, False): f"{pk} = %s",
+            (False, True): waiting,
+            (True, True): f"{pk} = %s OR ({waiting})",
+        }[finished, cancel]
+        _UPDATES[key] = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {where}"
+    return _UPDATES[key]
+
+
+def finish_tasks(task: Any, *, cancel: tuple[int, Any] | None = None) -> None:
+    """Write the row of the human ``task`` just done (the columns completing it changes), and
+    with ``cancel=(process_pk, node)`` cancel, in the same statement, the tasks of ``node`` still
+    waiting for someone (new or assigned → canceled, finished now), as ``nodes.cancel_waiting``
+    cancels them."""
+    if task is None and cancel is None:
+        return
+    connection = _task_connection()
+    meta = CommissioningTask._meta
+    params: list[Any] = []
+    canceled = {}
+    if cancel is not None:
+        finished_now = meta.get_field("finished").get_db_prep_save(timezone.now(), connection)
+        canceled = {"status": STATUS.CANCELED, "finished": finished_now}
+    for name in _FINISHED_COLUMNS if task is not None else _CANCELED_COLUMNS:
+        if task is not None:
+            field = meta.get_field(name)
+            value = field.get_db_prep_save(field.pre_save(task, False), connection)
+            params += [task.pk, value] if cancel is not None else [value]
+        if name in canceled:
+            params.append(canceled[name])
+    if task is not None:
+        params.append(task.pk)
+    if cancel is not None:
+        process_pk, node = cancel
+        params += [process_pk, node_ref(node), *_WAITING]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(connection, task is not None, cancel is not None), params)
+
+
+_POSITIVE_STAND_IN_BASE = 2_000_000_000
+"""No query of the flow compares with such a number: the ids stay far below it."""
+
+
+class PreparedInstances(PreparedRead):
+    """A :class:`PreparedRead` whose rows come back as its queryset's model instances, each
+    with the objects it selects related: converted and built as the queryset builds them."""
+
+    def __init__(self, build: Any, **parameters: type) -> None:
+        super().__init__(build, **parameters)
+        # Positive stand-ins: Django finds that no row matches a negative value of a positive
+        # integer field (the process's ``artifact_object_id``) and leaves it out of the SQL.
+        for number, name in enumerate(self.stand_ins):
+            if parameters[name] is int:
+                self.stand_ins[name] = _POSITIVE_STAND_IN_BASE - number
+        self._compilers: dict[str, Any] = {}
+        self._wrappers: dict[str, dict[str, type]] = {}
+
+    def _compile(self, using: str) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
+        compiler = self.build(**self.stand_ins).query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        # PostgreSQL's backend wraps some integers (``Int4``): each call's value is wrapped alike.
+        self._wrappers[using] = {
+            name: type(value)
+            for value in params
+            if (name := self._stand_in_for(value)) is not None and type(value) is not int
+        }
+        slots = tuple((self._stand_in_for(value), value) for value in params)
+        missing = set(self.stand_ins) - {name for name, _ in slots}
+        if missing:
+            raise ImproperlyConfigured(
+                f"{', '.join(sorted(missing))} did not reach the SQL as a bound value"
+            )
+        self._compiled[using] = (sql, slots)
+        klass_info = compiler.klass_info
+        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self._compilers[using] = (
+            compiler,
+            klass_info["model"],
+            (first, last),
+            [column[0].target.attname for column in compiler.select[first:last]],
+            get_related_populators(klass_info, compiler.select, using),  # type: ignore[call-arg]
+        )
+        return sql, slots
+
+    def _stand_in_for(self, value: Any) -> str | None:
+        for name, stand_in in self.stand_ins.items():
+            if isinstance(value, type(stand_in)) and value == stand_in:
+                return name
+        return None
+
+    def instances(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[Any]:
+        if using not in self._compilers:
+            self._compile(using)
+        for name, wrapper in self._wrappers[using].items():
+            values[name] = wrapper(values[name])
+        rows = self.rows(using, **values)
+        compiler, model, (first, last), attnames, populators = self._compilers[using]
+        instances = []
+        for row in compiler.results_iter([rows]):
+            instance = model.from_db(using, attnames, row[first:last])
+            for populator in populators:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances

@@ -24,7 +24,13 @@ fails here first, in ``tests/processes/test_viewflow_contract.py`` (one test per
   savepoint (:class:`_WrittenWhenDone`), and ``context.propagate_exception``;
 - what ``ViewActivation.cancel`` does to a task, which :func:`cancel_waiting` does to many at
   once, and what ``Task.activation()`` does, which :func:`activation_of` does without reading the
-  task again.
+  task again;
+- what ``ViewActivation.complete`` does (``Activation.complete``: finished now, saved, the
+  ``task_finished`` signal), which :class:`FinishedWithTheMoveViewActivation` does with its
+  save put off to the next update of tasks.
+
+The rows themselves are written by ``processes.models`` (``insert_tasks``, ``insert_links``,
+``finish_tasks``) as the ORM writes them, with the SQL built once per database.
 
 ``CycleRowLock`` makes the flow lock the cycle's row, the same lock every cycle service takes,
 so the web pages, the command line and the services queue in one line and never deadlock on each
@@ -49,13 +55,14 @@ from viewflow.workflow.nodes.end import EndActivation
 from viewflow.workflow.nodes.func import FunctionActivation
 from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
 from cycle.models import CommissioningCycle
 
-from .models import held_cycle
+from .models import held_cycle, insert_links, insert_tasks
 
 DataSource = Callable[[Activation], list[dict[str, Any]]]
 
@@ -92,10 +99,32 @@ class StartHandle(_NoManualChanges, flow.StartHandle):  # type: ignore[misc]
     pass
 
 
+class FinishedWithTheMoveViewActivation(ViewActivation):  # type: ignore[misc]
+    """A human task's activation whose task, when a service that holds the cycle completes it,
+    is written done with the next update of tasks (``CycleInHand.finish``): in the statement
+    that cancels the sign-off tasks nobody answered, or on its own before the next task is
+    written. Its row ends as viewflow's ``Activation.complete`` (``task.save()``) leaves it: only
+    the columns completing a human task changes are written, the others are as it was read."""
+
+    @ViewActivation.status.super()  # type: ignore[untyped-decorator]
+    def complete(self) -> None:
+        hand = held_cycle(self.process.pk)
+        if hand is None:
+            super().complete.original()
+            return
+        self.task.finished = timezone.now()
+        if self.task.flow_task and not self.task.flow_task_type:
+            self.task.flow_task_type = self.task.flow_task.task_type
+        hand.finish(self.task)
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
 class View(_NoManualChanges, flow.View):  # type: ignore[misc]
     """A human task. ``.AssignId(owner_id)`` assigns each task on creation, as ``.Assign`` does,
     to the user whose id ``owner_id(activation)`` gives: the tasks a split writes together take
     the id without reading the user."""
+
+    activation_class = FinishedWithTheMoveViewActivation
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -349,16 +378,13 @@ class PerItemSplitActivation(_WrittenWhenDone, SplitActivation):  # type: ignore
                 task.owner = owner
                 task.status = STATUS.ASSIGNED
             activations.append(activation)
-        task_class._default_manager.bulk_create([activation.task for activation in activations])
+        insert_tasks([activation.task for activation in activations])
         hand = held_cycle(self.process.pk)
         if hand is not None:
             for activation in activations:
                 hand.link(activation.task, self.task)
         else:
-            link = task_class.previous.through
-            link._default_manager.bulk_create(
-                [link(from_task_id=a.task.pk, to_task_id=self.task.pk) for a in activations]
-            )
+            insert_links([(activation.task.pk, self.task.pk) for activation in activations])
         yield from activations
 
 
@@ -377,6 +403,19 @@ def cancel_waiting(tasks: Any) -> int:
         tasks.filter(status__in=(STATUS.NEW, STATUS.ASSIGNED))
         .order_by()
         .update(status=STATUS.CANCELED, finished=timezone.now())
+    )
+
+
+def cancel_waiting_of(process: Any, node: Any) -> None:
+    """Cancel the human tasks of ``node`` in ``process`` still waiting for someone, as
+    :func:`cancel_waiting` does; while a service holds the cycle, in the statement that writes
+    the task the move completed (``CycleInHand.cancel_waiting``)."""
+    hand = held_cycle(process.pk)
+    if hand is not None:
+        hand.cancel_waiting(process.pk, node)
+        return
+    cancel_waiting(
+        process.flow_class.task_class._default_manager.filter(process=process, flow_task=node)
     )
 
 

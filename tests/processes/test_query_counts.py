@@ -17,7 +17,7 @@ from tests.processes.worlds import FlowWorld
 
 pytestmark = pytest.mark.django_db
 
-FLOW_ADVANCE_QUERIES = 19
+FLOW_ADVANCE_QUERIES = 18
 """At most what the advance through the flow costs (statements Django sends, savepoints
 included): lower it when the advance gets cheaper, never raise it."""
 

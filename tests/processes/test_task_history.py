@@ -68,3 +68,34 @@ def test_the_last_advance_ends_the_process_after_the_gateway() -> None:
     assert gateway.flow_task == CommissioningFlow.last_stage_passed
     assert gateway.status == STATUS.DONE
     assert gateway.previous.get().flow_task == CommissioningFlow.close_signoffs
+
+
+def test_the_tasks_a_move_completes_are_written_done_by_whom_when_and_with_what() -> None:
+    world = FlowWorld(panel_size=3)
+    world.pass_gate_through_the_flow()
+    world.agree_boundaries()
+    world.acknowledge_all()
+    world.meet_stage_conditions()
+    answering = world.panel[: quorum_for(3)]
+    for member in answering:
+        commissioning.signoff(actor=member, cycle_id=world.id)
+    stage = world.stage_task()
+    before = stage.data
+    unanswered = world.signoff_tasks().get()
+
+    commissioning.advance(actor=world.lead, cycle_id=world.id)
+
+    stage.refresh_from_db()
+    assert stage.status == STATUS.DONE and stage.owner_id == world.lead.pk
+    assert stage.started is not None and stage.finished is not None
+    assert stage.started <= stage.finished
+    assert stage.data == {**before, "outcome": "advanced", "to": world.refresh().current_stage}
+    unanswered.refresh_from_db()
+    assert unanswered.status == STATUS.CANCELED and unanswered.finished > stage.finished
+    answered = world.tasks(CommissioningFlow.signoff, open_only=False).filter(
+        owner__in=answering, previous__in=stage.previous.all()
+    )
+    assert answered.count() == len(answering)
+    for task in answered:
+        assert task.status == STATUS.DONE and task.started <= task.finished
+        assert task.data["kind"] == "attest" and task.data["signoff_id"]

@@ -124,3 +124,17 @@ def test_a_task_activation_is_the_flow_lock_a_fresh_read_and_the_node_activation
         "viewflow changed Task.activation: fix processes.nodes.activation_of"
     )
     assert "self.flow_task.activation_class(self)" in body
+
+
+def test_completing_a_human_task_sets_it_finished_saves_it_and_says_so() -> None:
+    view_complete = inspect.getsource(ViewActivation.complete._func)
+    complete = inspect.getsource(Activation.complete._func)
+    transition = ViewActivation.complete._descriptor.get_transition(STATUS.STARTED)
+
+    assert transition is not None and transition.target == STATUS.DONE
+    assert "super().complete.original()" in view_complete
+    assert "self.task.finished = now()" in complete and "self.task.save()" in complete
+    assert "task_finished.send" in complete, (
+        "viewflow changed ViewActivation.complete: fix processes.nodes"
+        ".FinishedWithTheMoveViewActivation.complete"
+    )
