@@ -222,24 +222,28 @@ def _task_connection() -> Any:
     return connections[router.db_for_write(CommissioningTask)]
 
 
-_INSERTS: dict[tuple[str, int], tuple[str, list[Field[Any, Any]]]] = {}
+def _task_fields() -> list[Field[Any, Any]]:
+    meta = CommissioningTask._meta
+    return [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
 
 
-def _insert_sql(connection: Any, rows: int) -> tuple[str, list[Field[Any, Any]]]:
-    key = (connection.alias, rows)
+_INSERTS: dict[tuple[str, int, tuple[bool, ...]], str] = {}
+
+
+def _insert_sql(connection: Any, rows: int, null: tuple[bool, ...]) -> str:
+    """The insert of ``rows`` tasks, with ``NULL`` written out for each column that is null in
+    every row (``null``): fewer values to send, and few enough for psycopg to keep the parsed
+    statement (it keeps none with more than 50)."""
+    key = (connection.alias, rows, null)
     if key not in _INSERTS:
         meta = CommissioningTask._meta
-        fields = [f for f in meta.concrete_fields if not f.primary_key and not f.generated]
         quote = connection.ops.quote_name
-        row = "({})".format(", ".join(["%s"] * len(fields)))
-        _INSERTS[key] = (
-            "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(
-                quote(meta.db_table),
-                ", ".join(quote(f.column) for f in fields),
-                ", ".join([row] * rows),
-                quote(meta.pk.column),
-            ),
-            fields,
+        row = "({})".format(", ".join("NULL" if is_null else "%s" for is_null in null))
+        _INSERTS[key] = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(
+            quote(meta.db_table),
+            ", ".join(quote(f.column) for f in _task_fields()),
+            ", ".join([row] * rows),
+            quote(meta.pk.column),
         )
     return _INSERTS[key]
 
@@ -253,12 +257,16 @@ def insert_tasks(tasks: Sequence[Any]) -> None:
     if not connection.features.can_return_rows_from_bulk_insert:
         CommissioningTask._default_manager.bulk_create(tasks)
         return
-    sql, fields = _insert_sql(connection, len(tasks))
+    fields = _task_fields()
+    rows = [
+        [f.get_db_prep_save(f.pre_save(task, True), connection) for f in fields] for task in tasks
+    ]
+    null = tuple(all(row[i] is None for row in rows) for i in range(len(fields)))
     params = [
-        f.get_db_prep_save(f.pre_save(task, True), connection) for task in tasks for f in fields
+        value for row in rows for value, is_null in zip(row, null, strict=True) if not is_null
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_sql(connection, len(tasks), null), params)
         ids = cursor.fetchall()
     for task, (pk,) in zip(tasks, ids, strict=True):
         task.pk = pk
