@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Self, cast
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Field
 from django.db.models.query import get_related_populators
@@ -393,22 +392,16 @@ class PreparedInstances(PreparedRead):
         self._compilers: dict[str, Any] = {}
         self._wrappers: dict[str, dict[str, type]] = {}
 
-    def _compile(self, using: str) -> tuple[str, tuple[tuple[str | None, Any], ...]]:
-        compiler = self.build(**self.stand_ins).query.get_compiler(using)
-        sql, params = compiler.as_sql()
+    def _compile(self, using: str) -> Any:
+        compiled = super()._compile(using)
         # PostgreSQL's backend wraps some integers (``Int4``): each call's value is wrapped alike.
         self._wrappers[using] = {
             name: type(value)
-            for value in params
-            if (name := self._stand_in_for(value)) is not None and type(value) is not int
+            for name, value in compiled.slots
+            if name is not None and type(value) is not int
         }
-        slots = tuple((self._stand_in_for(value), value) for value in params)
-        missing = set(self.stand_ins) - {name for name, _ in slots}
-        if missing:
-            raise ImproperlyConfigured(
-                f"{', '.join(sorted(missing))} did not reach the SQL as a bound value"
-            )
-        self._compiled[using] = (sql, slots)
+        compiler = self.build(**self.stand_ins).query.get_compiler(using)
+        compiler.as_sql()  # fills in what the compiler selects, to build instances from
         klass_info = compiler.klass_info
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         self._compilers[using] = (
@@ -418,7 +411,7 @@ class PreparedInstances(PreparedRead):
             [column[0].target.attname for column in compiler.select[first:last]],
             get_related_populators(klass_info, compiler.select, using),  # type: ignore[call-arg]
         )
-        return sql, slots
+        return compiled
 
     def _stand_in_for(self, value: Any) -> str | None:
         for name, stand_in in self.stand_ins.items():

@@ -17,9 +17,10 @@ from tests.processes.worlds import FlowWorld
 
 pytestmark = pytest.mark.django_db
 
-FLOW_ADVANCE_QUERIES = 18
+FLOW_ADVANCE_QUERIES = 16 if connection.vendor == "postgresql" else 18
 """At most what the advance through the flow costs (statements Django sends, savepoints
-included): lower it when the advance gets cheaper, never raise it."""
+included): lower it when the advance gets cheaper, never raise it. The service's part is two
+statements fewer on PostgreSQL (``tests/cycle/test_query_counts.py``); the flow's is 7 on both."""
 
 
 def advance_queries(panel_size: int) -> int:
