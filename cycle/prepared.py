@@ -219,9 +219,13 @@ class PreparedWrite:
     def insert_instance(self, instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
         """Insert ``instance`` (made with the model's ``__init__``, so with its defaults) as a new
         row, and give it its primary key and the state of a saved instance."""
-        instance.pk = self.run(
-            [getattr(instance, field.attname) for field in self.fields], using=using
-        )
+        pk = self.run([getattr(instance, field.attname) for field in self.fields], using=using)
+        self.inserted(instance, pk, using)
+
+    @staticmethod
+    def inserted(instance: Model, pk: Any, using: str = DEFAULT_DB_ALIAS) -> None:
+        """Give ``instance``, just inserted with primary key ``pk``, the state of a saved one."""
+        instance.pk = pk
         instance._state.adding = False
         instance._state.db = using
 

@@ -545,9 +545,7 @@ def _pass(
         row = cursor.fetchone()
     if row is None:  # pragma: no cover - the visit is locked open since the start
         raise Conflict(_("The cycle has no open stage."), code="cycle.no_open_stage")
-    opening.pk = row[0]
-    opening._state.adding = False
-    opening._state.db = connection.alias
+    _INSERT_VISIT.inserted(opening, row[0], connection.alias)
 
 
 @service(LedgerAction.STAGE_ADVANCED)
