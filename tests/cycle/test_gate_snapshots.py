@@ -7,20 +7,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cycle import scenarios, selectors, services
+from cycle import selectors, services
 from cycle.models import CommissioningCycle
+from tests import scenario_cache
 from tests.factories import CycleWorld
 
 
 @pytest.fixture(scope="module")
 def loaded(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock(), transaction.atomic():
-        scenarios.load_all()
+    with django_db_blocker.unblock(), scenario_cache.rolled_back():
         yield
-        transaction.set_rollback(True)
 
 
 def test_the_batch_agrees_with_one_cycle_at_a_time_on_every_scenario(loaded, db):

@@ -10,22 +10,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import transaction
 from lxml import etree
 
 from cycle import scenarios
 from cycle.models import CommissioningCycle
 from cycle.stages import get_template
 from processes.bpmn_views import cycle_diagram_svg
+from tests import scenario_cache
 from tests.processes.test_bpmn_live import gate_codes, stage_marks
 from tests.processes.test_bpmn_walk import ledger_moves, replay
 
 
 @pytest.fixture(scope="module")
 def loaded(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[scenarios.Loaded]]:
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield scenarios.load_all()
-        transaction.set_rollback(True)
+    with django_db_blocker.unblock(), scenario_cache.rolled_back() as loaded:
+        yield loaded
 
 
 def test_every_seeded_scenarios_history_is_a_walk_over_its_model(

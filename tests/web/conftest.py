@@ -81,11 +81,9 @@ def demo_site(transactional_db: None, live_server: Any) -> Any:
     Browser tests run on SQLite only: the live server's data is committed, and the flush after
     the test would truncate the ledger, which PostgreSQL's append-only trigger refuses.
     """
-    from cycle import scenarios
+    from tests import scenario_cache
 
-    scenarios.load_all()
-    for account in scenarios.demo_accounts():
-        scenarios.ensure_demo_account(account)
+    scenario_cache.load_demo()
     return live_server
 
 
@@ -206,16 +204,10 @@ def sign_in(walk: Journey, username: str, password: str | None = None) -> None:
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
     """The demo loaded once for a module of test-client tests, rolled back at its end."""
-    from django.db import transaction
+    from tests import scenario_cache
 
-    from cycle import scenarios
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        loaded = {item.scenario.key: item.cycle for item in scenarios.load_all()}
-        for account in scenarios.demo_accounts():
-            scenarios.ensure_demo_account(account)
-        yield loaded
-        transaction.set_rollback(True)
+    with django_db_blocker.unblock(), scenario_cache.rolled_back() as loaded:
+        yield {item.scenario.key: item.cycle for item in loaded}
 
 
 @pytest.fixture
