@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import chain, islice, repeat
-from operator import itemgetter, methodcaller
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 GENESIS = "0" * 64
 
@@ -89,6 +89,18 @@ def canonical_event(fields: Mapping[str, Any]) -> bytes:
     Ledger events are plain (integers or null, strings without control characters), so the body
     is built directly, which is several times faster; anything else takes the general path.
     """
+    return (
+        _direct_body(_sorted_values(fields))
+        or canonical_json({name: fields[name] for name in HASHED_FIELDS}).encode()
+    )
+
+
+def _direct_body(values: Sequence[Any]) -> bytes | None:
+    """The canonical bytes of an event from its hashed fields in canonical order, built directly.
+
+    None when the event is not plain, for the general path to lay it out (``values`` may go on
+    past the hashed fields: the rest is not looked at).
+    """
     (
         action,
         actor_id,
@@ -103,7 +115,7 @@ def canonical_event(fields: Mapping[str, Any]) -> bytes:
         prev_hash,
         seq,
         stage_key,
-    ) = _sorted_values(fields)
+    ) = values[:13]
     if (
         type(seq) is int
         and (actor_id is None or type(actor_id) is int)
@@ -125,7 +137,7 @@ def canonical_event(fields: Mapping[str, Any]) -> bytes:
                 )
             )
         except TypeError:
-            plain = '"'  # a field that is not a string: take the general path
+            return None  # a field that is not a string: the general path says what it is
         if '"' not in plain and "\\" not in plain:
             payload = payload.replace("\\", "\\\\").replace('"', '\\"')
             body = (
@@ -146,7 +158,7 @@ def canonical_event(fields: Mapping[str, Any]) -> bytes:
             # JSON escapes control characters; without any, the direct body is the canonical one.
             if not body.translate(None, _NOT_CONTROL):
                 return body
-    return canonical_json({name: fields[name] for name in HASHED_FIELDS}).encode()
+    return None
 
 
 # The canonical form with every field already text, the payload already escaped for JSON.
@@ -201,6 +213,14 @@ def stored_bodies(texts: Iterable[Any]) -> list[bytes] | None:
     if joined.translate(None, _NOT_CONTROL):
         return None
     return bodies
+
+
+_digest = type(hashlib.sha256()).digest
+
+
+def hex_digests(bodies: Iterable[bytes]) -> str:
+    """The SHA-256 of each body in hexadecimal, one a line (no line feed after the last)."""
+    return b"".join(map(_digest, map(hashlib.sha256, bodies))).hex("\n", 32)
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
@@ -279,14 +299,13 @@ def verify_records(
     return verifier.result()
 
 
-CHUNK = 2048  # records verified together on the fast path
+# Records verified together on the fast path: few enough that the events and what is made of them
+# stay in the processor's cache between laying out, hashing and linking them (2,048 took a
+# fifth longer).
+CHUNK = 256
 
-_seq_of = itemgetter("seq")
-_cycle_of = itemgetter("cycle_id")
-_prev_of = itemgetter("prev_hash")
-_cycle_prev_of = itemgetter("cycle_prev_hash")
-_hash_of = itemgetter("hash")
-_hexdigest = methodcaller("hexdigest")
+_sorted_values_and_hash = itemgetter(*_SORTED_FIELDS, "hash")
+_first = itemgetter(0)
 _NO_CYCLE = object()  # where the links of events outside any cycle are put aside, in a chunk
 _key_of_cycle = {None: _NO_CYCLE}.get
 
@@ -318,15 +337,22 @@ class ChainVerifier:
         if self.failure is not None:
             return False
         try:
-            bodies = list(map(canonical_event, chunk))
-            columns = (
-                list(map(_seq_of, chunk)),
-                list(map(_cycle_of, chunk)),
-                list(map(_prev_of, chunk)),
-                list(map(_cycle_prev_of, chunk)),
-                list(map(_hash_of, chunk)),
+            # Each event's fields read once, in canonical order and then the hash: its body is
+            # laid out from them, and they are transposed into columns for the links.
+            rows = list(map(_sorted_values_and_hash, chunk))
+            direct = list(map(_direct_body, rows))
+            bodies = (
+                list(map(canonical_event, chunk)) if None in direct else cast("list[bytes]", direct)
             )
-        except (KeyError, TypeError, ValueError):
+            fields = list(zip(*rows, strict=True))
+            columns = (
+                list(fields[11]),  # seq
+                list(fields[4]),  # cycle_id
+                list(fields[10]),  # prev_hash
+                list(fields[5]),  # cycle_prev_hash
+                list(fields[13]),  # hash
+            )
+        except (KeyError, TypeError, ValueError, IndexError):
             pass  # one event at a time says which, and why
         else:
             if self.bodies(*columns, bodies, last_action=chunk[-1]["action"]):
@@ -356,8 +382,13 @@ class ChainVerifier:
             return False
         if not seqs:
             return True
-        if list(map(_hexdigest, map(hashlib.sha256, bodies))) != hashes:
-            return False
+        try:
+            # One line of hexadecimal per body against the hashes joined the same way: equal only
+            # if each hash is its body's (a line feed in a hash would add a line).
+            if hex_digests(bodies) != "\n".join(hashes):
+                return False
+        except TypeError:
+            return False  # a hash that is not text, or a body that is not bytes
         if self.head is not None and not seqs[-1] <= self.head[0]:
             return False
         if self.per_cycle:
@@ -413,14 +444,16 @@ class ChainVerifier:
         touched = set(cycles)
         kept = dict(zip(touched, map(last.get, touched), strict=True))
         last[None] = ""  # the link expected of an event outside any cycle
-        expected = [
-            before
-            for before, _ in zip(
-                map(last.get, cycles, repeat(GENESIS)),
-                map(last.__setitem__, map(_key_of_cycle, cycles, cycles), hashes),
-                strict=True,
+        expected = list(
+            map(
+                _first,
+                zip(
+                    map(last.get, cycles, repeat(GENESIS)),
+                    map(last.__setitem__, map(_key_of_cycle, cycles, cycles), hashes),
+                    strict=True,
+                ),
             )
-        ]
+        )
         del last[None]
         last.pop(_NO_CYCLE, None)
         if expected == cycle_prev_hashes:

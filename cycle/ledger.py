@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 
+_ROWS_PER_FETCH = 2048  # rows a server-side cursor hands over per round trip
+
+
 def _head_with_cycle_last(cycle_id: int) -> models.QuerySet[LedgerHead, Any]:
     last_event = AuditEvent.objects.order_by("-seq")
     return (
@@ -319,7 +322,7 @@ def _verify(
     sql, params = query.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(CHUNK):
+        while chunk := cursor.fetchmany(_ROWS_PER_FETCH):
             seqs, cycles, prev_hashes, cycle_prev_hashes, hashes, texts = map(
                 list, zip(*chunk, strict=True)
             )
@@ -344,7 +347,9 @@ def _verify(
 
 # Verifying the whole ledger from PostgreSQL, a chunk of events per row ----------------------------
 
-_CHUNKS_PER_COPY = 8  # chunks read by one COPY statement: what is read ahead is at most this many
+# Chunks read by one COPY statement: what is read ahead is at most this many (about 8 MB), and
+# each statement's own cost is spread over some 16,000 events.
+_CHUNKS_PER_COPY = 64
 
 # One row per chunk of CHUNK sequence numbers, each column the chunk's values joined in order. It is
 # read with COPY in the binary format, which streams the rows while they are verified and hands a
@@ -529,7 +534,7 @@ def _verify_laid_out(
             "cycle_id",
             "hash",
         )
-        .iterator(chunk_size=CHUNK * 2)
+        .iterator(chunk_size=_ROWS_PER_FETCH)
     )
     while chunk := list(islice(rows, CHUNK)):
         columns = list(zip(*chunk, strict=True))

@@ -110,8 +110,19 @@ def quote_in_a_name(records: list[dict], at: int) -> None:
     rechain(records)
 
 
+def hash_holding_the_next(records: list[dict], at: int) -> None:
+    # Hashes are compared a chunk at a time, one line each: a line feed must not shift them.
+    records[at]["hash"] += "\n" + records[at + 1]["hash"]
+
+
+def hash_as_bytes(records: list[dict], at: int) -> None:
+    records[at]["hash"] = records[at]["hash"].encode()
+
+
 DAMAGE = [
     change_payload,
+    hash_holding_the_next,
+    hash_as_bytes,
     change_and_rehash,
     fork_a_cycle,
     remove,
@@ -321,7 +332,10 @@ def the_definition() -> chain.Verification:
 
 
 def payload_changed(first: int) -> None:
-    tamper("UPDATE cycle_auditevent SET payload = %s WHERE seq = %s", ['{"n":0}', first + 2100])
+    tamper(
+        "UPDATE cycle_auditevent SET payload = %s WHERE seq = %s",
+        ['{"n":0}', first + chain.CHUNK + 52],
+    )
 
 
 def first_of_a_chunk_deleted(first: int) -> None:
