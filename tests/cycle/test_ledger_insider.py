@@ -426,9 +426,9 @@ def test_the_ledger_explains_every_visit_and_gate_record_of_a_long_history(histo
 
 
 def test_the_ledger_explains_the_demo_scenarios(db):
-    from cycle import scenarios
+    from tests import scenario_cache
 
-    scenarios.load_all()
+    scenario_cache.load_demo()
 
     assert replay.verify_state().ok, replay.verify_state().describe()
 
