@@ -166,10 +166,15 @@ def lock_cycle_with_open_visit(cycle_id: int) -> tuple[CommissioningCycle, Stage
     return cycle, selectors.open_visit(cycle)
 
 
+def not_on_panel() -> Forbidden:
+    """The refusal for someone who is not an active member of the cycle's panel."""
+    return Forbidden(
+        _("You are not an active member of this cycle's panel."),
+        code="forbidden.not_on_panel",
+    )
+
+
 def require_on_panel(cycle: CommissioningCycle, actor: Any) -> None:
     """Refuse anyone who is not an active member of the cycle's panel."""
     if actor.pk not in selectors.active_member_ids(cycle):
-        raise Forbidden(
-            _("You are not an active member of this cycle's panel."),
-            code="forbidden.not_on_panel",
-        )
+        raise not_on_panel()

@@ -15,10 +15,10 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from cycle import input_rules, ledger, notifications, records, workflow
 from cycle.actions import LedgerAction
-from cycle.errors import Conflict, Forbidden, InvalidRequest
+from cycle.errors import Conflict, InvalidRequest
 from cycle.i18n import gettext_lazy as _
 from cycle.models import CommissioningCycle, SignOff
-from cycle.service_support import lock_cycle, require_on_panel, service
+from cycle.service_support import lock_cycle, not_on_panel, require_on_panel, service
 
 from .models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
 from .permissions import REPRESENT_PERM, Action, panel_bar, require
@@ -187,12 +187,7 @@ def membership_leave(*, actor: Any, cycle_id: int, reason: str = "") -> PanelMem
     cycle = lock_cycle(cycle_id)
     membership = _active_membership(cycle, actor)
     if membership is None:
-        raise Forbidden(
-            _(
-                "You are not an active member of this cycle's panel.",
-            ),
-            code="forbidden.not_on_panel",
-        )
+        raise not_on_panel()
     return _end_membership(actor=actor, cycle=cycle, membership=membership, reason=reason)
 
 
