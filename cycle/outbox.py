@@ -31,11 +31,12 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from . import mail
 from .models import CommissioningCycle, Notification
+from .prepared import PreparedRead, PreparedWrite
 
 logger = logging.getLogger(__name__)
 
@@ -85,22 +86,180 @@ def write(
     if not ids:
         return []
     if skip_existing:
-        told = set(
-            Notification.objects.filter(
-                idempotency_key__in=[f"{key}:{pk}" for pk in ids]
-            ).values_list("recipient_id", flat=True)
-        )
+        told = _already_told([f"{key}:{pk}" for pk in ids])
         ids = [pk for pk in ids if pk not in told]
         if not ids:
             return []
     now = timezone.now()
+    created = _insert(kind, cycle, _recipients(ids), message, key, now, in_app_only)
+    waiting = [row.pk for row in created if row.delivered_at is None]
+    if waiting:
+        transaction.on_commit(lambda: dispatch(waiting), robust=True)
+    return created
+
+
+_INSERT = PreparedWrite.inserting(Notification)
+"""The notification's row: every field but its id, in ``_meta``'s order (the id first, then
+these, are the concrete fields in the order ``Model.__init__`` takes them positionally)."""
+assert Notification._meta.concrete_fields == (Notification._meta.pk, *_INSERT.fields)
+
+_RECIPIENTS: dict[int, PreparedRead] = {}
+"""The read of who is told, with their e-mail and chosen channel, for each number of ids."""
+
+_TOLD: dict[int, PreparedRead] = {}
+"""The read of who was told already under some idempotency keys, for each number of keys."""
+
+
+def _prepared_in(
+    cache: dict[int, PreparedRead], count: int, kind: type, build: Callable[[list[Any]], Any]
+) -> PreparedRead:
+    """The prepared read ``build`` makes of a list of ``count`` values of ``kind``."""
+    read = cache.get(count)
+    if read is None:
+        names = [f"v{number}" for number in range(count)]
+        read = cache[count] = PreparedRead(
+            lambda **values: build([values[name] for name in names]),
+            **dict.fromkeys(names, kind),
+        )
+    return read
+
+
+def _recipients(ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """``(pk, email, chosen channel)`` of the active users among ``ids``, in order of pk."""
+    read = _prepared_in(
+        _RECIPIENTS,
+        len(ids),
+        int,
+        lambda pks: (
+            get_user_model()
+            .objects.filter(pk__in=pks, is_active=True)
+            .order_by("pk")
+            .values_list("pk", "email", "notification_preference__channel")
+        ),
+    )
+    using = router.db_for_read(get_user_model())
+    return read.rows(using, **{f"v{number}": pk for number, pk in enumerate(ids)})
+
+
+def _already_told(keys: Sequence[str]) -> set[int]:
+    """The recipients of the notifications with these idempotency keys."""
+    read = _prepared_in(
+        _TOLD,
+        len(keys),
+        str,
+        lambda told: Notification.objects.filter(idempotency_key__in=told).values_list(
+            "recipient_id", flat=True
+        ),
+    )
+    using = router.db_for_read(Notification)
+    return {pk for (pk,) in read.rows(using, **{f"v{n}": key for n, key in enumerate(keys)})}
+
+
+def _insert(
+    kind: str,
+    cycle: CommissioningCycle | None,
+    recipients: Sequence[tuple[Any, ...]],
+    message: Message | Callable[[int], Message],
+    key: str,
+    now: datetime,
+    in_app_only: bool,
+) -> list[Notification]:
+    """Insert a notification for each of ``recipients`` in one statement, as ``bulk_create``
+    would, and return them as saved instances, in the same order.
+
+    The statement is written once per database and number of rows; the values that are the same
+    in every row are prepared for the database once, not once a row, and the instances are made
+    from their values in order (``Model.__init__``'s positional way, as ``from_db`` makes them)."""
+    if not recipients:
+        return []
+    using = router.db_for_write(Notification)
+    connection = connections[using]
+    fields = _INSERT.fields
+    if not connection.features.can_return_rows_from_bulk_insert or len(
+        recipients
+    ) > connection.ops.bulk_batch_size(list(fields), recipients):
+        return _bulk_created(kind, cycle, recipients, message, key, now, in_app_only)
+    meta = Notification._meta
+
+    def prepared(name: str, value: Any) -> Any:
+        return meta.get_field(name).get_db_prep_save(value, connection)
+
+    said = None if callable(message) else message
+    # The values of a row as the instance holds them (by ``attname``) and as the database is
+    # sent them: those the same in every row once, each row's own put in their places below.
+    same = {
+        "kind": kind,
+        "cycle": cycle.pk if cycle is not None else None,
+        "created_at": now,
+        "read_at": None,
+        "attempts": 0,
+        "last_error": "",
+        "next_attempt_at": now,
+        "failed_at": None,
+    }
+    if said is not None:
+        same |= {"subject": said.subject[:200], "body": said.body}
+    names = [field.name for field in fields]
+    python_row = [same.get(name) for name in names]
+    db_row = [prepared(name, same[name]) if name in same else None for name in names]
+    recipient, channel_at, shown_at, key_at, subject_at, body_at = (
+        names.index(name)
+        for name in ("recipient", "channel", "delivered_at", "idempotency_key", "subject", "body")
+    )
+    db_channel = {channel: prepared("channel", channel) for channel in Channel}
+    db_shown = {None: None, now: prepared("delivered_at", now)}
+    recipient_id = meta.get_field("recipient").get_db_prep_save  # wrapped on PostgreSQL
+    db_rows: list[list[Any]] = []
+    rows: list[list[Any]] = []
+    for pk, email, chosen in recipients:
+        channel = chosen or Channel.EMAIL
+        if not email or in_app_only:
+            channel = Channel.IN_APP
+        # Shown in the app as soon as it is committed; only e-mail waits in the outbox.
+        shown = now if channel == Channel.IN_APP else None
+        idempotency_key = f"{key}:{pk}"
+        python_row[recipient], db_row[recipient] = pk, recipient_id(pk, connection)
+        python_row[channel_at], db_row[channel_at] = channel, db_channel[channel]
+        python_row[shown_at], db_row[shown_at] = shown, db_shown[shown]
+        python_row[key_at] = db_row[key_at] = idempotency_key  # a str, prepared as itself
+        if said is None:
+            told = message(pk)  # type: ignore[operator]
+            python_row[subject_at] = subject = told.subject[:200]
+            python_row[body_at] = told.body
+            db_row[subject_at], db_row[body_at] = (
+                prepared("subject", subject),
+                prepared("body", told.body),
+            )
+        db_rows.append(db_row.copy())
+        rows.append(python_row.copy())
+    with connection.cursor() as cursor:
+        cursor.execute(*_INSERT.rows_statement(db_rows, using))
+        ids = cursor.fetchall()
+    created = []
+    for (notification_id,), row in zip(ids, rows, strict=True):
+        # Positionally, as ``from_db`` makes an instance: the key, then the fields in order.
+        notification = Notification(notification_id, *row)
+        state = notification._state
+        state.adding = False
+        state.db = using
+        state.fields_cache["cycle"] = cycle
+        created.append(notification)
+    return created
+
+
+def _bulk_created(
+    kind: str,
+    cycle: CommissioningCycle | None,
+    recipients: Sequence[tuple[Any, ...]],
+    message: Message | Callable[[int], Message],
+    key: str,
+    now: datetime,
+    in_app_only: bool,
+) -> list[Notification]:
+    """:func:`_insert` through ``bulk_create``, for rows too many for one statement (SQLite's
+    limit on parameters) or a database that returns no rows from a bulk insert."""
     rows = []
-    for pk, email, chosen in (
-        get_user_model()
-        .objects.filter(pk__in=ids, is_active=True)
-        .order_by("pk")
-        .values_list("pk", "email", "notification_preference__channel")
-    ):
+    for pk, email, chosen in recipients:
         channel = chosen or Channel.EMAIL
         if not email or in_app_only:
             channel = Channel.IN_APP
@@ -114,17 +273,12 @@ def write(
                 body=said.body,
                 created_at=now,
                 channel=channel,
-                # Shown in the app as soon as it is committed; only e-mail waits in the outbox.
                 delivered_at=now if channel == Channel.IN_APP else None,
                 next_attempt_at=now,
                 idempotency_key=f"{key}:{pk}",
             )
         )
-    created = Notification.objects.bulk_create(rows)
-    waiting = [row.pk for row in created if row.delivered_at is None]
-    if waiting:
-        transaction.on_commit(lambda: dispatch(waiting), robust=True)
-    return created
+    return Notification.objects.bulk_create(rows)
 
 
 def dispatch(notification_ids: Sequence[int]) -> int:

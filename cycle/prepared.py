@@ -136,6 +136,7 @@ class PreparedWrite:
         )
         self.insert = insert
         self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._by_column: set[tuple[str, tuple[str, ...]]] = set()
 
     def run(
         self,
@@ -228,6 +229,34 @@ class PreparedWrite:
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = using
+
+    def rows_statement(
+        self, rows: Sequence[Sequence[Any]], using: str = DEFAULT_DB_ALIAS
+    ) -> tuple[str, list[Any]]:
+        """The INSERT of ``rows`` at once as ``bulk_create`` writes it, returning the new primary
+        keys in the rows' order, and its parameters. Each row holds a value for each field, in
+        order, prepared for the database as :meth:`statement` prepares them. The SQL is written
+        once per database and number of rows by the ORM's compiler, which on PostgreSQL takes
+        each column's values as one array (``UNNEST``), elsewhere the rows one after another.
+        Only where the database returns rows from a bulk insert (else
+        :class:`ImproperlyConfigured`)."""
+        key = (using, ("rows", str(len(rows))))
+        sql = self._sql.get(key)
+        if sql is None:
+            connection = connections[using]
+            if not self.insert or not connection.features.can_return_rows_from_bulk_insert:
+                raise ImproperlyConfigured("rows are inserted at once only where keys come back")
+            query = InsertQuery(self.model)
+            query.insert_values(self.fields, [self.model()] * len(rows))
+            compiler = query.get_compiler(connection=connection)
+            compiler.returning_fields = [self.model._meta.pk]
+            ((written, params),) = compiler.as_sql()
+            sql = self._sql[key] = str(written)
+            if len(rows) > 1 and len(params) == len(self.fields):
+                self._by_column.add(key)
+        if key in self._by_column:
+            return sql, list(map(list, zip(*rows, strict=True)))
+        return sql, [value for row in rows for value in row]
 
     @property
     def _names(self) -> tuple[str, ...]:
