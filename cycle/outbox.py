@@ -179,10 +179,10 @@ def _insert(
         recipients
     ) > connection.ops.bulk_batch_size(list(fields), recipients):
         return _bulk_created(kind, cycle, recipients, message, key, now, in_app_only)
-    meta = Notification._meta
+    by_name = {field.name: field for field in fields}
 
     def prepared(name: str, value: Any) -> Any:
-        return meta.get_field(name).get_db_prep_save(value, connection)
+        return by_name[name].get_db_prep_save(value, connection)
 
     said = None if callable(message) else message
     # The values of a row as the instance holds them (by ``attname``) and as the database is
@@ -208,7 +208,7 @@ def _insert(
     )
     db_channel = {channel: prepared("channel", channel) for channel in Channel}
     db_shown = {None: None, now: prepared("delivered_at", now)}
-    recipient_id = meta.get_field("recipient").get_db_prep_save  # wrapped on PostgreSQL
+    recipient_id = by_name["recipient"].get_db_prep_save  # wrapped on PostgreSQL
     db_rows: list[list[Any]] = []
     rows: list[list[Any]] = []
     for pk, email, chosen in recipients:
@@ -238,7 +238,7 @@ def _insert(
     created = []
     for (notification_id,), row in zip(ids, rows, strict=True):
         # Positionally, as ``from_db`` makes an instance: the key, then the fields in order.
-        notification = Notification(notification_id, *row)
+        notification = Notification(notification_id, *row)  # type: ignore[misc]
         state = notification._state
         state.adding = False
         state.db = using
