@@ -493,14 +493,21 @@ def cycles_visible_to(user: Any) -> QuerySet[CommissioningCycle]:
         return CommissioningCycle.objects.all()
     if not user.has_perm(VIEW_PERM):
         return CommissioningCycle.objects.none()
-    panels = PanelMembership.objects.active().filter(member_id=user.pk).values("cycle_id")
-    staff_of = Organisation.staff.through.objects.filter(user_id=user.pk).values("organisation_id")
+    return CommissioningCycle.objects.filter(taking_part(user.pk))
+
+
+def taking_part(user_id: Any) -> Q:
+    """The cycles the user ``user_id`` takes part in or oversees, whoever their role lets them
+    see (:func:`cycles_visible_to` asks that first): as lead commissioner, involvement lead or
+    active panel member, through an organisation they work for or one their boards oversee."""
+    panels = PanelMembership.objects.active().filter(member_id=user_id).values("cycle_id")
+    staff_of = Organisation.staff.through.objects.filter(user_id=user_id).values("organisation_id")
     overseen = GovernanceBoard.organisations.through.objects.filter(
-        governanceboard__members=user.pk
+        governanceboard__members=user_id
     ).values("organisation_id")
-    return CommissioningCycle.objects.filter(
-        Q(lead_commissioner_id=user.pk)
-        | Q(involvement_lead_id=user.pk)
+    return (
+        Q(lead_commissioner_id=user_id)
+        | Q(involvement_lead_id=user_id)
         | Q(pk__in=panels)
         | Q(organisation_id__in=staff_of)
         | Q(organisation_id__in=overseen)

@@ -32,7 +32,7 @@ from cycle.prepared import PreparedRead
 def holds_on(user_obj: Any, perm: str, obj: Model) -> bool:
     """Whether ``user_obj`` holds ``perm`` both as a model permission and on ``obj``: one query at
     most, and none for a user already known not to hold the model permission."""
-    if hasattr(user_obj, "_perm_cache"):
+    if model_permissions_known(user_obj):
         return bool(user_obj.has_perm(perm) and user_obj.has_perm(perm, obj))
     return bool(user_obj.has_perm(perm, obj) and user_obj.has_perm(perm))
 
@@ -55,6 +55,20 @@ class ModelBackend(DjangoModelBackend):
                 ).order_by()
             }
         return user_obj._perm_cache  # type: ignore[no-any-return]
+
+
+def model_permissions_known(user_obj: Any) -> bool:
+    """Whether :class:`ModelBackend` has already read the user's model permissions (it keeps them
+    on the user object for the rest of the request)."""
+    return hasattr(user_obj, "_perm_cache")
+
+
+def holding(user_id: Any, perm: str) -> QuerySet[Permission]:
+    """The model permission ``perm`` (``app_label.codename``) if the user ``user_id`` holds it,
+    directly or through a group: :class:`ModelBackend`'s answer for an active user who is not a
+    superuser, as a query another can embed (``Exists``)."""
+    app_label, codename = perm.split(".", 1)
+    return _model_permissions(user_id).filter(content_type__app_label=app_label, codename=codename)
 
 
 def _model_permissions(user_obj: Any) -> QuerySet[Permission]:

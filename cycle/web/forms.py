@@ -63,7 +63,7 @@ class PageFormMixin:
 
     def __init__(self, *args: Any, fix_links: Mapping[str, str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fix_links = fix_links or {}
+        self.fix_links = fix_links if fix_links is not None else {}
         self.refusal_links: dict[str, str] = {}
 
     def add_service_error(self, error: ServiceError) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Exists
 from django.utils import timezone
 
 from cycle import selectors
@@ -30,7 +31,10 @@ from cycle.models import (
 )
 from cycle.stages import StageDefinition, get_template
 from cycle.workdays import due_after, uk_date
+from processes.models import PreparedInstances
+from roles.backends import holding, model_permissions_known
 from roles.models import AgreementSignature, ConflictDeclaration, PanelMembership, WorkingAgreement
+from roles.permissions import VIEW_PERM
 
 # Who each unmet condition waits on, in the words of the people who use the pages.
 WAITING_ON = {
@@ -97,6 +101,47 @@ def cycle_rows(cycles: list[CommissioningCycle]) -> list[CycleRow]:
             )
         )
     return rows
+
+
+def _page_cycle(cycle_id: int, user_id: int | None = None, asking: bool = False) -> Any:
+    """The cycle with what every page of it shows; only if the user ``user_id`` takes part in it
+    (``selectors.taking_part``), and, ``asking``, holds the model permission to see cycles."""
+    cycles = CommissioningCycle.objects.select_related(
+        "organisation", "lead_commissioner", "involvement_lead"
+    ).filter(pk=cycle_id)
+    if user_id is not None:
+        cycles = cycles.filter(selectors.taking_part(user_id))
+    if asking:
+        cycles = cycles.filter(Exists(holding(user_id, VIEW_PERM)))
+    return cycles
+
+
+# Built once per database, run with each request's ids (cycle.prepared): every page of a cycle
+# reads its cycle one of these three ways.
+_ANY_CYCLE = PreparedInstances(_page_cycle, cycle_id=int)
+_CYCLE_TAKEN_PART_IN = PreparedInstances(_page_cycle, cycle_id=int, user_id=int)
+_CYCLE_IF_PERMITTED = PreparedInstances(
+    lambda **ids: _page_cycle(**ids, asking=True), cycle_id=int, user_id=int
+)
+_LARGEST_ID = 2**63 - 1
+
+
+def page_cycle(user: Any, cycle_id: int) -> CommissioningCycle | None:
+    """The cycle ``cycle_id``, with its organisation and leads, if ``user`` may see it (exactly
+    ``selectors.cycles_visible_to``), else None; in one query. A user whose model permissions are
+    not yet known is asked for the one to see cycles in that same query (and the first check that
+    needs the rest of them reads them, as it would have)."""
+    if not user.is_authenticated or not user.is_active or not 0 < cycle_id <= _LARGEST_ID:
+        return None
+    if user.is_superuser:
+        found = _ANY_CYCLE.instances(cycle_id=cycle_id)
+    elif not model_permissions_known(user):
+        found = _CYCLE_IF_PERMITTED.instances(cycle_id=cycle_id, user_id=user.pk)
+    elif user.has_perm(VIEW_PERM):
+        found = _CYCLE_TAKEN_PART_IN.instances(cycle_id=cycle_id, user_id=user.pk)
+    else:
+        found = []
+    return found[0] if found else None
 
 
 def visible_cycles(user: Any) -> list[CommissioningCycle]:

@@ -13,14 +13,17 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from cycle import meetings, services, workdays
 from cycle.models import Organisation
 from processes import commissioning
 from roles import services as role_services
-from tests.factories import representative
+from tests.factories import fresh, representative
+from tests.processes.worlds import FlowWorld
 
 COUNTS: dict[str, int] = {}
 
@@ -240,3 +243,33 @@ def test_a_representatives_home_costs_the_same_with_more_panels_and_meetings(dem
     )
 
     assert after == before
+
+
+PAGE_OWN_QUERIES = 3
+"""What the cycle page's "move on" adds to the advance through the flow: the session, the user,
+and the cycle read with the user's permission to see it (the flow then reads the user's model
+permissions with its first object check, as it does called directly). Lower it, never raise it."""
+
+
+def test_moving_on_through_the_cycle_page_costs_the_flow_and_three_queries(db: None) -> None:
+    def ready() -> Any:
+        world = FlowWorld(panel_size=3)
+        world.pass_gate_through_the_flow()
+        world.meet_gate_through_the_flow()
+        return world
+
+    direct = ready()
+    lead = fresh(direct.lead)
+    with CaptureQueriesContext(connection) as flow:
+        commissioning.advance(actor=lead, cycle_id=direct.id)
+    paged = ready()
+    client = Client()
+    client.force_login(paged.lead)
+    with CaptureQueriesContext(connection) as page:
+        response = client.post(reverse("web:cycle", args=[paged.id]), {})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:cycle", args=[paged.id])
+    assert direct.refresh().current_stage == paged.refresh().current_stage == "review"
+    print(f"\nmoving on through the cycle page: {len(page)} queries, the flow {len(flow)}")
+    assert len(page) - len(flow) <= PAGE_OWN_QUERIES

@@ -8,7 +8,7 @@ written. On success the user is told exactly what was done (:meth:`confirmation`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -18,12 +18,12 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
-from cycle import selectors
 from cycle.errors import ServiceError
 from cycle.models import CommissioningCycle
 from cycle.stages import get_template
 from roles.permissions import Action, allowed, on_panel
 
+from .. import selectors as page_selectors
 from ..forms import PageFormMixin
 
 Result = TypeVar("Result")
@@ -43,12 +43,7 @@ class CycleMixin:
 
     @cached_property
     def cycle(self) -> CommissioningCycle:
-        cycle = (
-            selectors.cycles_visible_to(self.request.user)
-            .select_related("organisation", "lead_commissioner", "involvement_lead")
-            .filter(pk=self.kwargs["cycle_id"])
-            .first()
-        )
+        cycle = page_selectors.page_cycle(self.request.user, self.kwargs["cycle_id"])
         if cycle is None:
             raise Http404("No such cycle")
         return cycle
@@ -57,6 +52,30 @@ class CycleMixin:
         context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]
         context["cycle"] = self.cycle
         return context
+
+
+class WhenRead(Mapping[str, str]):
+    """The mapping ``make`` returns, made when first read: a form reads its fix links only when
+    a service refused it, so a form that goes through makes none."""
+
+    def __init__(self, make: Callable[[], Mapping[str, str]]) -> None:
+        self._make = make
+        self._made: Mapping[str, str] | None = None
+
+    @property
+    def _mapping(self) -> Mapping[str, str]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, key: str) -> str:
+        return self._mapping[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping)
+
+    def __len__(self) -> int:
+        return len(self._mapping)
 
 
 class ServiceFormView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
@@ -79,7 +98,7 @@ class ServiceFormView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = super().get_form_kwargs()
-        kwargs["fix_links"] = self.fix_links()
+        kwargs["fix_links"] = WhenRead(self.fix_links)
         return kwargs
 
     def form_valid(self, form: Any) -> HttpResponse:
