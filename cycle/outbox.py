@@ -32,6 +32,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from . import mail
@@ -110,25 +111,30 @@ _TOLD: dict[int, PreparedRead] = {}
 """The read of who was told already under some idempotency keys, for each number of keys."""
 
 
-def _prepared_in(
-    cache: dict[int, PreparedRead], count: int, kind: type, build: Callable[[list[Any]], Any]
-) -> PreparedRead:
-    """The prepared read ``build`` makes of a list of ``count`` values of ``kind``."""
-    read = cache.get(count)
+def _rows_in(
+    cache: dict[int, PreparedRead],
+    values: Sequence[Any],
+    kind: type,
+    build: Callable[[list[Any]], Any],
+    model: type[Model],
+) -> list[tuple[Any, ...]]:
+    """The rows of the read ``build`` makes of a list of ``values`` (each a ``kind``), prepared
+    once per number of values."""
+    names = [f"v{number}" for number in range(len(values))]
+    read = cache.get(len(values))
     if read is None:
-        names = [f"v{number}" for number in range(count)]
-        read = cache[count] = PreparedRead(
-            lambda **values: build([values[name] for name in names]),
+        read = cache[len(values)] = PreparedRead(
+            lambda **given: build([given[name] for name in names]),
             **dict.fromkeys(names, kind),
         )
-    return read
+    return read.rows(router.db_for_read(model), **dict(zip(names, values, strict=True)))
 
 
 def _recipients(ids: Sequence[int]) -> list[tuple[Any, ...]]:
     """``(pk, email, chosen channel)`` of the active users among ``ids``, in order of pk."""
-    read = _prepared_in(
+    return _rows_in(
         _RECIPIENTS,
-        len(ids),
+        ids,
         int,
         lambda pks: (
             get_user_model()
@@ -136,23 +142,30 @@ def _recipients(ids: Sequence[int]) -> list[tuple[Any, ...]]:
             .order_by("pk")
             .values_list("pk", "email", "notification_preference__channel")
         ),
+        get_user_model(),
     )
-    using = router.db_for_read(get_user_model())
-    return read.rows(using, **{f"v{number}": pk for number, pk in enumerate(ids)})
 
 
 def _already_told(keys: Sequence[str]) -> set[int]:
     """The recipients of the notifications with these idempotency keys."""
-    read = _prepared_in(
+    told = _rows_in(
         _TOLD,
-        len(keys),
+        keys,
         str,
-        lambda told: Notification.objects.filter(idempotency_key__in=told).values_list(
+        lambda keys: Notification.objects.filter(idempotency_key__in=keys).values_list(
             "recipient_id", flat=True
         ),
+        Notification,
     )
-    using = router.db_for_read(Notification)
-    return {pk for (pk,) in read.rows(using, **{f"v{n}": key for n, key in enumerate(keys)})}
+    return {pk for (pk,) in told}
+
+
+def _channel(email: str, chosen: Channel | None, in_app_only: bool) -> Channel:
+    """How a recipient is told: as they chose (e-mail unless they chose otherwise), in the app
+    for someone with no address or for news that must not wait on e-mail."""
+    if not email or in_app_only:
+        return Channel.IN_APP
+    return chosen or Channel.EMAIL
 
 
 def _insert(
@@ -212,9 +225,7 @@ def _insert(
     db_rows: list[list[Any]] = []
     rows: list[list[Any]] = []
     for pk, email, chosen in recipients:
-        channel = chosen or Channel.EMAIL
-        if not email or in_app_only:
-            channel = Channel.IN_APP
+        channel = _channel(email, chosen, in_app_only)
         # Shown in the app as soon as it is committed; only e-mail waits in the outbox.
         shown = now if channel == Channel.IN_APP else None
         idempotency_key = f"{key}:{pk}"
@@ -260,9 +271,7 @@ def _bulk_created(
     limit on parameters) or a database that returns no rows from a bulk insert."""
     rows = []
     for pk, email, chosen in recipients:
-        channel = chosen or Channel.EMAIL
-        if not email or in_app_only:
-            channel = Channel.IN_APP
+        channel = _channel(email, chosen, in_app_only)
         said = message(pk) if callable(message) else message
         rows.append(
             Notification(
