@@ -305,6 +305,12 @@ def verify_records(
 CHUNK = 256
 
 _sorted_values_and_hash = itemgetter(*_SORTED_FIELDS, "hash")
+# Where, in what ``_sorted_values_and_hash`` reads, are the columns ``ChainVerifier.bodies`` takes.
+_LINK_COLUMNS = tuple(
+    map(
+        (*_SORTED_FIELDS, "hash").index, ("seq", "cycle_id", "prev_hash", "cycle_prev_hash", "hash")
+    )
+)
 _first = itemgetter(0)
 _NO_CYCLE = object()  # where the links of events outside any cycle are put aside, in a chunk
 _key_of_cycle = {None: _NO_CYCLE}.get
@@ -350,17 +356,21 @@ class ChainVerifier:
                 if b"".join(bodies).translate(None, _NOT_CONTROL):
                     bodies = list(map(canonical_event, chunk))
             fields = list(zip(*rows, strict=True))
-            columns = (
-                list(fields[11]),  # seq
-                list(fields[4]),  # cycle_id
-                list(fields[10]),  # prev_hash
-                list(fields[5]),  # cycle_prev_hash
-                list(fields[13]),  # hash
+            seqs, cycles, prev_hashes, cycle_prev_hashes, hashes = (
+                list(fields[at]) for at in _LINK_COLUMNS
             )
         except (KeyError, TypeError, ValueError, IndexError):
             pass  # one event at a time says which, and why
         else:
-            if self.bodies(*columns, bodies, last_action=chunk[-1]["action"]):
+            if self.bodies(
+                seqs,
+                cycles,
+                prev_hashes,
+                cycle_prev_hashes,
+                hashes,
+                bodies,
+                last_action=chunk[-1]["action"],
+            ):
                 return True
         return self.one_by_one(chunk)
 
