@@ -8,14 +8,14 @@ written. On success the user is told exactly what was done (:meth:`confirmation`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.views.generic import FormView, TemplateView
 
 from cycle.errors import ServiceError
@@ -54,30 +54,6 @@ class CycleMixin:
         return context
 
 
-class WhenRead(Mapping[str, str]):
-    """The mapping ``make`` returns, made when first read: a form reads its fix links only when
-    a service refused it, so a form that goes through makes none."""
-
-    def __init__(self, make: Callable[[], Mapping[str, str]]) -> None:
-        self._make = make
-        self._made: Mapping[str, str] | None = None
-
-    @property
-    def _mapping(self) -> Mapping[str, str]:
-        if self._made is None:
-            self._made = self._make()
-        return self._made
-
-    def __getitem__(self, key: str) -> str:
-        return self._mapping[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._mapping)
-
-    def __len__(self) -> int:
-        return len(self._mapping)
-
-
 class ServiceFormView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
     """A page whose form calls one service (through :meth:`perform`)."""
 
@@ -98,7 +74,8 @@ class ServiceFormView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = super().get_form_kwargs()
-        kwargs["fix_links"] = WhenRead(self.fix_links)
+        # Made only when read: a form reads its fix links only when a service refused it.
+        kwargs["fix_links"] = SimpleLazyObject(self.fix_links)
         return kwargs
 
     def form_valid(self, form: Any) -> HttpResponse:
