@@ -43,6 +43,7 @@ class _Table:
 
 @dataclass
 class _Copy:
+    tables: list[_Table]
     rows: dict[str, dict[Any, Any]]  # table -> primary key -> row (SQLite tuple, PostgreSQL JSON)
     loaded: list[tuple[str, int, bool]]  # scenario key, cycle key, created
 
@@ -61,8 +62,10 @@ def load_demo() -> list[scenarios.Loaded]:
         loaded = scenarios.load_all()
         for account in scenarios.demo_accounts():
             scenarios.ensure_demo_account(account)
+        tables = _tables()
         _copies[key] = _Copy(
-            rows=_read(_tables()),
+            tables=tables,
+            rows=_read(tables),
             loaded=[(item.scenario.key, item.cycle.pk, item.created) for item in loaded],
         )
         return loaded
@@ -125,11 +128,10 @@ def _read(tables: Iterable[_Table]) -> dict[str, dict[Any, Any]]:
 
 
 def _restore(copy: _Copy) -> None:
-    tables = [table for table in _tables() if table.name in copy.rows]
     with transaction.atomic():
-        now = _read(tables)
+        now = _read(copy.tables)
         changes = []
-        for table in tables:
+        for table in copy.tables:
             want, have = copy.rows[table.name], now[table.name]
             gone = [pk for pk in have if pk not in want]
             new = [row for pk, row in want.items() if pk not in have]

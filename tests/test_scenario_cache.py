@@ -15,7 +15,7 @@ from tests import scenario_cache
 def test_a_restore_gives_back_every_row_of_the_real_load_whatever_was_changed_since():
     first = scenario_cache.load_demo()  # played for real, or restored if this process has a copy
     copy = scenario_cache._copies[scenario_cache._key()]
-    assert scenario_cache._read(scenario_cache._tables()) == copy.rows
+    assert scenario_cache._read(copy.tables) == copy.rows
 
     with transaction.atomic():
         cycle = first[0].cycle
@@ -23,11 +23,11 @@ def test_a_restore_gives_back_every_row_of_the_real_load_whatever_was_changed_si
         PanelMembership.objects.filter(cycle=cycle).delete()
         Organisation.objects.create(name="Not in the scenarios")
         ContentType.objects.filter(app_label="cycle", model="organisation").update(model="moved")
-        assert scenario_cache._read(scenario_cache._tables()) != copy.rows
+        assert scenario_cache._read(copy.tables) != copy.rows
 
         again = scenario_cache.load_demo()
 
-        assert scenario_cache._read(scenario_cache._tables()) == copy.rows
+        assert scenario_cache._read(copy.tables) == copy.rows
         assert [(item.scenario.key, item.cycle.pk, item.created) for item in again] == [
             (item.scenario.key, item.cycle.pk, item.created) for item in first
         ]
